@@ -1,0 +1,34 @@
+"""The Python client of the fermi registry."""
+
+from .errors import (
+    BadRequest,
+    Conflict,
+    FermiError,
+    Forbidden,
+    NotFound,
+    RegistryUnavailable,
+    Unauthorized,
+    VersionFailed,
+)
+from .models import Dataset, Job, ManifestEntry, Page, Progress, TreeEntry, Version, Volume
+from .registry import RegistryClient
+
+__all__ = [
+    "BadRequest",
+    "Conflict",
+    "Dataset",
+    "FermiError",
+    "Forbidden",
+    "Job",
+    "ManifestEntry",
+    "NotFound",
+    "Page",
+    "Progress",
+    "RegistryClient",
+    "RegistryUnavailable",
+    "TreeEntry",
+    "Unauthorized",
+    "Version",
+    "VersionFailed",
+    "Volume",
+]

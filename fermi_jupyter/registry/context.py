@@ -1,0 +1,27 @@
+"""What every handler needs, built once by the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import storage
+from .events import EventBus
+from .identity import IdentityResolver
+from .jobs import JobRunner
+from .managers.volumes import UsageCache
+
+
+@dataclass
+class RegistryContext:
+    sessions: sessionmaker[Session]
+    layout: storage.StorageLayout
+    runner: JobRunner
+    bus: EventBus
+    identities: IdentityResolver
+    hub_auth: Any  # jupyterhub.services.auth.HubOAuth
+    usage: UsageCache
+    base_path: str = "/"
+    metrics_require_auth: bool = False

@@ -1,0 +1,44 @@
+"""Unauthenticated plumbing: OpenAPI document, health, Prometheus metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ... import __version__
+from .base import BaseHandler
+
+OPENAPI = Path(__file__).parent.parent / "openapi.json"
+
+
+class OpenAPIHandler(BaseHandler):
+    public = True
+
+    def get(self) -> None:
+        self.finish(OPENAPI.read_bytes())
+
+
+class HealthHandler(BaseHandler):
+    public = True
+
+    def get(self) -> None:
+        with self.ctx.sessions() as db:
+            db.connection().exec_driver_sql("SELECT 1")
+        self.write_json({"status": "ok", "version": __version__, "worker": self.ctx.runner.worker})
+
+
+class MetricsHandler(BaseHandler):
+    """Open by default like most exporters; set ``metrics_require_auth`` to need an admin."""
+
+    async def prepare(self) -> None:
+        if self.ctx.metrics_require_auth:
+            await super().prepare()
+            if not self.identity.admin:
+                from ..errors import Forbidden
+
+                raise Forbidden("metrics are for admins")
+
+    def get(self) -> None:
+        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
+        self.finish(generate_latest())

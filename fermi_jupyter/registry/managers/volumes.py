@@ -1,0 +1,167 @@
+"""Volumes: create, list, get, and browse their files."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ...domain.identity import Identity
+from ...domain.ids import check_name, new_id
+from ...domain.states import VOLUME_TYPES
+from ...domain.visibility import can_use_volume
+from .. import audit, storage
+from ..errors import BadRequest, Conflict, NotFound
+from ..orm import Volume
+from ..pagination import decode_cursor, encode_cursor
+from ..units import parse_size
+from .access import usable_volumes
+
+ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany")
+
+
+class UsageCache:
+    """Volume usage (du) is costly on big trees: compute in the background, serve the last value."""
+
+    def __init__(self, ttl: float = 60.0):
+        self.ttl = ttl
+        self._values: dict[str, dict[str, Any]] = {}
+        self._busy: set[str] = set()
+        self._lock = threading.Lock()
+
+    def get(self, vol_id: str, path: Path, *, wait: bool = False) -> dict[str, Any] | None:
+        with self._lock:
+            value = self._values.get(vol_id)
+            fresh = value and time.time() - value["_t"] < self.ttl
+            start = not fresh and vol_id not in self._busy
+            if start:
+                self._busy.add(vol_id)
+        if start:
+            if wait:
+                self._compute(vol_id, path)
+            else:
+                threading.Thread(target=self._compute, args=(vol_id, path), daemon=True).start()
+        value = self._values.get(vol_id)
+        return {k: v for k, v in value.items() if k != "_t"} if value else None
+
+    def _compute(self, vol_id: str, path: Path) -> None:
+        try:
+            used, files = storage.disk_usage(path) if path.is_dir() else (0, 0)
+            with self._lock:
+                self._values[vol_id] = {
+                    "bytes": used,
+                    "files": files,
+                    "computed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "_t": time.time(),
+                }
+        finally:
+            with self._lock:
+                self._busy.discard(vol_id)
+
+    def forget(self, vol_id: str) -> None:
+        with self._lock:
+            self._values.pop(vol_id, None)
+
+
+def create(db: Session, layout: storage.StorageLayout, who: Identity, body: dict) -> Volume:
+    try:
+        name = check_name(body.get("name"), "volume name")
+    except ValueError as e:
+        raise BadRequest(str(e), reason="invalid-name") from None
+    vtype = body.get("type", "ssd")
+    if vtype not in VOLUME_TYPES:
+        raise BadRequest(f"type must be one of {', '.join(VOLUME_TYPES)}", reason="invalid-type")
+    access_mode = body.get("access_mode", "ReadWriteMany" if vtype == "shared" else "ReadWriteOnce")
+    if access_mode not in ACCESS_MODES:
+        raise BadRequest(f"access_mode must be one of {', '.join(ACCESS_MODES)}")
+    team = body.get("team") or None
+    if team and not (who.admin or team in who.groups):
+        raise BadRequest(f"you are not a member of team {team!r}", reason="not-in-team")
+    backend = body.get("backend", "root")
+    if backend not in ("root", "pvc"):
+        raise BadRequest("backend must be 'root' (platform storage) or 'pvc'")
+    if backend == "pvc" and not body.get("pvc_name"):
+        raise BadRequest("a pvc volume needs pvc_name")
+    vol = Volume(
+        id=new_id("vol"),
+        name=name,
+        owner=who.name,
+        team=team,
+        description=str(body.get("description") or "")[:2000],
+        capacity_bytes=parse_size(body.get("capacity", "100Gi")),
+        type=vtype,
+        access_mode=access_mode,
+        zone=body.get("zone") or None,
+        backend=backend,
+        pvc_name=body.get("pvc_name") or None,
+    )
+    db.add(vol)
+    audit.record(db, who, "volume.create", vol.id, name=name)
+    try:
+        db.flush()
+    except IntegrityError:
+        db.rollback()
+        raise Conflict(f"you already have a volume named {name!r}", reason="exists") from None
+    if backend == "root":
+        layout.volume_dir(vol.id).mkdir(parents=True, exist_ok=True)
+    db.commit()
+    return vol
+
+
+def get(db: Session, who: Identity, vol_id: str) -> Volume:
+    vol = db.get(Volume, vol_id)
+    if vol is None or not can_use_volume(who, vol):
+        raise NotFound(f"no volume {vol_id!r} that you can use", reason="volume-not-found")
+    return vol
+
+
+def list_(
+    db: Session, who: Identity, *, q: str | None, limit: int, cursor: str | None
+) -> tuple[list[Volume], str | None]:
+    stmt = select(Volume).where(usable_volumes(who))
+    if q:
+        stmt = stmt.where(Volume.name.icontains(q, autoescape=True))
+    key = decode_cursor(cursor, 2)
+    if key:
+        stmt = stmt.where(tuple_(Volume.name, Volume.id) > tuple(key))
+    rows = list(db.scalars(stmt.order_by(Volume.name, Volume.id).limit(limit + 1)))
+    nxt = encode_cursor([rows[limit - 1].name, rows[limit - 1].id]) if len(rows) > limit else None
+    return rows[:limit], nxt
+
+
+def root_of(layout: storage.StorageLayout, vol: Volume) -> Path:
+    if vol.backend != "root":
+        raise BadRequest(
+            f"volume {vol.name!r} is a PVC: browse it from a server that mounts it",
+            reason="not-browsable",
+        )
+    return layout.volume_dir(vol.id)
+
+
+def tree(
+    layout: storage.StorageLayout,
+    vol: Volume,
+    *,
+    path: str,
+    q: str | None,
+    limit: int,
+    cursor: str | None,
+) -> dict[str, Any]:
+    entries, nxt, truncated = storage.list_dir(
+        root_of(layout, vol), path, q=q or None, limit=limit, cursor=cursor
+    )
+    return {
+        "volume_id": vol.id,
+        "path": path,
+        "items": [
+            {"name": e.name, "path": e.path, "type": e.type, "size": e.size, "mtime": e.mtime}
+            for e in entries
+        ],
+        "next_cursor": nxt,
+        "truncated": truncated,
+    }

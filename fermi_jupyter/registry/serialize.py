@@ -1,0 +1,131 @@
+"""The JSON shapes of the REST API, in one place."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ..domain.states import VOLUME_TYPES
+from .orm import AuditEvent, Dataset, Job, Version, Volume
+
+
+def iso(dt: datetime | None) -> str | None:
+    return dt.isoformat().replace("+00:00", "Z") if dt else None
+
+
+def volume_json(v: Volume, usage: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "id": v.id,
+        "name": v.name,
+        "owner": v.owner,
+        "team": v.team,
+        "description": v.description,
+        "capacity_bytes": v.capacity_bytes,
+        "type": v.type,
+        "type_hint": VOLUME_TYPES.get(v.type, ""),
+        "access_mode": v.access_mode,
+        "zone": v.zone,
+        "backend": v.backend,
+        "pvc_name": v.pvc_name,
+        "storage_path": f"volumes/{v.id}" if v.backend == "root" else None,
+        "created_at": iso(v.created_at),
+        "usage": usage,
+    }
+
+
+def dataset_json(
+    d: Dataset, *, latest: int | None = None, aliases: dict[str, int] | None = None
+) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "name": d.name,
+        "owner": d.owner,
+        "team": d.team,
+        "visibility": d.visibility,
+        "data_type": d.data_type,
+        "description": d.description,
+        "zone": d.zone,
+        "tags": list(d.tags or []),
+        "latest": latest,
+        "aliases": aliases or {},
+        "created_at": iso(d.created_at),
+        "updated_at": iso(d.updated_at),
+    }
+
+
+def version_storage_path(v: Version) -> str | None:
+    """Where the version's files live, relative to the storage root (for mounts)."""
+    if v.mode == "snapshot":
+        return f"datasets/{v.dataset_id}/{v.number}"
+    if v.source_volume_id:
+        path = v.source_path.strip("/")
+        return f"volumes/{v.source_volume_id}" + (f"/{path}" if path else "")
+    return None
+
+
+def version_json(
+    v: Version, *, aliases: list[str] | None = None, mounted: bool | None = None
+) -> dict[str, Any]:
+    return {
+        "dataset_id": v.dataset_id,
+        "number": v.number,
+        "ref": v.ref,
+        "status": v.status,
+        "mode": v.mode,
+        "source": {"volume_id": v.source_volume_id, "path": v.source_path},
+        "message": v.message,
+        "error": v.error,
+        "progress": {
+            "files_done": v.files_done,
+            "files_total": v.files_total,
+            "bytes_done": v.bytes_done,
+            "bytes_total": v.bytes_total,
+        },
+        "files": v.files,
+        "bytes": v.bytes,
+        "new_bytes": v.new_bytes,
+        "digest": v.digest,
+        "warnings": list(v.warnings or []),
+        "parents": list(v.parents or []),
+        "aliases": aliases or [],
+        "mounted": mounted,
+        "storage_path": version_storage_path(v),
+        "created_by": v.created_by,
+        "created_at": iso(v.created_at),
+        "ready_at": iso(v.ready_at),
+        "verified_at": iso(v.verified_at),
+    }
+
+
+def job_json(j: Job, version_ref: str | None = None) -> dict[str, Any]:
+    return {
+        "id": j.id,
+        "kind": j.kind,
+        "state": j.state,
+        "version": version_ref,
+        "params": j.params,
+        "result": j.result,
+        "error": j.error,
+        "attempts": j.attempts,
+        "progress": {
+            "files_done": j.files_done,
+            "files_total": j.files_total,
+            "bytes_done": j.bytes_done,
+            "bytes_total": j.bytes_total,
+        },
+        "created_by": j.created_by,
+        "created_at": iso(j.created_at),
+        "started_at": iso(j.started_at),
+        "finished_at": iso(j.finished_at),
+    }
+
+
+def audit_json(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": iso(e.at),
+        "actor": e.actor,
+        "action": e.action,
+        "target": e.target,
+        "detail": e.detail,
+    }

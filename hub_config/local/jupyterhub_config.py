@@ -1,0 +1,65 @@
+"""JupyterHub on one machine: the registry as a hub-managed service, SQLite, local storage.
+
+Everything lives under ``$FERMI_HOME`` (default ``./.work/local``). Used by the README's run
+command and, with a few additions, by the test suite.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+c = get_config()  # noqa: F821  (provided by JupyterHub when it loads this file)
+
+home = Path(os.environ.get("FERMI_HOME", ".work/local")).resolve()
+home.mkdir(parents=True, exist_ok=True)
+storage_root = Path(os.environ.get("FERMI_STORAGE_ROOT", home / "storage"))
+registry_port = int(os.environ.get("FERMI_REGISTRY_PORT", "10101"))
+registry_db = os.environ.get("FERMI_REGISTRY_DB_URL", f"sqlite:///{home / 'registry.sqlite'}")
+
+c.JupyterHub.ip = os.environ.get("FERMI_HUB_IP", "127.0.0.1")
+c.JupyterHub.port = int(os.environ.get("FERMI_HUB_PORT", "8000"))
+c.JupyterHub.hub_port = int(os.environ.get("FERMI_HUB_API_PORT", "8081"))
+c.JupyterHub.db_url = f"sqlite:///{home / 'jupyterhub.sqlite'}"
+c.JupyterHub.cookie_secret_file = str(home / "jupyterhub_cookie_secret")
+c.JupyterHub.pid_file = str(home / "jupyterhub.pid")
+c.ConfigurableHTTPProxy.pid_file = str(home / "jupyterhub-proxy.pid")
+if os.environ.get("FERMI_PROXY_API_PORT"):
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{os.environ['FERMI_PROXY_API_PORT']}"
+chp = Path(__file__).resolve().parents[2] / "node_modules" / ".bin" / "configurable-http-proxy"
+if chp.exists():
+    c.ConfigurableHTTPProxy.command = [str(chp)]
+
+# Try-it-now login: any of the demo users with the shared password (see docs/admin/local.md).
+c.JupyterHub.authenticator_class = "dummy"
+c.DummyAuthenticator.password = os.environ.get("FERMI_DEMO_PASSWORD", "fermi")
+c.Authenticator.allow_all = True
+c.Authenticator.admin_users = {"admin"}
+c.JupyterHub.load_groups = {
+    "vision": {"users": ["alice", "bob"]},
+    "audio": {"users": ["carol"]},
+}
+
+c.JupyterHub.services = [
+    {
+        "name": "fermi-registry",
+        "display": True,
+        "info": {"description": "Datasets and volumes"},
+        "url": f"http://127.0.0.1:{registry_port}",
+        "command": [
+            sys.executable,
+            "-m",
+            "fermi_jupyter.registry",
+            f"--storage-root={storage_root}",
+            f"--db-url={registry_db}",
+        ],
+        "oauth_no_confirm": True,
+    },
+]
+c.JupyterHub.load_roles = [
+    # every user (and every user's server token) may call the registry
+    {"name": "user", "scopes": ["self", "access:services!service=fermi-registry"]},
+    {"name": "server", "scopes": ["users:activity!user", "access:services!service=fermi-registry"]},
+    # the registry reads users and groups to learn who is an admin and in which team
+    {"name": "fermi-registry", "services": ["fermi-registry"],
+     "scopes": ["read:users", "read:groups"]},
+]  # fmt: skip

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Sets up everything (see setup.sh), checks style, then runs the whole test suite:
+# unit tests, the registry against real JupyterHub processes on SQLite and PostgreSQL.
+# Extra arguments go to pytest, e.g. scripts/test.sh -k authz
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+say "ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+say "pytest"
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,58 @@
+"""SIGKILL a registry in the middle of a snapshot: no version stays processing, none becomes
+ready with partial content, and the source is never modified."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+from ..support.trees import independent_digest, make_tree, wait_version
+
+
+def test_kill_9_mid_snapshot_never_leaves_partial_ready(hub, users):
+    with users["alice"] as c:
+        vol = c.post("/volumes", json={"name": "crashy", "capacity": "10Gi"}).json()
+        ds = c.post("/datasets", json={"name": "crashy"}).json()
+    src = hub.storage_root / "volumes" / vol["id"] / "big"
+    make_tree(src, 6000, 16384, seed=11, dirs=60)  # ~100 MB in 6,000 files: seconds to copy
+    digest_before = independent_digest(src)
+    mtimes_before = {p: p.stat().st_mtime_ns for p in src.rglob("*")}
+    pid = hub.registry_pid()
+
+    with users["alice"] as c:
+        r = c.post(f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "big"})
+        assert r.status_code == 202
+        number = r.json()["number"]
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            v = c.get(f"/datasets/{ds['id']}/versions/{number}").json()
+            if v["status"] == "processing" and v["progress"]["files_done"] > 0:
+                break
+            assert v["status"] in ("pending", "processing"), v
+            time.sleep(0.02)
+        assert v["status"] == "processing", f"snapshot finished before it could be killed: {v}"
+        os.kill(pid, signal.SIGKILL)
+
+    # the other registry process notices the dead worker and retries (or fails) the job
+    with hub.client(users.tokens["alice"], hub.registry_b_url) as c:
+        final = wait_version(c, ds["id"], number, timeout=180)
+    assert final["status"] in ("ready", "failed"), final
+    version_dir = hub.storage_root / "datasets" / ds["id"] / str(number)
+    if final["status"] == "ready":
+        assert final["digest"] == digest_before[0]
+        assert independent_digest(version_dir) == digest_before
+    else:
+        assert final["error"] and not version_dir.exists()
+    leftovers = [
+        p.name
+        for p in (hub.storage_root / "datasets" / ds["id"]).iterdir()
+        if p.name.endswith(".partial")
+    ]
+    assert leftovers == []
+    assert independent_digest(src) == digest_before
+    assert {p: p.stat().st_mtime_ns for p in src.rglob("*")} == mtimes_before
+
+    # and the hub brings the killed registry back
+    hub.wait_ready(timeout=90)
+    assert hub.registry_pid() != pid

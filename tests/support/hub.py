@@ -1,0 +1,178 @@
+"""A real JupyterHub process with the registry as its managed service.
+
+The hub uses the shipped local config (``hub_config/local``) plus a test-only service whose
+token creates users, groups and per-user API tokens through the hub's REST API.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from .ports import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+LOCAL_CONFIG = REPO / "hub_config" / "local" / "jupyterhub_config.py"
+
+TEST_CONFIG = """
+import copy
+c = get_config()
+load_subconfig({local!r})
+registry = c.JupyterHub.services[0]
+registry["command"].append("--RegistryApp.recover_interval=1")
+# a second registry process on the same database and storage: concurrency and recovery
+second = copy.deepcopy(registry)
+second.update(name="fermi-registry-b", url="http://127.0.0.1:{port_b}", display=False)
+c.JupyterHub.services.append(second)
+c.JupyterHub.services.append({{"name": "fermi-test", "api_token": {token!r}}})
+for role in c.JupyterHub.load_roles:
+    if role["name"] == "user":
+        role["scopes"].append("access:services!service=fermi-registry-b")
+c.JupyterHub.load_roles += [
+    {{"name": "fermi-registry-b", "services": ["fermi-registry-b"],
+      "scopes": ["read:users", "read:groups"]}},
+    {{"name": "fermi-test", "services": ["fermi-test"],
+      "scopes": ["admin:users", "admin:groups", "tokens", "read:users", "admin:servers"]}},
+]
+c.JupyterHub.log_level = "WARN"
+"""
+
+
+@dataclass
+class Hub:
+    home: Path
+    db_url: str
+    port: int = field(default_factory=free_port)
+    api_port: int = field(default_factory=free_port)
+    proxy_api_port: int = field(default_factory=free_port)
+    registry_port: int = field(default_factory=free_port)
+    registry_b_port: int = field(default_factory=free_port)
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api(self) -> str:
+        return f"{self.url}/hub/api"
+
+    @property
+    def registry_url(self) -> str:
+        """The registry through the proxy, as users reach it."""
+        return f"{self.url}/services/fermi-registry/api/v1"
+
+    @property
+    def registry_b_url(self) -> str:
+        return f"{self.url}/services/fermi-registry-b/api/v1"
+
+    @property
+    def storage_root(self) -> Path:
+        return self.home / "storage"
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "FERMI_HOME": str(self.home),
+            "FERMI_HUB_PORT": str(self.port),
+            "FERMI_HUB_API_PORT": str(self.api_port),
+            "FERMI_PROXY_API_PORT": str(self.proxy_api_port),
+            "FERMI_REGISTRY_PORT": str(self.registry_port),
+            "FERMI_REGISTRY_DB_URL": self.db_url,
+            "PATH": f"{REPO / 'node_modules' / '.bin'}:{os.environ['PATH']}",
+        }
+
+    def start(self, timeout: float = 60) -> Hub:
+        self.home.mkdir(parents=True, exist_ok=True)
+        cfg = self.home / "test_config.py"
+        cfg.write_text(
+            TEST_CONFIG.format(
+                local=str(LOCAL_CONFIG), token=self.token, port_b=self.registry_b_port
+            )
+        )
+        self.log = open(self.home / "hub.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
+            cwd=self.home,
+            env=self.env(),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        last = ""
+        while time.monotonic() < deadline:
+            if self.proc and self.proc.poll() is not None:
+                raise RuntimeError(f"jupyterhub exited:\n{self.log_text()[-4000:]}")
+            try:
+                ok = [
+                    httpx.get(f"{url}/health", timeout=2)
+                    for url in (self.registry_url, self.registry_b_url)
+                ]
+                r = ok[-1] if ok[0].status_code == 200 else ok[0]
+                if all(x.status_code == 200 for x in ok):
+                    return
+                last = f"{r.status_code} {r.text[:200]}"
+            except httpx.HTTPError as e:
+                last = str(e)
+            time.sleep(0.25)
+        raise RuntimeError(f"hub not ready in {timeout}s ({last}):\n{self.log_text()[-4000:]}")
+
+    def log_text(self) -> str:
+        return (self.home / "hub.log").read_text(errors="replace")
+
+    def admin(self) -> httpx.Client:
+        return httpx.Client(base_url=self.api, headers={"Authorization": f"token {self.token}"})
+
+    def create_user(self, name: str, *, admin: bool = False, groups: tuple[str, ...] = ()) -> str:
+        """Create (or reuse) a hub user and return a fresh API token for them."""
+        with self.admin() as hub:
+            r = hub.get(f"/users/{name}")
+            if r.status_code == 404:
+                hub.post(f"/users/{name}", json={"admin": admin}).raise_for_status()
+            elif admin:
+                hub.patch(f"/users/{name}", json={"admin": True}).raise_for_status()
+            for g in groups:
+                if hub.get(f"/groups/{g}").status_code == 404:
+                    hub.post(f"/groups/{g}").raise_for_status()
+                hub.post(f"/groups/{g}/users", json={"users": [name]}).raise_for_status()
+            r = hub.post(f"/users/{name}/tokens", json={"note": "fermi tests"})
+            r.raise_for_status()
+            return r.json()["token"]
+
+    def client(self, token: str | None, url: str | None = None) -> httpx.Client:
+        headers = {"Authorization": f"token {token}"} if token else {}
+        return httpx.Client(base_url=url or self.registry_url, headers=headers, timeout=30)
+
+    def registry_pid(self, url: str | None = None) -> int:
+        """The pid of a managed registry process, from the worker name its health check reports."""
+        worker = httpx.get(f"{url or self.registry_url}/health", timeout=5).json()["worker"]
+        return int(worker.rpartition(":")[2])
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        if hasattr(self, "log"):
+            self.log.close()
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.home, ignore_errors=True)
