@@ -43,6 +43,7 @@ c.JupyterHub.load_roles += [
     {{"name": "fermi-test", "services": ["fermi-test"],
       "scopes": ["admin:users", "admin:groups", "tokens", "read:users", "admin:servers"]}},
 ]
+c.Authenticator.admin_users = {{"admin", "root"}}  # hub admins exist from the start
 c.JupyterHub.log_level = "WARN"
 """
 
@@ -143,9 +144,9 @@ class Hub:
         with self.admin() as hub:
             r = hub.get(f"/users/{name}")
             if r.status_code == 404:
-                hub.post(f"/users/{name}", json={"admin": admin}).raise_for_status()
-            elif admin:
-                hub.patch(f"/users/{name}", json={"admin": True}).raise_for_status()
+                hub.post(f"/users/{name}").raise_for_status()
+            if admin and not hub.get(f"/users/{name}").json().get("admin"):
+                raise RuntimeError(f"{name} is not in the test hub's admin_users")
             for g in groups:
                 if hub.get(f"/groups/{g}").status_code == 404:
                     hub.post(f"/groups/{g}").raise_for_status()

@@ -55,6 +55,15 @@ def independent_digest(root: Path) -> tuple[str, int, int]:
     return "blake3:" + h.hexdigest(), len(entries), sum(e[2] for e in entries)
 
 
+def content_map(root: Path) -> dict[str, str]:
+    """{relative path: BLAKE3 of the content} of the regular files under ``root``."""
+    out = {}
+    for p in root.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            out[p.relative_to(root).as_posix()] = blake3(p.read_bytes()).hexdigest()
+    return out
+
+
 def wait_version(
     client: httpx.Client,
     ds: str,

@@ -95,6 +95,7 @@ def verify(
         layout.manifest_path(v.dataset_id, v.number),
         progress=progress,
         cancel=cancel,
+        compare_modes=v.mode == "reference",  # snapshot files are all stored read-only
     )
     v.verified_at = utcnow()
     if v.status in ("ready", "drifted"):
@@ -106,9 +107,9 @@ def verify(
         "added": report.added,
         "removed": report.removed,
         "changed": report.changed,
-        "n_added": getattr(report, "n_added", len(report.added)),
-        "n_removed": getattr(report, "n_removed", len(report.removed)),
-        "n_changed": getattr(report, "n_changed", len(report.changed)),
+        "n_added": report.n_added,
+        "n_removed": report.n_removed,
+        "n_changed": report.n_changed,
         "files": report.files,
         "bytes": report.bytes,
     }
