@@ -21,3 +21,12 @@ class Cancelled(StorageError):
 
     def __init__(self, message: str = "cancelled", reason: str | None = None):
         super().__init__(message, reason)
+
+
+def readable(e: OSError, root: str = "") -> StorageError:
+    """An OSError as a sentence a user can act on (paths shown relative to ``root``)."""
+    name = str(e.filename or "")
+    if root and name.startswith(root):
+        name = name[len(root) :].lstrip("/") or "."
+    what = f" {name!r}" if name else ""
+    return StorageError(f"cannot read or write{what}: {e.strerror or e}", "io-error")

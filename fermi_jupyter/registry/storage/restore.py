@@ -6,7 +6,7 @@ import os
 import threading
 from pathlib import Path
 
-from .errors import StorageError
+from .errors import StorageError, readable
 from .gc import rmtree_force
 from .hashing import copy_and_hash, open_source
 from .manifest import ManifestEntry, iter_manifest
@@ -76,9 +76,11 @@ def restore(
         raise StorageError(
             f"the version's files are incomplete ({e.filename})", "corrupt"
         ) from None
-    except BaseException:
+    except BaseException as e:
         results.close()
         rmtree_force(partial)
+        if isinstance(e, OSError):
+            raise readable(e, str(dest.parent)) from e
         raise
     tracker.report()
     return Result(digest="", files=tracker.files, bytes=tracker.bytes, manifest_path=manifest_path)

@@ -6,6 +6,7 @@ import os
 import threading
 from pathlib import Path
 
+from .errors import readable
 from .hashing import hash_file
 from .manifest import ManifestEntry, ManifestWriter
 from .pipeline import ordered_map
@@ -46,8 +47,10 @@ def scan(
             writer.add(ManifestEntry(info.rel, nread, info.mode, info.mtime_ns, digest))
         tracker.check()
         writer.commit()
-    except BaseException:
+    except BaseException as e:
         writer.abort()
+        if isinstance(e, OSError):
+            raise readable(e, src_s) from e
         raise
     tracker.report()
     return Result(

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import StorageError
+from .errors import StorageError, readable
 from .gc import cleanup_partial, seal
 from .layout import StorageLayout
 from .manifest import ManifestEntry, ManifestWriter, iter_manifest
@@ -108,11 +108,13 @@ def snapshot(
         seal(partial)
         writer.commit()
         os.rename(partial, final)  # the version exists only once it is complete
-    except BaseException:
+    except BaseException as e:
         results.close()  # waits for in-flight copies before their folder is removed
         writer.abort()
         cleanup_partial(layout, ds_id, n)
         layout.manifest_path(ds_id, n).unlink(missing_ok=True)
+        if isinstance(e, OSError):
+            raise readable(e, src_s) from e
         raise
     tracker.report()
     return Result(

@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import readable
 from .manifest import ManifestEntry, VersionDigest, iter_manifest
 from .progress import ProgressFn, Tracker
 from .results import Capped, VerifyReport
@@ -20,6 +21,19 @@ def verify(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     compare_modes: bool = True,
+) -> VerifyReport:
+    try:
+        return _verify(tree, manifest_path, progress, cancel, compare_modes)
+    except OSError as e:
+        raise readable(e, str(tree)) from e
+
+
+def _verify(
+    tree: Path,
+    manifest_path: Path,
+    progress: ProgressFn | None,
+    cancel: threading.Event | None,
+    compare_modes: bool,
 ) -> VerifyReport:
     """Walk ``tree`` and merge-join it with the manifest (both in tree order).
 

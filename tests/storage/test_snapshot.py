@@ -1,0 +1,203 @@
+"""Snapshots: content, digests, de-duplication, quick checks, read-only results, clean failures."""
+
+import os
+import stat
+import threading
+
+import pytest
+
+from fermi_jupyter.registry.storage import (
+    Cancelled,
+    StorageError,
+    iter_manifest,
+    read_manifest,
+    remove_version,
+    restore,
+    scan,
+    snapshot,
+    verify,
+)
+
+from ..support.trees import change_some, content_map, independent_digest, make_tree
+
+
+def test_snapshot_round_trip(layout, volume):
+    src = volume / "d"
+    make_tree(src, 50, 1000)
+    (src / "odd\tname\nwith 中文.txt").write_text("odd")
+    (src / "empty-dir").mkdir()
+    os.chmod(src / "part-000" / "sample-000000.bin", 0o750)
+    mtimes = {p: p.stat().st_mtime_ns for p in src.rglob("*")}
+    r = snapshot(layout, src, "ds-a", 1)
+    assert (r.digest, r.files, r.bytes) == independent_digest(src)
+    assert r.new_bytes == r.bytes
+    tree = layout.version_dir("ds-a", 1)
+    assert content_map(tree) == content_map(src)
+    assert (tree / "empty-dir").is_dir()
+    modes = {e.path: e.mode for e in iter_manifest(r.manifest_path)}
+    assert modes["part-000/sample-000000.bin"] == 0o750
+    assert "odd\tname\nwith 中文.txt" in modes
+    for p in tree.rglob("*"):
+        m = stat.S_IMODE(p.stat().st_mode)
+        assert m == (0o555 if p.is_dir() else 0o444), p
+    assert {p: p.stat().st_mtime_ns for p in src.rglob("*")} == mtimes
+    assert not layout.partial_dir("ds-a", 1).exists()
+    assert list(layout.tmp_dir.iterdir()) == []
+
+
+def test_dedup_across_versions_and_datasets(layout, volume):
+    src = volume / "d"
+    total = make_tree(src, 200, 4096, seed=3)
+    v1 = snapshot(layout, src, "ds-a", 1)
+    changed = change_some(src, 0.01)
+    v2 = snapshot(layout, src, "ds-a", 2, previous_manifest=v1.manifest_path)
+    assert v2.new_bytes == sum(p.stat().st_size for p in changed) <= 0.02 * total
+    other = snapshot(layout, src, "ds-b", 1)  # same content, another dataset: nothing new
+    assert other.new_bytes == 0 and other.digest == v2.digest
+    # unchanged files share one inode across versions
+    a = layout.version_dir("ds-a", 1) / "part-005" / "sample-000195.bin"
+    b = layout.version_dir("ds-a", 2) / "part-005" / "sample-000195.bin"
+    if a.read_bytes() == b.read_bytes():
+        assert a.stat().st_ino == b.stat().st_ino
+
+
+def test_quick_check_trusts_size_and_mtime_like_rsync(layout, volume):
+    src = volume / "d"
+    make_tree(src, 10, 100)
+    v1 = snapshot(layout, src, "ds-a", 1)
+    target = src / "part-000" / "sample-000000.bin"
+    st = target.stat()
+    target.write_bytes(b"y" * st.st_size)  # same size...
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))  # ...and same mtime
+    v2 = snapshot(layout, src, "ds-a", 2, previous_manifest=v1.manifest_path)
+    assert v2.digest == v1.digest  # not re-read: the documented trade-off
+    v3 = snapshot(layout, src, "ds-a", 3)  # without a previous manifest, it is read
+    assert v3.digest != v1.digest
+
+
+def test_symlinks_and_specials_are_skipped_with_a_warning(layout, volume):
+    src = volume / "d"
+    make_tree(src, 3, 10)
+    os.symlink("/etc/passwd", src / "passwd")
+    os.mkfifo(src / "pipe")
+    r = snapshot(layout, src, "ds-a", 1)
+    assert r.files == 3
+    assert any("symlink: passwd" in w for w in r.warnings)
+    assert any("fifo: pipe" in w for w in r.warnings)
+    assert not (layout.version_dir("ds-a", 1) / "passwd").exists()
+
+
+def test_cancel_removes_partial_data(layout, volume):
+    src = volume / "d"
+    make_tree(src, 3000, 2000)
+    cancel = threading.Event()
+
+    def progress(p):
+        if p.files_done > 0:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        snapshot(layout, src, "ds-a", 1, progress=progress, cancel=cancel)
+    assert not layout.partial_dir("ds-a", 1).exists()
+    assert not layout.version_dir("ds-a", 1).exists()
+    assert not layout.manifest_path("ds-a", 1).exists()
+    assert list(layout.tmp_dir.iterdir()) == []
+
+
+def test_an_unreadable_file_fails_cleanly(layout, volume, monkeypatch):
+    src = volume / "d"
+    make_tree(src, 20, 100)
+    from fermi_jupyter.registry.storage import objects
+
+    real = objects.open_source
+    calls = {"n": 0}
+
+    def flaky(path):
+        calls["n"] += 1
+        if calls["n"] == 10:
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(objects, "open_source", flaky)
+    with pytest.raises(StorageError) as e:
+        snapshot(layout, src, "ds-a", 1)
+    assert e.value.reason == "io-error" and "Permission denied" in str(e.value)
+    assert str(src) not in str(e.value)  # paths relative to the source, not the server's
+    assert not layout.partial_dir("ds-a", 1).exists()
+    assert not layout.manifest_path("ds-a", 1).exists()
+
+
+def test_existing_version_is_not_overwritten(layout, volume):
+    src = volume / "d"
+    make_tree(src, 2, 10)
+    snapshot(layout, src, "ds-a", 1)
+    with pytest.raises(StorageError) as e:
+        snapshot(layout, src, "ds-a", 1)
+    assert e.value.reason == "exists"
+
+
+def test_progress_reports_totals(layout, volume):
+    src = volume / "d"
+    make_tree(src, 30, 100)
+    seen = []
+    snapshot(layout, src, "ds-a", 1, progress=seen.append)
+    assert seen[0].files_total == 30 and seen[0].bytes_total == 3000
+    assert (seen[-1].files_done, seen[-1].bytes_done) == (30, 3000)
+
+
+def test_scan_verify_drift(layout, volume):
+    src = volume / "d"
+    make_tree(src, 10, 100)
+    out = layout.manifest_path("ds-r", 1)
+    r = scan(src, out)
+    assert (r.digest, r.files, r.bytes) == independent_digest(src) and r.new_bytes == 0
+    assert verify(src, out).ok
+    (src / "part-001" / "sample-000001.bin").write_bytes(b"changed")
+    (src / "part-002" / "sample-000002.bin").unlink()
+    (src / "new.txt").write_text("n")
+    os.chmod(src / "part-003" / "sample-000003.bin", 0o600)
+    rep = verify(src, out)
+    assert not rep.ok
+    assert rep.changed == ["part-001/sample-000001.bin", "part-003/sample-000003.bin"]
+    assert rep.removed == ["part-002/sample-000002.bin"] and rep.added == ["new.txt"]
+    assert rep.digest == independent_digest(src)[0] != rep.expected_digest
+
+
+def test_verify_a_snapshot_ignores_its_read_only_modes(layout, volume):
+    src = volume / "d"
+    make_tree(src, 10, 100)
+    r = snapshot(layout, src, "ds-a", 1)
+    rep = verify(layout.version_dir("ds-a", 1), r.manifest_path, compare_modes=False)
+    assert rep.ok and rep.digest == r.digest
+
+
+def test_restore_and_remove(layout, volume):
+    src = volume / "d"
+    make_tree(src, 20, 300, seed=9)
+    os.chmod(src / "part-000" / "sample-000000.bin", 0o700)
+    r = snapshot(layout, src, "ds-a", 1)
+    dest = volume / "restored"
+    res = restore(layout.version_dir("ds-a", 1), r.manifest_path, dest)
+    assert res.files == 20
+    assert independent_digest(dest) == independent_digest(src)  # modes come back too
+    (dest / "part-000" / "sample-000000.bin").write_bytes(b"writable")
+    with pytest.raises(StorageError) as e:
+        restore(layout.version_dir("ds-a", 1), r.manifest_path, dest)
+    assert e.value.reason == "exists"
+    r2 = snapshot(layout, src, "ds-b", 1)  # shares every object with ds-a@1
+    assert remove_version(layout, "ds-a", 1) == 0  # nothing freed: ds-b still uses them
+    assert remove_version(layout, "ds-b", 1) == r2.bytes
+    assert not any(p.is_file() for p in layout.objects_dir.rglob("*"))
+
+
+def test_manifest_pages(layout, volume):
+    src = volume / "d"
+    make_tree(src, 25, 10)
+    r = snapshot(layout, src, "ds-a", 1)
+    paths, cursor = [], None
+    while True:
+        page, cursor = read_manifest(r.manifest_path, after=cursor, limit=7)
+        paths += [e.path for e in page]
+        if not cursor:
+            break
+    assert paths == [e.path for e in iter_manifest(r.manifest_path)] and len(paths) == 25
