@@ -62,7 +62,7 @@ def restore(
         os.utime(target, ns=(e.mtime_ns, e.mtime_ns))
         return n
 
-    results = ordered_map(work, entries())
+    results = ordered_map(work, entries(), size_of=lambda e: e.size)
     try:
         for _e, n in results:
             tracker.add(1, n)

@@ -21,7 +21,7 @@ def hash_tree(src: str, skipped: Skipped, tracker: Tracker):  # type: ignore[no-
     def work(info: FileInfo) -> tuple[str, int]:
         return hash_file(os.path.join(src, info.rel), info.size)
 
-    results = ordered_map(work, walk(src, skipped))
+    results = ordered_map(work, walk(src, skipped), size_of=lambda info: info.size)
     try:
         for info, (digest, nread) in results:
             tracker.add(1, nread)

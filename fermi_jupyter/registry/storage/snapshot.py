@@ -95,7 +95,7 @@ def snapshot(
         return digest, added, nread
 
     new_bytes = 0
-    results = ordered_map(work, items())
+    results = ordered_map(work, items(), size_of=lambda item: item[0].size)
     try:
         for (info, _prev), (digest, added, nread) in results:
             writer.add(ManifestEntry(info.rel, nread, info.mode, info.mtime_ns, digest))

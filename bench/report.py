@@ -1,0 +1,49 @@
+"""Writes the figures of a run into docs/benchmarks.md, between markers, keeping the prose."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .common import REPO, Figure, machine
+
+DOC = REPO / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- figures:{size}:begin -->", "<!-- figures:{size}:end -->"
+
+
+def table(size: str, figures: list[Figure], search_rows: list[tuple]) -> str:
+    today = dt.date.today().isoformat()
+    lines = [
+        BEGIN.format(size=size),
+        f"_Measured {today} with `python -m bench{' --full' if size == 'full' else ''}` on "
+        f"{machine()}._",
+        "",
+        "| figure | ours | reference | ratio | target | |",
+        "|---|---:|---|---:|---:|---|",
+    ]
+    for f in figures:
+        target = f"≤ {f.target:g}×" if f.target is not None else ""
+        lines.append(
+            f"| {f.name} | {f.ours:.3f} {f.unit} | {f.reference:.3f} {f.unit} "
+            f"({f.reference_name}) | {f.ratio:.2f}× | {target} | {f.verdict} |"
+        )
+    if search_rows:
+        lines += ["", "| dataset list / search | backend | p95 | vs 50 rows by id | target |",
+                  "|---|---|---:|---:|---:|"]  # fmt: skip
+        for backend, case, ms, ratio in search_rows:
+            ok = "" if case.startswith("reference") else ("ok" if ms < 50 else "MISSED")
+            lines.append(f"| {case} | {backend} | {ms:.1f} ms | {ratio:.1f}× | < 50 ms {ok} |")
+    lines.append(END.format(size=size))
+    return "\n".join(lines)
+
+
+def write_report(size: str, figures: list[Figure], search_rows: list[tuple]) -> None:
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    block = table(size, figures, search_rows)
+    begin, end = BEGIN.format(size=size), END.format(size=size)
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + block + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip() + f"\n\n## Figures ({size})\n\n" + block + "\n"
+    DOC.write_text(text)
+    print(f"\nwrote {DOC.relative_to(REPO)}")
