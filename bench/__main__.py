@@ -39,7 +39,7 @@ def main() -> None:
 
             search_rows = registry_search.run(100_000 if args.full else 20_000)
             for backend, case, ms, ratio in search_rows:
-                print(f"  {backend:<10} {case:<28} p95 {ms:7.2f} ms  {ratio:5.1f}× reference")
+                print(f"  {backend:<10} {case:<28} p95 {ms:7.2f} ms  {ratio:5.1f}x reference")
         else:
             for fig in SUITES[name](size):
                 print("  " + fig.line(), flush=True)

@@ -38,10 +38,10 @@ class Figure:
         return "ok" if self.ratio <= self.target else "MISSED"
 
     def line(self) -> str:
-        target = f"≤ {self.target:g}×" if self.target is not None else ""
+        target = f"≤ {self.target:g}x" if self.target is not None else ""
         return (
             f"{self.name:<44} {self.ours:9.3f} {self.unit:<3} vs {self.reference:9.3f} "
-            f"({self.reference_name}) = {self.ratio:6.2f}× {target:>8} {self.verdict}"
+            f"({self.reference_name}) = {self.ratio:6.2f}x {target:>8} {self.verdict}"
         )
 
 
@@ -90,10 +90,10 @@ def make_files(
 def machine() -> str:
     cpu = "unknown CPU"
     try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        with open("/proc/cpuinfo") as f:
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu
+            )
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30

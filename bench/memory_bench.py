@@ -22,7 +22,8 @@ def progress(p):
     if now - last[0] > 5:
         last[0] = now
         pct = 100 * p.files_done / max(1, p.files_total or 1)
-        print(f"    {p.files_done:,}/{p.files_total:,} files ({pct:.0f}%)", file=sys.stderr, flush=True)
+        print(f"    {p.files_done:,}/{p.files_total:,} files ({pct:.0f}%)",
+              file=sys.stderr, flush=True)
 t = time.perf_counter()
 r = snapshot(StorageLayout(root), src, "ds-mem", 1, progress=progress)
 print(json.dumps({"seconds": time.perf_counter() - t, "files": r.files, "bytes": r.bytes,

@@ -21,17 +21,17 @@ def table(size: str, figures: list[Figure], search_rows: list[tuple]) -> str:
         "|---|---:|---|---:|---:|---|",
     ]
     for f in figures:
-        target = f"≤ {f.target:g}×" if f.target is not None else ""
+        target = f"≤ {f.target:g}x" if f.target is not None else ""
         lines.append(
             f"| {f.name} | {f.ours:.3f} {f.unit} | {f.reference:.3f} {f.unit} "
-            f"({f.reference_name}) | {f.ratio:.2f}× | {target} | {f.verdict} |"
+            f"({f.reference_name}) | {f.ratio:.2f}x | {target} | {f.verdict} |"
         )
     if search_rows:
         lines += ["", "| dataset list / search | backend | p95 | vs 50 rows by id | target |",
                   "|---|---|---:|---:|---:|"]  # fmt: skip
         for backend, case, ms, ratio in search_rows:
             ok = "" if case.startswith("reference") else ("ok" if ms < 50 else "MISSED")
-            lines.append(f"| {case} | {backend} | {ms:.1f} ms | {ratio:.1f}× | < 50 ms {ok} |")
+            lines.append(f"| {case} | {backend} | {ms:.1f} ms | {ratio:.1f}x | < 50 ms {ok} |")
     lines.append(END.format(size=size))
     return "\n".join(lines)
 

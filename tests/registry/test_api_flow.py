@@ -273,3 +273,49 @@ def test_openapi_and_metrics_are_served(hub, users):
     assert doc["openapi"].startswith("3.") and "/datasets/{ref}/versions" in doc["paths"]
     text = httpx.get(f"{hub.url}/services/fermi-registry/metrics").text
     assert "fermi_registry_jobs_total" in text
+
+
+def test_cancel_a_processing_version_removes_its_partial_data(hub, users):
+    vol = _volume(users)
+    src = hub.storage_root / "volumes" / vol["id"] / "to-cancel"
+    make_tree(src, 4000, 8192, seed=12, dirs=40)
+    with users["alice"] as c:
+        ds = _dataset(c, "cancelled-ds")
+        r = c.post(
+            f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "to-cancel"}
+        )
+        n = r.json()["number"]
+        r = c.delete(f"/datasets/{ds['id']}/versions/{n}")
+        assert r.status_code in (202, 204), r.text
+        if r.status_code == 202:  # caught it while pending or processing
+            assert r.json()["status"] == "cancelling"
+            v = wait_version(c, ds["id"], n)
+            assert v["status"] == "cancelled" and v["error"] is None
+            assert not (hub.storage_root / "datasets" / ds["id"] / str(n)).exists()
+            assert not (hub.storage_root / "datasets" / ds["id"] / f".{n}.partial").exists()
+            jobs = c.get("/jobs", params={"state": "cancelled"}).json()["items"]
+            assert any(j["version"] == f"{ds['id']}@{n}" for j in jobs)
+        # the number is never reused
+        r = c.post(
+            f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "to-cancel"}
+        )
+        assert r.json()["number"] == n + 1
+        assert wait_version(c, ds["id"], n + 1)["status"] == "ready"
+
+
+def test_volume_usage_and_tree(hub, users):
+    vol = _volume(users, name="usage")
+    root = hub.storage_root / "volumes" / vol["id"]
+    (root / "a").mkdir()
+    (root / "a" / "x.bin").write_bytes(b"1" * 5000)
+    (root / "b.txt").write_text("hello")
+    with users["alice"] as c:
+        v = c.get(f"/volumes/{vol['id']}").json()
+        assert v["usage"]["bytes"] == 5005 and v["usage"]["files"] == 2
+        assert v["type_hint"] and v["capacity_bytes"] == 10 * 2**30
+        tree = c.get(f"/volumes/{vol['id']}/tree").json()
+        assert [(i["name"], i["type"]) for i in tree["items"]] == [("a", "dir"), ("b.txt", "file")]
+        found = c.get(f"/volumes/{vol['id']}/tree", params={"q": "X.B"}).json()["items"]
+        assert [i["path"] for i in found] == ["a/x.bin"]
+        r = c.get(f"/volumes/{vol['id']}/tree", params={"path": "b.txt"})
+        assert r.status_code == 400 and r.json()["reason"] == "not-a-directory"

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from ..managers import volumes as mgr
 from ..serialize import volume_json
 from .base import BaseHandler
 
 
 class VolumeBase(BaseHandler):
-    def _usage(self, vol, wait: bool = False):  # type: ignore[no-untyped-def]
+    def _usage(self, vol):  # type: ignore[no-untyped-def]
         if vol.backend != "root":
             return None
-        return self.ctx.usage.get(vol.id, self.ctx.layout.volume_dir(vol.id), wait=wait)
+        return self.ctx.usage.get(vol.id, self.ctx.layout.volume_dir(vol.id))
+
+    async def _fresh_usage(self, vol):  # type: ignore[no-untyped-def]
+        """Usage computed now (off the event loop): one volume is asked for when someone looks."""
+        if vol.backend != "root":
+            return None
+        path = self.ctx.layout.volume_dir(vol.id)
+        return await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self.ctx.usage.get(vol.id, path, wait=True, max_age=0.0)
+        )
 
 
 class VolumesHandler(VolumeBase):
@@ -21,16 +32,16 @@ class VolumesHandler(VolumeBase):
         items = [volume_json(v, self._usage(v)) for v in rows]
         self.write_json({"items": items, "next_cursor": nxt})
 
-    def post(self) -> None:
+    async def post(self) -> None:
         vol = mgr.create(self.db, self.ctx.layout, self.identity, self.json_body())
         self.set_header("Location", f"{self.ctx.base_path}api/v1/volumes/{vol.id}")
-        self.write_json(volume_json(vol, self._usage(vol, wait=True)), status=201)
+        self.write_json(volume_json(vol, await self._fresh_usage(vol)), status=201)
 
 
 class VolumeHandler(VolumeBase):
-    def get(self, vol_id: str) -> None:
+    async def get(self, vol_id: str) -> None:
         vol = mgr.get(self.db, self.identity, vol_id)
-        self.write_json(volume_json(vol, self._usage(vol, wait=True)))
+        self.write_json(volume_json(vol, await self._fresh_usage(vol)))
 
 
 class VolumeTreeHandler(BaseHandler):

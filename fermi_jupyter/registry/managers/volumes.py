@@ -34,10 +34,15 @@ class UsageCache:
         self._busy: set[str] = set()
         self._lock = threading.Lock()
 
-    def get(self, vol_id: str, path: Path, *, wait: bool = False) -> dict[str, Any] | None:
+    def get(
+        self, vol_id: str, path: Path, *, wait: bool = False, max_age: float | None = None
+    ) -> dict[str, Any] | None:
+        """The last usage figure; recomputed in the background when older than the TTL (or in
+        this thread, when ``wait``; call that from an executor, not the event loop)."""
+        ttl = self.ttl if max_age is None else max_age
         with self._lock:
             value = self._values.get(vol_id)
-            fresh = value and time.time() - value["_t"] < self.ttl
+            fresh = value and time.time() - value["_t"] < ttl
             start = not fresh and vol_id not in self._busy
             if start:
                 self._busy.add(vol_id)

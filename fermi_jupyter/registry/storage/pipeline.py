@@ -54,10 +54,10 @@ def ordered_map(
                 pending.append((batch, pool.submit(run, batch)))
                 if len(pending) >= workers * 2:
                     head, fut = pending.popleft()
-                    yield from zip(head, fut.result())
+                    yield from zip(head, fut.result(), strict=True)
             while pending:
                 head, fut = pending.popleft()
-                yield from zip(head, fut.result())
+                yield from zip(head, fut.result(), strict=True)
         finally:
             for _, fut in pending:
                 fut.cancel()
