@@ -1,3 +1,4 @@
 from .app import main
 
-main()
+if __name__ == "__main__":  # guarded: hashing worker processes import this module too
+    main()

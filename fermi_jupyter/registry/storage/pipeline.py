@@ -9,6 +9,7 @@ costs more in GIL hand-offs than hashing the file (measured: 4,000 files of 100 
 from __future__ import annotations
 
 import os
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -18,6 +19,9 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 WORKERS = max(2, os.cpu_count() or 2)
+# Threads hand the GIL over after every syscall; at the default 5 ms switch interval the walking
+# thread waits behind the hashing ones (2 GB / 20k files: 1.70 s at 5 ms, 1.42 s at 1 ms).
+SWITCH_INTERVAL = 0.001
 BATCH_FILES = 256
 BATCH_BYTES = 32 << 20
 
@@ -47,6 +51,8 @@ def ordered_map(
     def run(batch: list[T]) -> list[R]:
         return [fn(item) for item in batch]
 
+    if sys.getswitchinterval() > SWITCH_INTERVAL:
+        sys.setswitchinterval(SWITCH_INTERVAL)
     pending: deque[tuple[list[T], Future[list[R]]]] = deque()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fermi-io") as pool:
         try:

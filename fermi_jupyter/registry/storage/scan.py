@@ -16,7 +16,7 @@ from .walk import FileInfo, Skipped, count, walk
 
 
 def hash_tree(src: str, skipped: Skipped, tracker: Tracker):  # type: ignore[no-untyped-def]
-    """Yield (FileInfo, digest, bytes read) in tree order, hashing in parallel."""
+    """Yield (FileInfo, digest, bytes read) in tree order, hashing on worker threads."""
 
     def work(info: FileInfo) -> tuple[str, int]:
         return hash_file(os.path.join(src, info.rel), info.size)

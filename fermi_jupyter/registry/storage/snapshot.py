@@ -73,31 +73,38 @@ def snapshot(
     writer = ManifestWriter(layout.manifest_path(ds_id, n))
     made: set[str] = {""}
 
-    def items() -> Iterator[tuple[FileInfo, ManifestEntry | None]]:
+    Item = tuple[FileInfo, "tuple[str, int, int] | None"]
+
+    def items() -> Iterator[Item]:
         for info in walk(src_s, skipped, dirs):
             parent = info.rel.rpartition("/")[0]
             if parent not in made:
                 os.makedirs(os.path.join(partial_s, parent), exist_ok=True)
                 made.add(parent)
-            yield info, quick.match(info)
+            prev = quick.match(info)
+            done = None
+            if prev is not None:
+                # unchanged since the previous version: one link(2), done here rather than
+                # handed to a worker (a thread hand-off costs more than the link)
+                try:
+                    os.link(layout.object_path(prev.digest), os.path.join(partial_s, info.rel))
+                    done = (prev.digest, 0, info.size)
+                except FileNotFoundError:
+                    pass  # the object was freed meanwhile: store the file again
+            yield info, done
 
-    def work(item: tuple[FileInfo, ManifestEntry | None]) -> tuple[str, int, int]:
-        info, prev = item
-        dest = os.path.join(partial_s, info.rel)
-        if prev is not None:
-            try:
-                os.link(layout.object_path(prev.digest), dest)
-                return prev.digest, 0, info.size
-            except FileNotFoundError:
-                pass  # the object was freed meanwhile: store the file again
+    def work(item: Item) -> tuple[str, int, int]:
+        info, done = item
+        if done is not None:
+            return done
         digest, added, nread = store_file(layout, os.path.join(src_s, info.rel), info.size, prefix)
-        os.link(layout.object_path(digest), dest)
+        os.link(layout.object_path(digest), os.path.join(partial_s, info.rel))
         return digest, added, nread
 
     new_bytes = 0
-    results = ordered_map(work, items(), size_of=lambda item: item[0].size)
+    results = ordered_map(work, items(), size_of=lambda item: 0 if item[1] else item[0].size)
     try:
-        for (info, _prev), (digest, added, nread) in results:
+        for (info, _done), (digest, added, nread) in results:
             writer.add(ManifestEntry(info.rel, nread, info.mode, info.mtime_ns, digest))
             new_bytes += added
             tracker.add(1, nread)
