@@ -27,13 +27,14 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   say "creating .venv"
   "$PY" -m venv .venv
-  .venv/bin/pip install -q -U pip
+  .venv/bin/pip install -q -U pip 2>&1 | { grep -v "^WARNING: Location" || true; }
 fi
 stamp=.venv/.fermi-installed
 want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing fermi_jupyter and its test tools into .venv"
-  .venv/bin/pip install -q -e '.[test,postgres,kubernetes]'
+  # (pip warns about local wheel folders this machine's pip config names: noise, filtered)
+  .venv/bin/pip install -q -e '.[test,postgres,kubernetes]' 2>&1 | { grep -v "^WARNING: Location" || true; }
   echo "$want" > "$stamp"
 fi
 

@@ -13,6 +13,47 @@ from .layout import StorageLayout
 OBJECT_MODE = 0o444
 
 
+_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
+_ROOT_FD: int | None = None
+
+
+def _root_fd() -> int:
+    global _ROOT_FD
+    if _ROOT_FD is None:
+        _ROOT_FD = os.open("/", os.O_RDONLY)
+    return _ROOT_FD
+
+
+def _open_anonymous(layout: StorageLayout) -> int | None:
+    """An unnamed file in tmp/ (O_TMPFILE): nothing to clean up if we die mid-write, and one
+    link(2) publishes it. None where the filesystem cannot do that."""
+    if not _O_TMPFILE:
+        return None
+    try:
+        return os.open(layout.tmp_dir, os.O_WRONLY | _O_TMPFILE, OBJECT_MODE)
+    except OSError:
+        return None
+
+
+def _publish_fd(layout: StorageLayout, fd: int, digest: str) -> bool:
+    obj = layout.object_path(digest)
+    try:
+        # linkat(AT_SYMLINK_FOLLOW) on /proc/self/fd/N gives the unnamed file its name
+        os.link(f"/proc/self/fd/{fd}", obj, src_dir_fd=_root_fd(), follow_symlinks=True)
+        return True
+    except FileExistsError:
+        return False
+    except FileNotFoundError:
+        obj.parent.mkdir(parents=True, exist_ok=True)
+        return _publish_fd(layout, fd, digest)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
 def _publish(layout: StorageLayout, tmp: str, digest: str) -> bool:
     """Link a finished temp file in as an object; False if that content was already stored."""
     obj = layout.object_path(digest)
@@ -39,12 +80,17 @@ def store_file(
             digest = blake3(data).hexdigest()
             if os.path.exists(layout.object_path(digest)):
                 return digest, 0, len(data)  # de-duplicated without writing anything
+            anon = _open_anonymous(layout)
+            if anon is not None:
+                try:
+                    _write_all(anon, data)
+                    return digest, len(data) if _publish_fd(layout, anon, digest) else 0, len(data)
+                finally:
+                    os.close(anon)
             tmp = str(layout.tmp_dir / f"{tmp_prefix}{uuid.uuid4().hex}")
             out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(out, view) :]
+                _write_all(out, data)
             finally:
                 os.close(out)
             return digest, len(data) if _publish(layout, tmp, digest) else 0, len(data)
