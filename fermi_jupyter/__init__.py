@@ -1,3 +1,10 @@
 """fermi_jupyter: datasets and volumes for JupyterHub."""
 
 __version__ = "0.1.0.dev0"
+
+
+def load_ipython_extension(ipython):  # type: ignore[no-untyped-def]
+    """``%load_ext fermi_jupyter``: imported lazily so the package stays light."""
+    from .magics import load_ipython_extension as load
+
+    load(ipython)

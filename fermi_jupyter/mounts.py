@@ -1,0 +1,107 @@
+"""What is mounted in this server (``FERMI_MOUNTS``) and where a local path belongs.
+
+The spawner hands every server its validated mount plan as JSON. The server extension, the
+``%fermi`` magics and the ``fermi`` CLI all read it here, so they agree on what a path means.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+
+
+class MountError(ValueError):
+    """A path or plan that cannot be used; the message says what to do instead."""
+
+    def __init__(self, message: str, reason: str = "bad-path"):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Mount:
+    kind: str  # "dataset" | "volume"
+    mount_path: str
+    read_only: bool
+    dataset_id: str | None = None
+    dataset_name: str | None = None
+    version: int | None = None
+    ref: str | None = None
+    volume_id: str | None = None
+    volume_name: str | None = None
+    sub_path: str = ""
+
+    @property
+    def name(self) -> str:
+        if self.kind == "dataset":
+            return f"{self.dataset_name or self.dataset_id}@{self.version}"
+        return self.volume_name or self.volume_id or "?"
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def load_mounts(env: Mapping[str, str] | None = None) -> list[Mount]:
+    """The mounts of this server; an empty list outside a fermi-spawned server."""
+    raw = (env if env is not None else os.environ).get("FERMI_MOUNTS", "").strip()
+    if not raw:
+        return []
+    try:
+        items = json.loads(raw)
+        mounts = [
+            Mount(**{k: v for k, v in item.items() if k in Mount.__dataclass_fields__})
+            for item in items
+        ]
+    except (ValueError, TypeError) as e:
+        raise MountError(
+            f"FERMI_MOUNTS is not a valid mount plan ({e}); restart the server from the hub",
+            reason="bad-plan",
+        ) from None
+    for m in mounts:
+        if m.kind == "dataset" and not m.read_only:  # never trust a plan to say otherwise
+            raise MountError(f"dataset mount {m.mount_path} is not read-only", reason="bad-plan")
+    return mounts
+
+
+def parents(mounts: list[Mount]) -> list[str]:
+    """Lineage: the dataset versions mounted here."""
+    return sorted({m.ref for m in mounts if m.kind == "dataset" and m.ref})
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def locate(path: str, mounts: list[Mount], cwd: str | None = None) -> tuple[Mount, str]:
+    """Map a local path to (its volume mount, the path inside the volume).
+
+    Refuses paths in dataset mounts (read-only, already registered) and outside every mount.
+    Symlinks are resolved first, so a link cannot smuggle in another location.
+    """
+    real = os.path.realpath(os.path.join(cwd or os.getcwd(), os.path.expanduser(path)))
+    best: tuple[Mount, str] | None = None
+    for m in mounts:
+        root = os.path.realpath(m.mount_path)
+        if _inside(real, root) and (best is None or len(root) > len(best[1])):
+            best = (m, root)
+    if best is None:
+        volumes = ", ".join(m.mount_path for m in mounts if m.kind == "volume") or "none"
+        raise MountError(
+            f"{path} is not inside a mounted volume (volumes here: {volumes}); "
+            "move the data into one, e.g. /workspace",
+            reason="not-in-volume",
+        )
+    mount, root = best
+    if mount.kind == "dataset":
+        raise MountError(
+            f"{path} is inside the read-only dataset mount {mount.mount_path} "
+            f"({mount.name}); it is already a dataset version — register a directory of a "
+            "volume instead",
+            reason="in-dataset",
+        )
+    rel = os.path.relpath(real, root)
+    rel = "" if rel == "." else rel
+    sub = "/".join(p for p in (mount.sub_path.strip("/"), rel) if p)
+    return mount, sub
