@@ -8,3 +8,10 @@ def load_ipython_extension(ipython):  # type: ignore[no-untyped-def]
     from .magics import load_ipython_extension as load
 
     load(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict]:
+    """Enabled by installing the package (jupyter-config/…/fermi_jupyter.json)."""
+    from .server import FermiExtension
+
+    return [{"module": "fermi_jupyter.server", "app": FermiExtension}]

@@ -1,0 +1,233 @@
+"""Thin handlers under ``{base_url}api/fermi/``; logic lives in the client and mounts module."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..client import FermiError, RegistryClient, RegistryUnavailable
+from ..mounts import MountError, load_mounts, locate, parents
+from ..registry.storage import StorageError, list_dir
+
+AUTH_RESOURCE = "fermi"
+
+
+class FermiHandler(APIHandler):
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def ext(self):  # type: ignore[no-untyped-def]
+        return self.settings["fermi"]
+
+    async def call(self, fn, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
+        """Run a (blocking) registry call off the event loop; errors become 4xx/502 JSON."""
+
+        def work() -> Any:
+            with self.ext.make_client() as client:
+                return fn(client, *args, **kwargs)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(None, work)
+        except RegistryUnavailable as e:
+            raise web.HTTPError(502, str(e), reason="registry-unavailable") from None
+        except FermiError as e:
+            status = e.status if e.status and 400 <= e.status < 500 else 400
+            raise web.HTTPError(status, str(e), reason=e.reason) from None
+        except MountError as e:
+            raise web.HTTPError(400, str(e), reason=e.reason) from None
+
+    def mounts(self):  # type: ignore[no-untyped-def]
+        try:
+            return load_mounts()
+        except MountError as e:
+            raise web.HTTPError(500, str(e), reason=e.reason) from None
+
+    def write_json(self, obj: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+class MountsHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        items = []
+        for m in self.mounts():
+            item = m.to_json()
+            if m.kind == "dataset" and m.dataset_id and m.version:
+                try:
+                    v = await self.call(lambda c, m=m: c.version(m.dataset_id, m.version))
+                    item["status"] = v.status
+                except web.HTTPError:
+                    item["status"] = "unknown"
+            items.append(item)
+        self.write_json({"items": items})
+
+
+class VolumesHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        here = {m.volume_id: m.mount_path for m in self.mounts() if m.kind == "volume"}
+        vols = await self.call(lambda c: c.volumes(self.get_argument("q", None)))
+        self.write_json({"items": [{**v.raw, "mount_path": here.get(v.id)} for v in vols]})
+
+
+class TreeHandler(FermiHandler):
+    """Mounted volumes are listed from this server's file system; others through the registry."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        vol_id = self.get_argument("volume")
+        path = self.get_argument("path", "")
+        q = self.get_argument("q", None) or None
+        limit = int(self.get_argument("limit", "100"))
+        cursor = self.get_argument("cursor", None)
+        mount = next(
+            (m for m in self.mounts() if m.kind == "volume" and m.volume_id == vol_id), None
+        )
+        if mount is None:
+            page = await self.call(lambda c: c.tree(vol_id, path, q=q, limit=limit, cursor=cursor))
+            self.write_json(page.raw)
+            return
+        try:
+            entries, nxt, truncated = list_dir(
+                Path(mount.mount_path), path, q=q, limit=limit, cursor=cursor
+            )
+        except StorageError as e:
+            status = 404 if e.reason == "not-found" else 400
+            raise web.HTTPError(status, str(e), reason=e.reason) from None
+        self.write_json({
+            "volume_id": vol_id, "path": path, "local": True, "mount_path": mount.mount_path,
+            "items": [e.__dict__ for e in entries], "next_cursor": nxt, "truncated": truncated,
+        })  # fmt: skip
+
+
+def _params(handler: FermiHandler, *names: str) -> dict[str, str | None]:
+    return {k: handler.get_argument(k, None) for k in names}
+
+
+class DatasetsHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        params = _params(self, "q", "scope", "tag", "owner", "data_type", "limit", "cursor")
+        self.write_json(await self.call(lambda c: c._page("/datasets", params)))
+
+
+class VersionsHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str, selector: str | None = None) -> None:
+        path = f"/datasets/{quote(ref, safe='')}/versions"
+        if selector:
+            self.write_json(await self.call(lambda c: c.request("GET", f"{path}/{selector}")))
+            return
+        params = _params(self, "status", "limit", "cursor")
+        self.write_json(await self.call(lambda c: c._page(path, params)))
+
+
+class RegisterHandler(FermiHandler):
+    """POST a *local* path inside a mounted volume; it becomes (volume, sub path) here."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        body = self.get_json_body() or {}
+        path = body.get("path")
+        if not isinstance(path, str) or not path:
+            raise web.HTTPError(
+                400, "path is required: a folder of a mounted volume", reason="bad-request"
+            )
+        if not (body.get("dataset") or body.get("name")):
+            raise web.HTTPError(
+                400,
+                "give name (a new dataset) or dataset (a new version of it)",
+                reason="bad-request",
+            )
+        mounts = self.mounts()
+        try:
+            mount, sub = locate(
+                path, mounts, cwd=self.settings.get("server_root_dir") or os.getcwd()
+            )
+        except MountError as e:
+            raise web.HTTPError(400, str(e), reason=e.reason) from None
+
+        def register(c: RegistryClient):  # type: ignore[no-untyped-def]
+            ref = body.get("dataset")
+            if not ref:
+                fields = {
+                    k: body[k]
+                    for k in ("data_type", "description", "visibility", "team", "tags", "zone")
+                    if body.get(k)
+                }
+                ref = c.create_dataset(body["name"], **fields).id
+            return c.register(
+                ref,
+                mount.volume_id or "",
+                sub,
+                mode=body.get("mode", "snapshot"),
+                message=body.get("message", ""),
+                parents=parents(mounts),
+            )
+
+        v = await self.call(register)
+        self.write_json(v.raw, status=202)
+
+
+class EventsHandler(FermiHandler):
+    """Relays the registry's event stream (as this server's owner) to the browser."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        import httpx
+
+        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+        ext = self.ext
+        params = (
+            {"dataset_id": self.get_argument("dataset_id")}
+            if self.get_argument("dataset_id", None)
+            else {}
+        )
+        headers = {"Authorization": f"token {ext.registry_token}"}
+        try:
+            async with (
+                httpx.AsyncClient(timeout=None) as client,
+                client.stream(
+                    "GET", f"{ext.registry_url.rstrip('/')}/events", params=params, headers=headers
+                ) as r,
+            ):
+                if r.status_code >= 400:
+                    await r.aread()
+                    raise web.HTTPError(r.status_code, r.json().get("message", "registry refused"))
+                async for chunk in r.aiter_raw():
+                    self.write(chunk)
+                    await self.flush()
+        except httpx.HTTPError as e:
+            raise web.HTTPError(
+                502, f"event stream from the registry broke: {e}", reason="registry-unavailable"
+            ) from None
+
+
+REF = r"(?P<ref>[^/]+)"
+ROUTES = [
+    ("mounts", MountsHandler),
+    ("volumes", VolumesHandler),
+    ("tree", TreeHandler),
+    ("datasets", DatasetsHandler),
+    (rf"datasets/{REF}/versions", VersionsHandler),
+    (rf"datasets/{REF}/versions/(?P<selector>[A-Za-z0-9_.\-]+)", VersionsHandler),
+    ("register", RegisterHandler),
+    ("events", EventsHandler),
+]
