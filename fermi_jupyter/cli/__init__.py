@@ -79,7 +79,7 @@ def describe(obj: Any) -> str:
     raw = getattr(obj, "raw", {}) or {}
     if "number" in raw:  # a version
         p = obj.progress
-        lines = [f"{obj.ref}  {obj.status}  ({obj.mode})"]
+        lines = [f"{obj.label}  {obj.status}  ({obj.mode}, {obj.ref})"]
         if obj.status == "processing":
             lines.append(f"  progress: {p.files_done:,}/{p.files_total or 0:,} files")
         if obj.files is not None:

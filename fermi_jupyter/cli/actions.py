@@ -111,7 +111,7 @@ def ls(client: RegistryClient | None, path: str) -> Table:
                     "size": size,
                 }
             )
-    return Table(["name", "type", "size"], rows, real, "empty folder")
+    return Table(["name", "type", "size"], rows, os.path.abspath(path), "empty folder")
 
 
 def datasets(client: RegistryClient, query: str | None, scope: str = "all") -> Table:

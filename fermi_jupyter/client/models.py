@@ -77,6 +77,7 @@ class Dataset(Model):
 @dataclass
 class Version(Model):
     dataset_id: str = ""
+    dataset_name: str | None = None
     number: int = 0
     ref: str = ""
     status: str = "pending"
@@ -109,6 +110,11 @@ class Version(Model):
     @property
     def done(self) -> bool:
         return self.status in ("ready", "failed", "cancelled", "drifted")
+
+    @property
+    def label(self) -> str:
+        """``name@N`` for people, ``ds-…@N`` when the name is unknown."""
+        return f"{self.dataset_name}@{self.number}" if self.dataset_name else self.ref
 
 
 @dataclass

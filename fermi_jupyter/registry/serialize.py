@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from ..domain.states import VOLUME_TYPES
@@ -10,7 +10,12 @@ from .orm import AuditEvent, Dataset, Job, Version, Volume
 
 
 def iso(dt: datetime | None) -> str | None:
-    return dt.isoformat().replace("+00:00", "Z") if dt else None
+    """UTC timestamps with a Z (SQLite hands them back without a time zone)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.isoformat().replace("+00:00", "Z")
 
 
 def volume_json(v: Volume, usage: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -68,6 +73,7 @@ def version_json(
 ) -> dict[str, Any]:
     return {
         "dataset_id": v.dataset_id,
+        "dataset_name": v.dataset.name if v.dataset is not None else None,
         "number": v.number,
         "ref": v.ref,
         "status": v.status,
