@@ -46,7 +46,9 @@ def test_volumes_and_tree_local_and_remote(fetch, server, users):
     assert mine["mount_path"] == str(server.workspace)
     local = fetch("tree", params={"volume": server.volume["id"], "path": "raw"})
     assert local["local"] is True and "part-000" in [i["name"] for i in local["items"]]
-    found = fetch("tree", params={"volume": server.volume["id"], "q": "sample-000003"})
+    found = fetch(
+        "tree", params={"volume": server.volume["id"], "path": "raw", "q": "sample-000003"}
+    )
     assert [i["path"] for i in found["items"]] == ["raw/part-003/sample-000003.bin"]
     # a volume of alice's that this server does not mount: browsed through the registry
     with users["alice"] as c:
