@@ -23,7 +23,7 @@ def table(size: str, figures: list[Figure], search_rows: list[tuple]) -> str:
     for f in figures:
         target = f"≤ {f.target:g}x" if f.target is not None else ""
         lines.append(
-            f"| {f.name} | {f.ours:.3f} {f.unit} | {f.reference:.3f} {f.unit} "
+            f"| {f.name} | {_value(f.ours, f.unit)} | {_value(f.reference, f.unit)} "
             f"({f.reference_name}) | {f.ratio:.2f}x | {target} | {f.verdict} |"
         )
     if search_rows:
@@ -34,6 +34,12 @@ def table(size: str, figures: list[Figure], search_rows: list[tuple]) -> str:
             lines.append(f"| {case} | {backend} | {ms:.1f} ms | {ratio:.1f}x | < 50 ms {ok} |")
     lines.append(END.format(size=size))
     return "\n".join(lines)
+
+
+def _value(v: float, unit: str) -> str:
+    if unit == "B":
+        return f"{v / 2**20:,.1f} MiB"
+    return f"{v:,.3f} {unit}" if unit == "s" else f"{v:,.1f} {unit}"
 
 
 def write_report(size: str, figures: list[Figure], search_rows: list[tuple]) -> None:
