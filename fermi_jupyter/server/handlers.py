@@ -106,10 +106,17 @@ class TreeHandler(FermiHandler):
         except StorageError as e:
             status = 404 if e.reason == "not-found" else 400
             raise web.HTTPError(status, str(e), reason=e.reason) from None
-        self.write_json({
-            "volume_id": vol_id, "path": path, "local": True, "mount_path": mount.mount_path,
-            "items": [e.__dict__ for e in entries], "next_cursor": nxt, "truncated": truncated,
-        })  # fmt: skip
+        self.write_json(
+            {
+                "volume_id": vol_id,
+                "path": path,
+                "local": True,
+                "mount_path": mount.mount_path,
+                "items": [e.__dict__ for e in entries],
+                "next_cursor": nxt,
+                "truncated": truncated,
+            }
+        )
 
 
 def _params(handler: FermiHandler, *names: str) -> dict[str, str | None]:

@@ -1,0 +1,1 @@
+"""Dev environments with storage mounts: the mount plan, profiles, and the Kubernetes pod."""

@@ -1,0 +1,136 @@
+"""Spawn profiles from ``kubespawner_profiles/*.yaml`` → KubeSpawner's ``profile_list``.
+
+A malformed file stops the hub at start-up with a message naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+MEM_RE = re.compile(r"^\d+(\.\d+)?[KMGT]i?$|^\d+$")
+LIMITS = {"cpu": 256.0, "gpu": 16}
+MEM_MAX = 4 * 2**40
+
+
+class ProfileError(ValueError):
+    def __init__(self, path: Path, field: str, message: str):
+        super().__init__(f"{path.name}: {field}: {message}")
+        self.path, self.field = path, field
+
+
+def _mem_bytes(text: str) -> int:
+    units = {
+        "K": 10**3,
+        "M": 10**6,
+        "G": 10**9,
+        "T": 10**12,
+        "Ki": 2**10,
+        "Mi": 2**20,
+        "Gi": 2**30,
+        "Ti": 2**40,
+    }
+    m = re.match(r"^(\d+(?:\.\d+)?)([KMGT]i?)?$", text)
+    assert m
+    return int(float(m.group(1)) * units.get(m.group(2) or "", 1))
+
+
+def _number(path: Path, field: str, value: Any, maximum: float, integer: bool = False) -> float:
+    ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not ok_type:
+        raise ProfileError(
+            path, field, f"must be a {'whole ' if integer else ''}number, not {value!r}"
+        )
+    if not 0 < value <= maximum:
+        raise ProfileError(path, field, f"must be more than 0 and at most {maximum:g}, not {value}")
+    return value
+
+
+def _memory(path: Path, field: str, value: Any) -> str:
+    text = str(value)
+    if not MEM_RE.match(text) or not 0 < _mem_bytes(text) <= MEM_MAX:
+        raise ProfileError(
+            path, field, f"must be a size such as 32G or 512Mi (at most 4Ti), not {value!r}"
+        )
+    return text
+
+
+def load_profile(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise ProfileError(path, "(file)", f"not valid YAML: {e}") from None
+    if not isinstance(data, dict):
+        raise ProfileError(path, "(file)", "must be a mapping of profile fields")
+    for key in ("slug", "display_name", "image"):
+        if not isinstance(data.get(key), str) or not data[key].strip():
+            raise ProfileError(path, key, "is required")
+    if not SLUG_RE.match(data["slug"]):
+        raise ProfileError(path, "slug", "use lowercase letters, digits and '-' (e.g. pytorch-gpu)")
+    override: dict[str, Any] = {"image": data["image"]}
+    cpu = data.get("cpu") or {}
+    mem = data.get("memory") or {}
+    for kind in ("guarantee", "limit"):
+        if kind in cpu:
+            override[f"cpu_{kind}"] = _number(path, f"cpu.{kind}", cpu[kind], LIMITS["cpu"])
+        if kind in mem:
+            override[f"mem_{kind}"] = _memory(path, f"memory.{kind}", mem[kind])
+    if "guarantee" in cpu and "limit" in cpu and cpu["guarantee"] > cpu["limit"]:
+        raise ProfileError(path, "cpu.guarantee", "is more than cpu.limit")
+    gpu = data.get("gpu")
+    if gpu:
+        count = int(_number(path, "gpu.count", gpu.get("count"), LIMITS["gpu"], integer=True))
+        resource = gpu.get("resource", "nvidia.com/gpu")
+        override["extra_resource_limits"] = {resource: str(count)}
+        override["extra_resource_guarantees"] = {resource: str(count)}
+    if data.get("node_selector") is not None:
+        if not isinstance(data["node_selector"], dict):
+            raise ProfileError(path, "node_selector", "must be a mapping of label: value")
+        override["node_selector"] = data["node_selector"]
+    if data.get("tolerations") is not None:
+        if not isinstance(data["tolerations"], list):
+            raise ProfileError(path, "tolerations", "must be a list")
+        override["tolerations"] = data["tolerations"]
+    groups = data.get("groups") or []
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise ProfileError(path, "groups", "must be a list of JupyterHub group names")
+    profile: dict[str, Any] = {
+        "slug": data["slug"],
+        "display_name": data["display_name"],
+        "description": str(data.get("description", "")),
+        "default": bool(data.get("default", False)),
+        "kubespawner_override": override,
+        "fermi": {"groups": groups, "mounts": data.get("mounts") or {}, "gpu": gpu or None},
+    }
+    if data.get("profile_options"):
+        profile["profile_options"] = data["profile_options"]
+    return profile
+
+
+def load_profiles(folder: Path) -> list[dict[str, Any]]:
+    files = sorted(Path(folder).glob("*.yaml"))
+    if not files:
+        raise ProfileError(Path(folder), "(folder)", "has no *.yaml profiles")
+    profiles = [load_profile(f) for f in files]
+    slugs = [p["slug"] for p in profiles]
+    dup = {s for s in slugs if slugs.count(s) > 1}
+    if dup:
+        raise ProfileError(
+            Path(folder), "slug", f"used by more than one file: {', '.join(sorted(dup))}"
+        )
+    return profiles
+
+
+def visible_to(
+    profiles: list[dict[str, Any]], groups: set[str], admin: bool = False
+) -> list[dict[str, Any]]:
+    """Profiles limited to hub groups are shown (and accepted) only for their members."""
+    return [
+        p
+        for p in profiles
+        if admin or not p["fermi"]["groups"] or groups & set(p["fermi"]["groups"])
+    ]

@@ -1,0 +1,111 @@
+"""Pod manifests through the real ``KubeSpawner.get_pod_manifest()``, for every shipped profile
+and a matrix of mount choices, validated against the Kubernetes schemas."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+
+from fermi_jupyter.spawner.kube import FermiSpawner
+from fermi_jupyter.spawner.plan import dataset_mount, volume_mount
+from fermi_jupyter.spawner.profiles import load_profiles
+
+PROFILES = load_profiles(Path(__file__).resolve().parents[2] / "kubespawner_profiles")
+K8S = kubernetes_validate.utils.latest_version()
+HOME = "/home/jovyan"
+
+
+def ds(i, zone=None):
+    d = {"id": f"ds-{i}abc", "name": f"data{i}", "zone": zone}
+    v = {"number": i + 1, "status": "ready", "storage_path": f"datasets/ds-{i}abc/{i + 1}"}
+    return d, v
+
+
+VOL = {
+    "id": "vol-work",
+    "name": "work",
+    "backend": "root",
+    "storage_path": "volumes/vol-work",
+    "zone": None,
+}
+
+CHOICES = {
+    "nothing": [],
+    "one dataset": [("d", 0, None)],
+    "dataset asked read-write": [("d", 0, "rw")],
+    "volume": [("v", None, False)],
+    "volume read-only": [("v", None, True)],
+    "two datasets and a volume": [("d", 0, None), ("d", 1, None), ("v", None, False)],
+    "zoned dataset": [("d", 0, "zone")],
+}
+
+
+def build_plan(choice):
+    plan = []
+    for kind, i, extra in choice:
+        if kind == "d":
+            d, v = ds(i, zone="cn-east-1" if extra == "zone" else None)
+            plan.append(dataset_mount(f"d{i}", v, d, None, HOME))
+        else:
+            plan.append(volume_mount("v", VOL, None, extra, HOME))
+    return plan
+
+
+async def manifest(profile, plan):
+    spawner = FermiSpawner(_mock=True, profile_list=PROFILES, storage_pvc="fermi-storage")
+    spawner.user_options = {"profile": profile["slug"]}
+    await spawner.load_user_options()
+    spawner.apply_plan(plan)
+    pod = await spawner.get_pod_manifest()
+    return spawner.api.api_client.sanitize_for_serialization(pod)
+
+
+@pytest.mark.parametrize(
+    ("profile", "choice"),
+    list(itertools.product(PROFILES, CHOICES)),
+    ids=lambda x: x["slug"] if isinstance(x, dict) else x,
+)
+async def test_valid_pods_with_read_only_datasets(profile, choice):
+    plan = build_plan(CHOICES[choice])
+    data = await manifest(profile, plan)
+    data.setdefault("apiVersion", "v1")
+    data.setdefault("kind", "Pod")
+    kubernetes_validate.validate(data, K8S, strict=True)
+    container = data["spec"]["containers"][0]
+    assert container["image"] == profile["kubespawner_override"]["image"]
+    mounts = {m["mountPath"]: m for m in container.get("volumeMounts", [])}
+    volumes = {v["name"]: v for v in data["spec"].get("volumes", [])}
+    for m in plan:
+        vm = mounts[m.mount_path]
+        assert vm["subPath"] == m.source
+        if m.kind == "dataset":  # read-only on the mount and on the claim, always
+            assert vm["readOnly"] is True
+            assert volumes[vm["name"]]["persistentVolumeClaim"]["readOnly"] is True
+        else:
+            assert vm["readOnly"] is m.read_only
+    env = {e["name"]: e.get("value") for e in container.get("env", [])}
+    assert json.loads(env["FERMI_MOUNTS"]) == [m.for_server() for m in plan]
+    refs = [m.ref for m in plan if m.kind == "dataset"]
+    if refs:
+        assert data["metadata"]["annotations"]["fermi.io/datasets"] == ",".join(refs)
+    if choice == "zoned dataset":
+        terms = data["spec"]["affinity"]["nodeAffinity"][
+            "requiredDuringSchedulingIgnoredDuringExecution"
+        ]
+        assert terms["nodeSelectorTerms"][0]["matchExpressions"][0]["values"] == ["cn-east-1"]
+    if profile["slug"] == "pytorch-a100":
+        assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+
+
+async def test_fifty_mounts_is_refused_but_sixteen_render():
+    from fermi_jupyter.spawner.plan import PlanErrors
+
+    many = [volume_mount(f"v{i}", VOL, f"/w{i}", False, HOME) for i in range(50)]
+    with pytest.raises(PlanErrors):
+        await manifest(PROFILES[0], many)
+    data = await manifest(PROFILES[0], many[:16])
+    assert len(data["spec"]["containers"][0]["volumeMounts"]) >= 16
