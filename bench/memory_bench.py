@@ -41,9 +41,12 @@ def register_many(
     print(f"  generated {files:,} files in {time.perf_counter() - t:.0f}s", file=sys.stderr)
     rmtree_any(root)
     out = subprocess.run(
-        [sys.executable, "-c", CHILD, str(src), str(root)], capture_output=False,
-        stdout=subprocess.PIPE, text=True, check=True,
-    )  # fmt: skip
+        [sys.executable, "-c", CHILD, str(src), str(root)],
+        capture_output=False,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+    )
     res = json.loads(out.stdout.strip().splitlines()[-1])
     rmtree_any(root)
     figs = [Figure(f"{label}: peak memory", res["maxrss_mb"], 500, "500 MB budget", 1.0, "MB")]

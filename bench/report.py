@@ -27,8 +27,11 @@ def table(size: str, figures: list[Figure], search_rows: list[tuple]) -> str:
             f"({f.reference_name}) | {f.ratio:.2f}x | {target} | {f.verdict} |"
         )
     if search_rows:
-        lines += ["", "| dataset list / search | backend | p95 | vs 50 rows by id | target |",
-                  "|---|---|---:|---:|---:|"]  # fmt: skip
+        lines += [
+            "",
+            "| dataset list / search | backend | p95 | vs 50 rows by id | target |",
+            "|---|---|---:|---:|---:|",
+        ]
         for backend, case, ms, ratio in search_rows:
             ok = "" if case.startswith("reference") else ("ok" if ms < 50 else "MISSED")
             lines.append(f"| {case} | {backend} | {ms:.1f} ms | {ratio:.1f}x | < 50 ms {ok} |")

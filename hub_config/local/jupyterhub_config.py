@@ -39,6 +39,23 @@ c.JupyterHub.load_groups = {
     "audio": {"users": ["carol"]},
 }
 
+# Servers: LocalFermiSpawner runs each in a bubblewrap sandbox with the mounts chosen on the
+# spawn form (datasets read-only, volumes read-write); see docs/admin/local.md.
+from fermi_jupyter.spawner.hub_handlers import setup_hub  # noqa: E402
+from fermi_jupyter.spawner.local import LocalFermiSpawner  # noqa: E402
+
+registry_api = f"http://127.0.0.1:{registry_port}/services/fermi-registry/api/v1"
+repo = Path(__file__).resolve().parents[2]
+c.JupyterHub.spawner_class = LocalFermiSpawner
+c.LocalFermiSpawner.storage_root = str(storage_root)
+c.LocalFermiSpawner.hub_registry_url = registry_api
+c.LocalFermiSpawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
+c.LocalFermiSpawner.home_dir_template = str(home / "homes" / "{username}")
+c.LocalFermiSpawner.extra_read_only = [str(repo)]  # the package, when installed from a checkout
+c.Spawner.default_url = "/lab"
+c.Spawner.start_timeout = 60
+setup_hub(c, registry_api)
+
 c.JupyterHub.services = [
     {
         "name": "fermi-registry",

@@ -40,12 +40,24 @@ def server(hub, users) -> Server:
             ds = c.get("/datasets/cli-source").json()
         assert wait_version(c, ds["id"], 1)["status"] == "ready"
     mounts = [
-        {"kind": "dataset", "dataset_id": ds["id"], "dataset_name": ds["name"], "version": 1,
-         "ref": f"{ds['id']}@1", "mount_path": str(hub.storage_root / "datasets" / ds["id"] / "1"),
-         "read_only": True},
-        {"kind": "volume", "volume_id": vol["id"], "volume_name": vol["name"], "sub_path": "",
-         "mount_path": str(workspace), "read_only": False},
-    ]  # fmt: skip
+        {
+            "kind": "dataset",
+            "dataset_id": ds["id"],
+            "dataset_name": ds["name"],
+            "version": 1,
+            "ref": f"{ds['id']}@1",
+            "mount_path": str(hub.storage_root / "datasets" / ds["id"] / "1"),
+            "read_only": True,
+        },
+        {
+            "kind": "volume",
+            "volume_id": vol["id"],
+            "volume_name": vol["name"],
+            "sub_path": "",
+            "mount_path": str(workspace),
+            "read_only": False,
+        },
+    ]
     env = {
         "FERMI_MOUNTS": json.dumps(mounts),
         "FERMI_REGISTRY_URL": hub.registry_url,

@@ -14,8 +14,12 @@ def fermi(server, *args: str, env: dict | None = None) -> subprocess.CompletedPr
     full_env = {**os.environ, **server.env, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "fermi_jupyter.cli", *args],
-        capture_output=True, text=True, env=full_env, cwd=server.workspace, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=server.workspace,
+        timeout=120,
+    )
 
 
 def test_mounts_and_volumes(server):
@@ -51,8 +55,18 @@ def test_datasets_versions_status(server):
 def test_register_wait_with_lineage_then_verify_and_restore(server):
     out = server.workspace / "augmented"
     make_tree(out, 20, 900, seed=32)
-    r = fermi(server, "register", str(out), "--name", "cli-augmented", "--type", "image",
-              "--message", "3x flips", "--wait")  # fmt: skip
+    r = fermi(
+        server,
+        "register",
+        str(out),
+        "--name",
+        "cli-augmented",
+        "--type",
+        "image",
+        "--message",
+        "3x flips",
+        "--wait",
+    )
     assert r.returncode == 0, r.stderr
     assert "ready" in r.stdout and "parents:" in r.stdout
     v1_content = content_map(out)
@@ -102,11 +116,17 @@ def test_another_users_token_never_reaches_alices_private_data(server, users, hu
         server, "datasets", "cli-private", env={"JUPYTERHUB_API_TOKEN": users.tokens["carol"]}
     )
     assert r.returncode == 0 and "no dataset matches" in r.stdout
-    r = fermi(server, "--json", "datasets", "cli-private",
-              env={"JUPYTERHUB_API_TOKEN": users.tokens["carol"]})  # fmt: skip
+    r = fermi(
+        server,
+        "--json",
+        "datasets",
+        "cli-private",
+        env={"JUPYTERHUB_API_TOKEN": users.tokens["carol"]},
+    )
     assert json.loads(r.stdout) == []
-    r = fermi(server, "versions", "alice/cli-private",
-              env={"JUPYTERHUB_API_TOKEN": users.tokens["carol"]})  # fmt: skip
+    r = fermi(
+        server, "versions", "alice/cli-private", env={"JUPYTERHUB_API_TOKEN": users.tokens["carol"]}
+    )
     assert r.returncode == 1 and "no dataset" in r.stderr
 
 

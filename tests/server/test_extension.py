@@ -62,8 +62,11 @@ def test_volumes_and_tree_local_and_remote(fetch, server, users):
 def test_register_a_local_path_and_watch_it_become_ready(fetch, server):
     out = server.workspace / "ext-out"
     make_tree(out, 10, 400, seed=51)
-    v = fetch("register", method="POST",
-              body={"path": str(out), "name": "ext-registered", "data_type": "image"})  # fmt: skip
+    v = fetch(
+        "register",
+        method="POST",
+        body={"path": str(out), "name": "ext-registered", "data_type": "image"},
+    )
     assert v["status"] in ("pending", "processing", "ready")
     assert v["source"] == {"volume_id": server.volume["id"], "path": "ext-out"}
     assert v["parents"] == [f"{server.dataset['id']}@1"]  # lineage: what is mounted here
@@ -79,8 +82,9 @@ def test_register_a_local_path_and_watch_it_become_ready(fetch, server):
 
 
 def test_register_refusals(fetch, server):
-    code, err = error_of(fetch, "register", method="POST",
-                         body={"path": str(server.dataset_mount), "name": "x"})  # fmt: skip
+    code, err = error_of(
+        fetch, "register", method="POST", body={"path": str(server.dataset_mount), "name": "x"}
+    )
     assert code == 400 and err["reason"] == "in-dataset" and "read-only" in err["message"]
     code, err = error_of(fetch, "register", method="POST", body={"path": "/etc", "name": "x"})
     assert code == 400 and err["reason"] == "not-in-volume"

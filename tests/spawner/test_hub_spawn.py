@@ -1,0 +1,183 @@
+"""A real JupyterHub with LocalFermiSpawner: log in, the spawn form, every validation rule,
+a crafted POST, then a real spawn in the bubblewrap sandbox with the chosen mounts."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import httpx
+import pytest
+
+from ..support.trees import make_tree, wait_version
+
+
+def login(hub, name: str) -> httpx.Client:
+    s = httpx.Client(base_url=hub.url, follow_redirects=False, timeout=30)
+    s.get("/hub/login")
+    r = s.post(
+        "/hub/login",
+        data={"username": name, "password": "fermi", "_xsrf": s.cookies.get("_xsrf", "")},
+    )
+    assert r.status_code == 302, r.text
+    return s
+
+
+@pytest.fixture(scope="module")
+def data(hub, users):
+    with users["alice"] as c:
+        vol = c.post("/volumes", json={"name": "spawn-work", "capacity": "5Gi"}).json()
+        make_tree(hub.storage_root / "volumes" / vol["id"] / "src", 4, 100)
+        ds = c.post("/datasets", json={"name": "spawn-ds", "visibility": "private"}).json()
+        c.post(f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "src"})
+        wait_version(c, ds["id"], 1)
+        east = c.post("/datasets", json={"name": "spawn-east", "zone": "cn-east-1"}).json()
+        c.post(f"/datasets/{east['id']}/versions", json={"volume_id": vol["id"], "path": "src"})
+        wait_version(c, east["id"], 1)
+        west_vol = c.post(
+            "/volumes", json={"name": "spawn-west", "capacity": "1Gi", "zone": "cn-west-2"}
+        ).json()
+    with users["carol"] as c:
+        cvol = c.post("/volumes", json={"name": "carol-vol", "capacity": "1Gi"}).json()
+        make_tree(hub.storage_root / "volumes" / cvol["id"] / "x", 2, 10)
+        secret = c.post("/datasets", json={"name": "carol-secret"}).json()
+        c.post(f"/datasets/{secret['id']}/versions", json={"volume_id": cvol["id"], "path": "x"})
+        wait_version(c, secret["id"], 1)
+    return {
+        "vol": vol,
+        "ds": ds,
+        "east": east,
+        "west_vol": west_vol,
+        "carol_vol": cvol,
+        "secret": secret,
+    }
+
+
+def post_form(s: httpx.Client, **fields) -> httpx.Response:
+    form = {"_xsrf": s.cookies.get("_xsrf", ""), **fields}
+    return s.post("/hub/spawn", data=form)
+
+
+def test_form_shows_storage_section_and_search(hub, users, data):
+    s = login(hub, "alice")
+    r = s.get("/hub/spawn")
+    assert r.status_code == 200
+    assert "Storage mounts" in r.text and "存储挂载" in r.text  # English, zh_CN beside it
+    assert data["vol"]["id"] in r.text and "carol-vol" not in r.text
+    assert "spawn-ds" not in r.text  # datasets come from the search endpoint, not the page
+    found = s.get("/hub/fermi/datasets", params={"q": "spawn-"}).json()["items"]
+    assert {d["name"] for d in found} >= {"spawn-ds", "spawn-east"}
+    assert "carol-secret" not in {
+        d["name"] for d in s.get("/hub/fermi/datasets", params={"q": "carol"}).json()["items"]
+    }
+
+
+CASES = [
+    ({"dataset_ref": "spawn-ds", "dataset_path": "/etc"}, "system folder"),
+    ({"dataset_ref": "spawn-ds", "dataset_path": "relative"}, "must be absolute"),
+    ({"dataset_ref": "spawn-ds", "dataset_path": "/home/jovyan"}, "home folder"),
+    ({"dataset_ref": "spawn-ds", "dataset_version": "7"}, "not visible"),
+    ({"dataset_ref": "no-such-dataset"}, "not visible"),
+    ({"volume_id": "vol-doesnotexist"}, "not yours"),
+    (
+        {
+            "dataset_ref": "spawn-ds",
+            "dataset_path": "/data",
+            "volume_id": "{vol}",
+            "volume_path": "/data",
+        },
+        "used twice",
+    ),
+    (
+        {
+            "dataset_ref": "spawn-ds",
+            "dataset_path": "/data",
+            "volume_id": "{vol}",
+            "volume_path": "/data/out",
+        },
+        "cannot nest",
+    ),
+    ({"dataset_ref": "spawn-east", "volume_id": "{west}"}, "cn-east-1"),
+    ({"new_volume_name": "bad", "new_volume_size": "-3Gi"}, "capacity"),
+]
+
+
+@pytest.mark.parametrize(("fields", "message"), CASES, ids=[m for _, m in CASES])
+def test_refused_choices_rerender_the_form_with_a_message(hub, users, data, fields, message):
+    s = login(hub, "alice")
+    fields = {
+        k: v.format(vol=data["vol"]["id"], west=data["west_vol"]["id"]) for k, v in fields.items()
+    }
+    r = post_form(s, **fields)
+    assert r.status_code < 500, r.text[:500]
+    assert "Storage mounts" in r.text  # the form again, not an error page
+    assert message in r.text
+    assert 'class="fermi-error' in r.text or "alert" in r.text
+    status = hub.admin().get("/users/alice").json()["servers"]
+    assert status == {}  # nothing was started
+
+
+def test_a_crafted_post_cannot_mount_someone_elses_data(hub, users, data):
+    s = login(hub, "alice")
+    r = post_form(s, dataset_ref=data["secret"]["id"])
+    assert "not visible" in r.text
+    r = post_form(s, volume_id=data["carol_vol"]["id"])
+    assert "not yours" in r.text
+    assert hub.admin().get("/users/alice").json()["servers"] == {}
+
+
+def test_spawn_in_the_sandbox_with_the_chosen_mounts(hub, users, data):
+    s = login(hub, "alice")
+    r = post_form(
+        s,
+        dataset_ref=data["ds"]["id"],
+        dataset_path="",
+        dataset_version="latest",
+        volume_id=data["vol"]["id"],
+        volume_path="/workspace",
+        volume_mode="rw",
+    )
+    assert r.status_code == 302, r.text[:1000]
+    token = users.tokens["alice"]
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        server = hub.admin().get("/users/alice").json()["servers"].get("")
+        if server and server["ready"]:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"server not ready:\n{hub.log_text()[-3000:]}")
+    api = httpx.Client(
+        base_url=f"{hub.url}/user/alice/api",
+        timeout=30,
+        headers={"Authorization": f"token {token}"},
+    )
+    try:
+        mounts = api.get("/fermi/mounts").json()["items"]
+        assert [(m["kind"], m["mount_path"], m["read_only"]) for m in mounts] == [
+            ("dataset", "/datasets/spawn-ds", True),
+            ("volume", "/workspace", False),
+        ]
+        # the registry knows what is mounted: deleting that version is refused
+        with users["alice"] as c:
+            r = c.delete(f"/datasets/{data['ds']['id']}/versions/1")
+            assert r.status_code == 409 and "alice" in r.json()["message"]
+        # from inside the server: the volume takes writes, the dataset refuses them
+        body = {"type": "file", "format": "text", "content": "from the server"}
+        assert api.put("/contents/workspace/from-server.txt", json=body).status_code == 201
+        assert (
+            hub.storage_root / "volumes" / data["vol"]["id"] / "from-server.txt"
+        ).read_text() == "from the server"
+        r = api.put("/contents/datasets/spawn-ds/sneaky.txt", json=body)
+        assert r.status_code >= 400 and re.search(r"[Rr]ead-only", r.text)
+        listing = api.get("/contents/").json()
+        names = {i["name"] for i in listing["content"]}
+        assert {"datasets", "workspace"} <= names
+        assert str(hub.storage_root).strip("/").split("/")[0] not in names or "storage" not in names
+    finally:
+        hub.admin().delete("/users/alice/server")
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and hub.admin().get("/users/alice").json()["servers"]:
+        time.sleep(0.3)
+    with users["alice"] as c:  # stopped: the mount record is gone
+        assert c.get("/mounts", params={"server": "alice"}).json()["items"] == []
