@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Integer, List, Unicode
+from traitlets import Integer, List, Unicode, default
 
 from .mixin import StorageMountsMixin
 from .plan import PlanErrors, to_env
@@ -32,7 +32,11 @@ class LocalFermiSpawner(StorageMountsMixin, SimpleLocalProcessSpawner):
 
         return render
 
-    async def options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:  # type: ignore[override]
+    @default("options_from_form")
+    def _fermi_options_from_form_default(self):  # type: ignore[no-untyped-def]
+        return self._fermi_options_from_form  # options_from_form is a trait: set its default
+
+    async def _fermi_options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
         try:
             options = await self.storage_options(formdata)
         except PlanErrors as e:

@@ -109,3 +109,38 @@ async def test_fifty_mounts_is_refused_but_sixteen_render():
         await manifest(PROFILES[0], many)
     data = await manifest(PROFILES[0], many[:16])
     assert len(data["spec"]["containers"][0]["volumeMounts"]) >= 16
+
+
+class _Group:
+    def __init__(self, name):
+        self.name = name
+
+
+class _User:
+    def __init__(self, name, groups):
+        self.name, self.groups, self.admin = name, [_Group(g) for g in groups], False
+        self.id, self.url = 1, f"/user/{name}/"
+
+    def new_api_token(self, **kwargs):
+        return "token-for-a-registry-that-is-down"
+
+
+async def test_group_limited_profiles_refused_server_side(tmp_path):
+    folder = Path(__file__).resolve().parents[2] / "kubespawner_profiles"
+    bob = FermiSpawner(_mock=True, user=_User("bob", ["audio"]), profiles_dir=str(folder))
+    assert "vision-4gpu" not in {p["slug"] for p in bob.profile_list(bob)}
+    from fermi_jupyter.spawner.plan import PlanErrors
+
+    with pytest.raises(PlanErrors, match="not available"):
+        await bob.options_from_form({"profile": ["vision-4gpu"]})
+    alice = FermiSpawner(
+        _mock=True,
+        user=_User("alice", ["vision"]),
+        profiles_dir=str(folder),
+        hub_registry_url="http://127.0.0.1:9/api/v1",
+    )
+    options = await alice.options_from_form({"profile": ["vision-4gpu"]})
+    assert options["profile"] == "vision-4gpu" and options["mounts"] == []
+    form = await alice._options_form_default()(alice)
+    assert "Vision team" in form and "Storage mounts" in form
+    assert "registry is not reachable" in form  # degrades to a message, the form still works
