@@ -102,6 +102,14 @@ def parse(form: dict[str, list[str]]) -> StorageChoices:
     return out
 
 
+LOCK = (
+    '<svg width="11" height="12" viewBox="0 0 11 12" aria-hidden="true">'
+    '<rect x="1" y="5" width="9" height="7" rx="1" fill="currentColor"/>'
+    '<path d="M3 5V3.5a2.5 2.5 0 0 1 5 0V5" stroke="currentColor" fill="none" stroke-width="1.5"/>'
+    "</svg>"
+)
+
+
 def _e(text: Any) -> str:
     return html.escape(str(text), quote=True)
 
@@ -129,6 +137,7 @@ def render(
 ) -> str:
     """``volumes`` None means the registry is down: the section says so and stays usable."""
     parts = [
+        STYLE,
         '<fieldset class="fermi-storage" id="fermi-storage">',
         f"<legend>{_t('Storage mounts')}</legend>",
     ]
@@ -143,7 +152,7 @@ def render(
         return "".join(parts)
     rows = prefill.datasets or [DatasetChoice("")]
     parts.append(
-        f"<h4>{_t('Mount dataset')} <span class='badge' title='read-only'>🔒 "
+        f"<h4>{_t('Mount dataset')} <span class='fermi-lock' title='read-only'>{LOCK} "
         f"{_t('read-only')}</span></h4><div id='fermi-datasets'>"
     )
     for i, d in enumerate(rows):
@@ -162,7 +171,7 @@ def render(
             + f"</select></label> "
             f'<label>{_t("Mount path")} <input name="dataset_path" class="fermi-dataset-path" '
             f'value="{_e(d.path)}" placeholder="/datasets/&lt;name&gt;"></label> '
-            f'<span class="badge">🔒 {_t("read-only")}</span>'
+            f'<span class="fermi-lock">{LOCK} {_t("read-only")}</span>'
             f"{_err(errors, f'datasets.{i}')}</div>"
         )
     parts.append(
@@ -192,6 +201,8 @@ def render(
             f"</label>{_err(errors, f'volumes.{i}')}</div>"
         )
     types = "".join(f'<option value="{k}">{_e(v)}</option>' for k, v in TYPES.items())
+    hints = " · ".join(f"{k}: {v.split(' — ')[1]}" for k, v in TYPES.items())
+    parts.append(f'<div class="fermi-hint">{_e(hints)}</div>')
     parts.append(
         f'</div><details class="fermi-new-volume"><summary>{_t("or create a new volume")}</summary>'
         f'<label>{_t("Name")} <input name="new_volume_name" placeholder="my-augmented-data"></label> '
@@ -209,6 +220,18 @@ def _zh_json() -> str:
 
     return json.dumps(ZH, ensure_ascii=False)
 
+
+STYLE = """<style>
+.fermi-storage { margin-top: 1.5em; }
+.fermi-storage legend { font-size: 1.4em; }
+.fermi-storage h4 { margin-top: 1em; font-size: 1.1em; }
+.fermi-storage .fermi-row { display: flex; flex-wrap: wrap; gap: .5em 1em; align-items: center;
+  padding: .5em; margin-bottom: .4em; border: 1px solid #ddd; border-radius: 4px; }
+.fermi-storage .fermi-lock { background: #455a64; color: #fff; border-radius: 3px;
+  padding: .1em .5em; font-size: .85em; white-space: nowrap; }
+.fermi-storage .fermi-error { flex-basis: 100%; color: #b00020; font-weight: 600; }
+.fermi-storage .fermi-hint { flex-basis: 100%; color: #666; font-size: .85em; }
+</style>"""
 
 SCRIPT = """<script>
 (function () {
