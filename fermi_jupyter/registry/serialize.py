@@ -18,6 +18,15 @@ def iso(dt: datetime | None) -> str | None:
     return dt.isoformat().replace("+00:00", "Z")
 
 
+def progress_json(obj: Version | Job) -> dict[str, Any]:
+    return {
+        "files_done": obj.files_done,
+        "files_total": obj.files_total,
+        "bytes_done": obj.bytes_done,
+        "bytes_total": obj.bytes_total,
+    }
+
+
 def volume_json(v: Volume, usage: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "id": v.id,
@@ -81,12 +90,7 @@ def version_json(
         "source": {"volume_id": v.source_volume_id, "path": v.source_path},
         "message": v.message,
         "error": v.error,
-        "progress": {
-            "files_done": v.files_done,
-            "files_total": v.files_total,
-            "bytes_done": v.bytes_done,
-            "bytes_total": v.bytes_total,
-        },
+        "progress": progress_json(v),
         "files": v.files,
         "bytes": v.bytes,
         "new_bytes": v.new_bytes,
@@ -113,12 +117,7 @@ def job_json(j: Job, version_ref: str | None = None) -> dict[str, Any]:
         "result": j.result,
         "error": j.error,
         "attempts": j.attempts,
-        "progress": {
-            "files_done": j.files_done,
-            "files_total": j.files_total,
-            "bytes_done": j.bytes_done,
-            "bytes_total": j.bytes_total,
-        },
+        "progress": progress_json(j),
         "created_by": j.created_by,
         "created_at": iso(j.created_at),
         "started_at": iso(j.started_at),

@@ -21,6 +21,7 @@ from .. import metrics, storage
 from ..errors import RegistryError
 from ..events import Publisher
 from ..orm import Dataset, Job, Version, utcnow
+from ..serialize import progress_json
 from .progress import JobProgress, is_stale
 from .tasks import TASKS
 
@@ -260,12 +261,7 @@ class JobRunner:
             "ref": v.ref,
             "status": v.status,
             "error": v.error,
-            "progress": {
-                "files_done": v.files_done,
-                "files_total": v.files_total,
-                "bytes_done": v.bytes_done,
-                "bytes_total": v.bytes_total,
-            },
+            "progress": progress_json(v),
             "_acl": (ds.owner, ds.team, ds.visibility) if ds else None,
         }
         if job is not None:
