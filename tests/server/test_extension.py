@@ -97,3 +97,38 @@ def test_register_refusals(fetch, server):
 def test_requests_without_the_servers_token_are_refused(fetch):
     code, _ = error_of(fetch, "mounts", headers={"Authorization": "token wrong"})
     assert code in (401, 403)
+
+
+def test_event_stream_is_relayed_as_the_servers_owner(
+    jp_fetch, jp_asyncio_loop, jp_http_port, jp_base_url, jp_auth_header, server
+):
+    import asyncio
+
+    from tornado.httpclient import AsyncHTTPClient
+
+    out = server.workspace / "ext-events"
+    make_tree(out, 3, 100, seed=52)
+    chunks: list[bytes] = []
+
+    async def scenario() -> None:
+        url = f"http://localhost:{jp_http_port}{jp_base_url}api/fermi/events"
+        stream = AsyncHTTPClient().fetch(
+            url,
+            headers=jp_auth_header,
+            request_timeout=6,
+            streaming_callback=chunks.append,
+            raise_error=False,
+        )
+        await asyncio.sleep(1)
+        body = json.dumps({"path": str(out), "name": "ext-events"})
+        await jp_fetch("api", "fermi", "register", method="POST", body=body)
+        try:
+            await stream  # ends at the request timeout; everything relayed is in chunks
+        except HTTPClientError as e:
+            assert e.code == 599  # the timeout that closes the endless stream
+
+    jp_asyncio_loop.run_until_complete(scenario())
+    text = b"".join(chunks).decode()
+    events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
+    mine = [e for e in events if e.get("dataset_name") == "ext-events"]
+    assert mine and mine[-1]["status"] == "ready"
