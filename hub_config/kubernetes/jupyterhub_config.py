@@ -4,9 +4,11 @@ Use it with a hub you configure yourself instead of Zero to JupyterHub.
 """
 
 import os
+from pathlib import Path
 
 from fermi_jupyter.spawner.hub_handlers import setup_hub
 from fermi_jupyter.spawner.kube import FermiSpawner
+from fermi_jupyter.spawner.profiles import load_profiles
 
 c = get_config()  # noqa: F821
 
@@ -15,6 +17,8 @@ registry_api = os.environ.get(
 )
 c.JupyterHub.spawner_class = FermiSpawner
 c.FermiSpawner.profiles_dir = os.environ.get("FERMI_PROFILES", "/etc/fermi/profiles")
+# fail fast: a malformed profile stops the hub here, naming the file and the field
+load_profiles(Path(c.FermiSpawner.profiles_dir))
 c.FermiSpawner.storage_pvc = "fermi-storage"
 c.FermiSpawner.hub_registry_url = registry_api
 c.FermiSpawner.server_registry_url = registry_api

@@ -37,3 +37,15 @@ def test_python_config_loads(monkeypatch):
     assert c.JupyterHub.spawner_class.__name__ == "FermiSpawner"
     assert c.FermiSpawner.storage_pvc == "fermi-storage"
     assert any(h[0] == "/fermi/datasets" for h in c.JupyterHub.extra_handlers)
+
+
+def test_a_malformed_profile_stops_the_config(monkeypatch, tmp_path):
+    import pytest
+
+    from fermi_jupyter.spawner.profiles import ProfileError
+
+    (tmp_path / "gpu.yaml").write_text("slug: gpu\ndisplay_name: GPU\nimage: x\ngpu: {count: 0}\n")
+    monkeypatch.setenv("FERMI_REGISTRY_TOKEN", "x")
+    monkeypatch.setenv("FERMI_PROFILES", str(tmp_path))
+    with pytest.raises(ProfileError, match=r"gpu.yaml: gpu.count:"):
+        runpy.run_path(str(K8S / "jupyterhub_config.py"), init_globals={"get_config": Config})

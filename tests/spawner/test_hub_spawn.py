@@ -181,3 +181,16 @@ def test_spawn_in_the_sandbox_with_the_chosen_mounts(hub, users, data):
         time.sleep(0.3)
     with users["alice"] as c:  # stopped: the mount record is gone
         assert c.get("/mounts", params={"server": "alice"}).json()["items"] == []
+
+
+def test_last_choices_are_prefilled_and_vanished_ones_dropped(hub, users, data):
+    # runs after the spawn above: alice's last choices are remembered by the hub
+    s = login(hub, "alice")
+    form = s.get("/hub/spawn").text
+    assert f'value="{data["ds"]["id"]}"' in form and "/workspace" in form
+    with users["alice"] as c:  # the version she mounted last time goes away
+        assert c.delete(f"/datasets/{data['ds']['id']}/versions/1").status_code == 204
+    form = s.get("/hub/spawn").text
+    assert "no longer available and was dropped" in form
+    assert f'value="{data["ds"]["id"]}"' not in form
+    assert "Storage mounts" in form  # the form still works
