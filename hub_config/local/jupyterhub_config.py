@@ -47,6 +47,11 @@ from fermi_jupyter.spawner.local import LocalFermiSpawner  # noqa: E402
 registry_api = f"http://127.0.0.1:{registry_port}/services/fermi-registry/api/v1"
 repo = Path(__file__).resolve().parents[2]
 c.JupyterHub.spawner_class = LocalFermiSpawner
+if os.environ.get("FERMI_LOCAL_SPAWNER") == "simple":  # the benchmarks' reference, no sandbox
+    c.JupyterHub.spawner_class = "simple"
+    c.SimpleLocalProcessSpawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
+    c.SimpleLocalProcessSpawner.home_dir_template = str(home / "homes" / "{username}")
+    c.SimpleLocalProcessSpawner.args = ["--allow-root"]  # the hub runs as root here
 c.LocalFermiSpawner.storage_root = str(storage_root)
 c.LocalFermiSpawner.hub_registry_url = registry_api
 c.LocalFermiSpawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
