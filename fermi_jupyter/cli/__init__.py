@@ -1,5 +1,5 @@
 """``fermi``: the command line. Exit codes: 0 done, 1 refused or failed (the message says why),
-2 bad arguments, 3 the registry cannot be reached."""
+2 bad arguments, 3 the registry cannot be reached, 4 still running after ``--timeout``."""
 
 from __future__ import annotations
 
@@ -14,24 +14,38 @@ from .parser import UsageError, build
 from .progress import Bar
 from .tables import Table
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
 
-def run(argv: list[str], *, notebook: bool = False) -> Any:
-    """Parse and run one command; return its result (Table, Version or Job)."""
+def run(
+    argv: list[str],
+    *,
+    notebook: bool = False,
+    url: str | None = None,
+    token: str | None = None,
+    progress: bool = True,
+    timeout: float | None = None,
+) -> Any:
+    """Parse and run one command; return its result (Table, Version, Job or help text).
+
+    ``url``/``token`` default to ``$FERMI_REGISTRY_URL``/``$JUPYTERHUB_API_TOKEN``;
+    ``timeout`` applies when ``--timeout`` is not given.
+    """
     parser = build()
     args = parser.parse_args(argv)
     if args.verb in (None, "help"):
         return parser.format_help()
     if args.verb == "mounts":
-        return actions.mounts(_client_or_none())
+        return actions.mounts(_client_or_none(url, token))
     if args.verb == "ls" and ":" not in args.path:
         return actions.ls(None, args.path)
-    client = RegistryClient()
+    wait_for = args.timeout if args.timeout is not None else timeout
+    args.timeout = wait_for or None  # 0 means: wait as long as it takes
+    client = RegistryClient(url, token)
     bar = Bar(
         getattr(args, "ref", None) or getattr(args, "path", ""),
         notebook=notebook,
-        disable=bool(args.json),
+        disable=bool(args.json) or not progress,
     )
     try:
         if args.verb == "volumes":
@@ -47,18 +61,18 @@ def run(argv: list[str], *, notebook: bool = False) -> Any:
         if args.verb == "register":
             return actions.register(client, args, bar if args.wait else None)
         if args.verb == "verify":
-            return actions.verify(client, args.ref, bar)
+            return actions.verify(client, args.ref, bar, args.timeout)
         if args.verb == "restore":
-            return actions.restore(client, args.ref, args.path, bar)
+            return actions.restore(client, args.ref, args.path, bar, args.timeout)
     finally:
         bar.close()
         client.close()
     raise UsageError(f"unknown verb {args.verb!r}")
 
 
-def _client_or_none() -> RegistryClient | None:
+def _client_or_none(url: str | None = None, token: str | None = None) -> RegistryClient | None:
     try:
-        return RegistryClient()
+        return RegistryClient(url, token)
     except FermiError:
         return None
 
@@ -126,7 +140,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_UNREACHABLE)
     except (FermiError, MountError) as e:
         print(f"fermi: {e}", file=sys.stderr)
-        sys.exit(EXIT_FAILED)
+        timed_out = getattr(e, "reason", "") == "timeout"
+        sys.exit(EXIT_TIMEOUT if timed_out else EXIT_FAILED)
     print(render(result, as_json))
     failed = getattr(result, "status", None) in ("failed", "drifted") or (
         getattr(result, "kind", None) == "verify" and not (result.result or {}).get("ok", True)

@@ -172,39 +172,36 @@ def status(client: RegistryClient, ref: str) -> Version:
 def register(
     client: RegistryClient, args: argparse.Namespace, progress: Progress | None
 ) -> Version:
-    mount, sub = locate(args.path, load_mounts())
+    here = load_mounts()
+    mount, sub = locate(args.path, here)
+    common = {"mode": args.mode, "message": args.message, "parents": parents(here)}
     if args.version_of:
-        ds = client.dataset(args.version_of)
+        v = client.register(args.version_of, mount.volume_id or "", sub, **common)
     else:
+        fields = {"data_type": args.data_type, "visibility": args.visibility, "tags": args.tags}
+        if args.team:
+            fields["team"] = args.team
         try:
-            ds = client.create_dataset(
-                args.name,
-                data_type=args.data_type,
-                visibility=args.visibility,
-                team=args.team,
-                tags=args.tags,
+            v = client.create_and_register(
+                args.name, mount.volume_id or "", sub, **common, **fields
             )
-        except Conflict:
+        except Conflict as e:
+            if e.reason != "exists":
+                raise
             raise MountError(
                 f"you already have a dataset named {args.name!r}; "
                 f"add a version with --version-of {args.name}",
                 reason="exists",
             ) from None
-    v = client.register(
-        ds.id,
-        mount.volume_id or "",
-        sub,
-        mode=args.mode,
-        message=args.message,
-        parents=parents(load_mounts()),
-    )
     if args.wait:
-        v = client.wait(ds.id, v.number, on_progress=progress)
+        v = client.wait(v.dataset_id, v.number, on_progress=progress, timeout=args.timeout)
     return v
 
 
-def _wait_job(client: RegistryClient, job: Job, progress: Progress | None) -> Job:
-    job = client.wait_job(job.id, on_progress=progress)
+def _wait_job(
+    client: RegistryClient, job: Job, progress: Progress | None, timeout: float | None = None
+) -> Job:
+    job = client.wait_job(job.id, on_progress=progress, timeout=timeout)
     if job.state != "done":
         raise VersionFailed(
             f"{job.kind} of {job.version} {job.state}: {job.error}", reason=job.state
@@ -212,15 +209,23 @@ def _wait_job(client: RegistryClient, job: Job, progress: Progress | None) -> Jo
     return job
 
 
-def verify(client: RegistryClient, ref: str, progress: Progress | None) -> Job:
-    return _wait_job(client, client.verify(*_ref(ref)), progress)
+def verify(
+    client: RegistryClient, ref: str, progress: Progress | None, timeout: float | None = None
+) -> Job:
+    return _wait_job(client, client.verify(*_ref(ref)), progress, timeout)
 
 
-def restore(client: RegistryClient, ref: str, path: str, progress: Progress | None) -> Job:
+def restore(
+    client: RegistryClient,
+    ref: str,
+    path: str,
+    progress: Progress | None,
+    timeout: float | None = None,
+) -> Job:
     mount, sub = locate(path, load_mounts())
     if not sub:
         raise MountError("restore into a new folder inside the volume, e.g. /workspace/restored")
     dataset, selector = _ref(ref)
     return _wait_job(
-        client, client.restore(dataset, selector, mount.volume_id or "", sub), progress
+        client, client.restore(dataset, selector, mount.volume_id or "", sub), progress, timeout
     )

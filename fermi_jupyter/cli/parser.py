@@ -37,18 +37,31 @@ def build() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
-    sub = p.add_subparsers(dest="verb", metavar="VERB")
-    sub.add_parser("help", help="this help")
-    sub.add_parser("mounts", help="what is mounted here")
-    sub.add_parser("volumes", help="your volumes")
-    ls = sub.add_parser("ls", help="list a folder")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up waiting (register --wait, verify, restore) after this long; exit code 4",
+    )
+    # the same options after the verb (`fermi status x@1 --json`); SUPPRESS keeps the top's value
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS")
+    sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    sub.add_parser("help", parents=[common], help="this help")
+    sub.add_parser("mounts", parents=[common], help="what is mounted here")
+    sub.add_parser("volumes", parents=[common], help="your volumes")
+    ls = sub.add_parser("ls", parents=[common], help="list a folder")
     ls.add_argument("path", nargs="?", default=".")
-    ds = sub.add_parser("datasets", help="datasets you can see")
+    ds = sub.add_parser("datasets", parents=[common], help="datasets you can see")
     ds.add_argument("query", nargs="?")
     ds.add_argument("--scope", default="all", choices=["all", "mine", "team", "org", "public"])
-    vs = sub.add_parser("versions", help="versions of a dataset")
+    vs = sub.add_parser("versions", parents=[common], help="versions of a dataset")
     vs.add_argument("name")
-    rg = sub.add_parser("register", help="register a folder as a dataset (version)")
+    rg = sub.add_parser(
+        "register", parents=[common], help="register a folder as a dataset (version)"
+    )
     rg.add_argument("path")
     target = rg.add_mutually_exclusive_group(required=True)
     target.add_argument("--name", help="a new dataset's name")
@@ -67,11 +80,11 @@ def build() -> argparse.ArgumentParser:
     rg.add_argument("--team")
     rg.add_argument("--tag", action="append", dest="tags", default=[])
     rg.add_argument("--wait", action="store_true", help="follow it until ready, with progress")
-    st = sub.add_parser("status", help="one version")
+    st = sub.add_parser("status", parents=[common], help="one version")
     st.add_argument("ref", metavar="NAME@N")
-    vf = sub.add_parser("verify", help="check a version against its manifest")
+    vf = sub.add_parser("verify", parents=[common], help="check a version against its manifest")
     vf.add_argument("ref", metavar="NAME@N")
-    rs = sub.add_parser("restore", help="copy a version into a mounted volume")
+    rs = sub.add_parser("restore", parents=[common], help="copy a version into a mounted volume")
     rs.add_argument("ref", metavar="NAME@N")
     rs.add_argument("path")
     return p

@@ -7,6 +7,7 @@ server it needs no arguments: the URL comes from ``FERMI_REGISTRY_URL`` and the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -78,6 +79,11 @@ class RegistryClient:
 
     def _page(self, path: str, params: dict[str, Any]) -> dict[str, Any]:
         return self.request("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def page(self, path: str, **params: Any) -> dict[str, Any]:
+        """One raw page of a list resource (``items``, ``next_cursor``), for proxies that
+        hand the registry's JSON on unchanged. ``None`` parameters are dropped."""
+        return self._page(path, params)
 
     def _iterate(self, path: str, params: dict[str, Any], limit: int | None) -> Iterator[dict]:
         cursor, seen = None, 0
@@ -180,6 +186,30 @@ class RegistryClient:
             body["parents"] = parents
         return Version.from_json(self.request("POST", f"/datasets/{_q(ref)}/versions", json=body))
 
+    def create_and_register(
+        self,
+        name: str,
+        volume_id: str,
+        path: str = "",
+        *,
+        mode: str = "snapshot",
+        message: str = "",
+        parents: list[str] | None = None,
+        **fields: Any,
+    ) -> Version:
+        """A new dataset with ``path`` of a volume as version 1. If the registration is
+        refused (e.g. no access to the volume) the just-created dataset is deleted again, so a
+        refusal leaves no empty dataset behind."""
+        ds = self.create_dataset(name, **fields)
+        try:
+            return self.register(
+                ds.id, volume_id, path, mode=mode, message=message, parents=parents
+            )
+        except FermiError:
+            with contextlib.suppress(FermiError):  # the refusal is the error worth showing
+                self.delete_dataset(ds.id)
+            raise
+
     def wait(
         self,
         ref: str,
@@ -202,7 +232,11 @@ class RegistryClient:
             if v.done:
                 return v
             if deadline is not None and time.monotonic() > deadline:
-                raise FermiError(f"{v.ref} still {v.status} after {timeout}s", reason="timeout")
+                raise FermiError(
+                    f"{v.ref} still {v.status} after {timeout:g}s; it goes on in the background, "
+                    f"check it later with: fermi status {v.label}",
+                    reason="timeout",
+                )
             time.sleep(poll)
 
     def manifest(self, ref: str, selector: str | int = "latest") -> Iterator[ManifestEntry]:
@@ -251,7 +285,11 @@ class RegistryClient:
             if job.done:
                 return job
             if deadline is not None and time.monotonic() > deadline:
-                raise FermiError(f"job {job_id} still {job.state} after {timeout}s")
+                raise FermiError(
+                    f"job {job_id} ({job.kind} of {job.version}) still {job.state} after "
+                    f"{timeout:g}s; it goes on in the background",
+                    reason="timeout",
+                )
             time.sleep(poll)
 
     def cancel_job(self, job_id: int) -> Job:

@@ -12,6 +12,7 @@ from urllib.parse import quote
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
+from tornado.iostream import StreamClosedError
 
 from ..client import FermiError, RegistryClient, RegistryUnavailable
 from ..mounts import MountError, load_mounts, locate, parents
@@ -40,6 +41,8 @@ class FermiHandler(APIHandler):
             raise web.HTTPError(502, str(e), reason="registry-unavailable") from None
         except FermiError as e:
             status = e.status if e.status and 400 <= e.status < 500 else 400
+            if e.reason == "no-registry-url":  # not started by the hub, or misconfigured
+                status = 503
             raise web.HTTPError(status, str(e), reason=e.reason) from None
         except MountError as e:
             raise web.HTTPError(400, str(e), reason=e.reason) from None
@@ -73,12 +76,16 @@ class MountsHandler(FermiHandler):
 
 
 class VolumesHandler(FermiHandler):
+    """Your volumes (a page of the registry's list), each with where it is mounted here."""
+
     @web.authenticated
     @authorized
     async def get(self) -> None:
         here = {m.volume_id: m.mount_path for m in self.mounts() if m.kind == "volume"}
-        vols = await self.call(lambda c: c.volumes(self.get_argument("q", None)))
-        self.write_json({"items": [{**v.raw, "mount_path": here.get(v.id)} for v in vols]})
+        params = _params(self, "q", "limit", "cursor")
+        page = await self.call(lambda c: c.page("/volumes", **params))
+        page["items"] = [{**v, "mount_path": here.get(v["id"])} for v in page["items"]]
+        self.write_json(page)
 
 
 class TreeHandler(FermiHandler):
@@ -128,7 +135,7 @@ class DatasetsHandler(FermiHandler):
     @authorized
     async def get(self) -> None:
         params = _params(self, "q", "scope", "tag", "owner", "data_type", "limit", "cursor")
-        self.write_json(await self.call(lambda c: c._page("/datasets", params)))
+        self.write_json(await self.call(lambda c: c.page("/datasets", **params)))
 
 
 class VersionsHandler(FermiHandler):
@@ -140,7 +147,10 @@ class VersionsHandler(FermiHandler):
             self.write_json(await self.call(lambda c: c.request("GET", f"{path}/{selector}")))
             return
         params = _params(self, "status", "limit", "cursor")
-        self.write_json(await self.call(lambda c: c._page(path, params)))
+        self.write_json(await self.call(lambda c: c.page(path, **params)))
+
+
+DATASET_FIELDS = ("data_type", "description", "visibility", "team", "tags", "zone")
 
 
 class RegisterHandler(FermiHandler):
@@ -170,21 +180,16 @@ class RegisterHandler(FermiHandler):
             raise web.HTTPError(400, str(e), reason=e.reason) from None
 
         def register(c: RegistryClient):  # type: ignore[no-untyped-def]
-            ref = body.get("dataset")
-            if not ref:
-                fields = {
-                    k: body[k]
-                    for k in ("data_type", "description", "visibility", "team", "tags", "zone")
-                    if body.get(k)
-                }
-                ref = c.create_dataset(body["name"], **fields).id
-            return c.register(
-                ref,
-                mount.volume_id or "",
-                sub,
-                mode=body.get("mode", "snapshot"),
-                message=body.get("message", ""),
-                parents=parents(mounts),
+            common = {
+                "mode": body.get("mode", "snapshot"),
+                "message": body.get("message", ""),
+                "parents": parents(mounts),
+            }
+            if body.get("dataset"):
+                return c.register(body["dataset"], mount.volume_id or "", sub, **common)
+            fields = {k: body[k] for k in DATASET_FIELDS if body.get(k)}
+            return c.create_and_register(
+                body["name"], mount.volume_id or "", sub, **common, **fields
             )
 
         v = await self.call(register)
@@ -208,22 +213,33 @@ class EventsHandler(FermiHandler):
             else {}
         )
         headers = {"Authorization": f"token {ext.registry_token}"}
+        url = f"{ext.registry_url.rstrip('/')}/events"
         try:
             async with (
-                httpx.AsyncClient(timeout=None) as client,
-                client.stream(
-                    "GET", f"{ext.registry_url.rstrip('/')}/events", params=params, headers=headers
-                ) as r,
+                httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=None)) as client,
+                client.stream("GET", url, params=params, headers=headers) as r,
             ):
                 if r.status_code >= 400:
                     await r.aread()
-                    raise web.HTTPError(r.status_code, r.json().get("message", "registry refused"))
+                    try:
+                        message = r.json().get("message", "")
+                    except ValueError:
+                        message = ""
+                    raise web.HTTPError(
+                        r.status_code if r.status_code < 500 else 502,
+                        message or f"the registry refused the event stream ({r.status_code})",
+                        reason="registry-refused",
+                    )
                 async for chunk in r.aiter_raw():
                     self.write(chunk)
                     await self.flush()
+        except StreamClosedError:
+            return  # the browser went away; closing the upstream stream is all there is to do
         except httpx.HTTPError as e:
             raise web.HTTPError(
-                502, f"event stream from the registry broke: {e}", reason="registry-unavailable"
+                502,
+                f"event stream from the registry broke ({e.__class__.__name__}); reload to retry",
+                reason="registry-unavailable",
             ) from None
 
 

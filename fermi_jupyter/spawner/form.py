@@ -266,9 +266,15 @@ SCRIPT = """<script>
     if (!path.value) { path.value = "/datasets/" + d.name; }
     var sel = row.querySelector(".fermi-dataset-version");
     sel.innerHTML = '<option value="latest">latest ready' + (d.latest ? " (v" + d.latest + ")" : "") + "</option>";
-    (d.versions || []).forEach(function (n) {
-      var o = document.createElement("option"); o.value = n; o.textContent = "v" + n; sel.appendChild(o);
-    });
+    fetch(searchUrl + "/" + encodeURIComponent(d.id) + "/versions", {credentials: "same-origin"})
+      .then(function (r) { return r.ok ? r.json() : {items: []}; })
+      .then(function (body) {
+        body.items.forEach(function (v) {
+          var o = document.createElement("option"); o.value = String(v.number);
+          o.textContent = "v" + v.number + (v.aliases.length ? " (" + v.aliases.join(", ") + ")" : "");
+          sel.appendChild(o);
+        });
+      });
   }
   function wire(row) {
     var input = row.querySelector(".fermi-dataset-ref");

@@ -63,6 +63,8 @@ def test_spawn_form_in_chromium(hub, users, browser):
     path = page.locator(".fermi-dataset-path").first
     page.wait_for_function("document.querySelector('.fermi-dataset-path').value !== ''")
     assert path.input_value() == "/datasets/ImageNet-2024"
+    page.wait_for_function("document.querySelectorAll('.fermi-dataset-version option').length > 1")
+    page.select_option(".fermi-dataset-version", "1")
     page.select_option("select.fermi-volume-id", vol["id"])
     page.fill("input[name=volume_path]", "/workspace")
     DOCS.mkdir(parents=True, exist_ok=True)

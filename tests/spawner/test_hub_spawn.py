@@ -65,6 +65,11 @@ def test_form_shows_storage_section_and_search(hub, users, data):
     assert "Storage mounts" in r.text and "存储挂载" in r.text  # English, zh_CN beside it
     assert data["vol"]["id"] in r.text and "carol-vol" not in r.text
     assert "spawn-ds" not in r.text  # datasets come from the search endpoint, not the page
+    r = s.get(f"/hub/fermi/datasets/{data['ds']['id']}/versions")
+    assert r.status_code == 200, re.sub(r"\s+", " ", r.text)[-1500:]
+    versions = r.json()["items"]
+    assert [v["number"] for v in versions] == [1] and "latest" in versions[0]["aliases"]
+    assert s.get(f"/hub/fermi/datasets/{data['secret']['id']}/versions").status_code == 404
     found = s.get("/hub/fermi/datasets", params={"q": "spawn-"}).json()["items"]
     assert {d["name"] for d in found} >= {"spawn-ds", "spawn-east"}
     assert "carol-secret" not in {
