@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     as_json = "--json" in argv
     try:
-        result = run(argv)
+        result = run(argv, progress=sys.stderr.isatty())  # no bars in captured output
     except UsageError as e:
         print(f"fermi: {e}", file=sys.stderr)
         sys.exit(EXIT_USAGE)

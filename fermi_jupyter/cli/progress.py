@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+
 
 class Bar:
     """Feeds a version's or job's progress (files and bytes done of totals) into tqdm."""
@@ -30,6 +32,8 @@ class Bar:
                 desc=self.label,
                 disable=self.disable,
                 leave=True,
+                # no rate: the bar follows the registry's work by polling, not a local stream
+                bar_format=BAR_FORMAT,
             )
         if self._bar is not None:
             self._bar.n = min(p.bytes_done, total or p.bytes_done)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,15 @@ def human_bytes(n: int | None) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return f"{n} B"
+
+
+def width(text: str) -> int:
+    """Terminal columns: CJK characters (dataset names, tags) take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, columns: int) -> str:
+    return text + " " * (columns - width(text))
 
 
 STATUS_COLOURS = {
@@ -51,10 +61,12 @@ class Table:
         if not self.rows:
             return f"{self.title}: {self.empty}" if self.title else self.empty
         cells = [[str(r.get(c, "")) for c in self.columns] for r in self.rows]
-        widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(self.columns)]
+        widths = [
+            max(width(c), *(width(row[i]) for row in cells)) for i, c in enumerate(self.columns)
+        ]
         out = [self.title] if self.title else []
-        out.append("  ".join(c.upper().ljust(w) for c, w in zip(self.columns, widths, strict=True)))
-        out += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in cells]
+        out.append("  ".join(_pad(c.upper(), w) for c, w in zip(self.columns, widths, strict=True)))
+        out += ["  ".join(_pad(v, w) for v, w in zip(row, widths, strict=True)) for row in cells]
         return "\n".join(line.rstrip() for line in out)
 
     __repr__ = __str__

@@ -233,7 +233,7 @@ class RegistryClient:
                 return v
             if deadline is not None and time.monotonic() > deadline:
                 raise FermiError(
-                    f"{v.ref} still {v.status} after {timeout:g}s; it goes on in the background, "
+                    f"{v.label} still {v.status} after {timeout:g}s; it goes on in the background, "
                     f"check it later with: fermi status {v.label}",
                     reason="timeout",
                 )

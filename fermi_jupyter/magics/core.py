@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from traitlets import Bool, Float, Unicode, default
+from traitlets import Bool, Float, Unicode
 
 from ..cli import run as run_cli
 from ..cli.parser import UsageError
@@ -26,8 +26,8 @@ class FermiMagicsError(Exception):
 class FermiMagics(Magics):
     registry_url = Unicode(
         help="Registry API URL, e.g. http://hub:8000/services/fermi-registry/api/v1. "
-        "Default: $FERMI_REGISTRY_URL, set by the spawner. Calls are always made with this "
-        "server's own $JUPYTERHUB_API_TOKEN."
+        "Empty (the default): $FERMI_REGISTRY_URL as set by the spawner, read at each call. "
+        "Calls are always made with this server's own $JUPYTERHUB_API_TOKEN."
     ).tag(config=True)
     progress = Bool(
         True,
@@ -45,10 +45,6 @@ class FermiMagics(Magics):
         help="Raise FermiMagicsError instead of printing a one-line error and returning None, "
         "so that 'Run all' stops at a failed step. e.g. c.FermiMagics.raise_errors = True",
     ).tag(config=True)
-
-    @default("registry_url")
-    def _url(self) -> str:
-        return os.environ.get("FERMI_REGISTRY_URL", "")
 
     @line_cell_magic
     def fermi(self, line: str, cell: str | None = None) -> Any:
@@ -85,7 +81,7 @@ class FermiMagics(Magics):
             result = run_cli(
                 argv or ["help"],
                 notebook=_in_notebook(self.shell),
-                url=self.registry_url or None,
+                url=self.registry_url or os.environ.get("FERMI_REGISTRY_URL"),
                 progress=self.progress,
                 timeout=self.wait_timeout or None,
             )

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
@@ -15,8 +14,11 @@ from tornado import web
 from tornado.iostream import StreamClosedError
 
 from ..client import FermiError, RegistryClient, RegistryUnavailable
-from ..mounts import MountError, load_mounts, locate, parents
+from ..mounts import Mount, MountError, load_mounts, locate, parents
 from ..registry.storage import StorageError, list_dir
+
+if TYPE_CHECKING:
+    from .app import FermiExtension
 
 AUTH_RESOURCE = "fermi"
 
@@ -25,7 +27,7 @@ class FermiHandler(APIHandler):
     auth_resource = AUTH_RESOURCE
 
     @property
-    def ext(self):  # type: ignore[no-untyped-def]
+    def ext(self) -> FermiExtension:
         return self.settings["fermi"]
 
     async def call(self, fn, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
@@ -47,11 +49,18 @@ class FermiHandler(APIHandler):
         except MountError as e:
             raise web.HTTPError(400, str(e), reason=e.reason) from None
 
-    def mounts(self):  # type: ignore[no-untyped-def]
+    def mounts(self) -> list[Mount]:
         try:
             return load_mounts()
         except MountError as e:
             raise web.HTTPError(500, str(e), reason=e.reason) from None
+
+    def _locate(self, path: str) -> tuple[Mount, str]:
+        """A local path (relative ones from the file browser's root) → (mount, sub path)."""
+        try:
+            return locate(path, self.mounts(), cwd=self.settings.get("server_root_dir") or None)
+        except MountError as e:
+            raise web.HTTPError(400, str(e), reason=e.reason) from None
 
     def write_json(self, obj: Any, status: int = 200) -> None:
         self.set_status(status)
@@ -149,6 +158,48 @@ class VersionsHandler(FermiHandler):
         params = _params(self, "status", "limit", "cursor")
         self.write_json(await self.call(lambda c: c.page(path, **params)))
 
+    @web.authenticated
+    @authorized
+    async def delete(self, ref: str, selector: str | None = None) -> None:
+        """Delete a version, or cancel one still processing (409 while mounted somewhere)."""
+        if not selector:
+            raise web.HTTPError(405, "delete one version: …/versions/N", reason="bad-request")
+        status = await self.call(lambda c: c.delete_version(ref, selector))
+        self.write_json({"status": status})
+
+
+class VersionJobHandler(FermiHandler):
+    """POST …/versions/N/verify, or …/versions/N/restore with a *local* ``path`` of a mounted
+    volume; both answer 202 with the job to follow at ``jobs/{id}``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, ref: str, selector: str, action: str) -> None:
+        if action == "verify":
+            job = await self.call(lambda c: c.verify(ref, selector))
+        else:
+            path = (self.get_json_body() or {}).get("path")
+            if not isinstance(path, str) or not path:
+                raise web.HTTPError(
+                    400, "path is required: a new folder of a mounted volume", reason="bad-request"
+                )
+            mount, sub = self._locate(path)
+            if not sub:
+                raise web.HTTPError(
+                    400,
+                    "restore into a new folder inside the volume, e.g. /workspace/restored",
+                    reason="bad-path",
+                )
+            job = await self.call(lambda c: c.restore(ref, selector, mount.volume_id or "", sub))
+        self.write_json(job.raw, status=202)
+
+
+class JobHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, job_id: str) -> None:
+        self.write_json((await self.call(lambda c: c.job(int(job_id)))).raw)
+
 
 DATASET_FIELDS = ("data_type", "description", "visibility", "team", "tags", "zone")
 
@@ -172,12 +223,7 @@ class RegisterHandler(FermiHandler):
                 reason="bad-request",
             )
         mounts = self.mounts()
-        try:
-            mount, sub = locate(
-                path, mounts, cwd=self.settings.get("server_root_dir") or os.getcwd()
-            )
-        except MountError as e:
-            raise web.HTTPError(400, str(e), reason=e.reason) from None
+        mount, sub = self._locate(path)
 
         def register(c: RegistryClient):  # type: ignore[no-untyped-def]
             common = {
@@ -212,6 +258,13 @@ class EventsHandler(FermiHandler):
             if self.get_argument("dataset_id", None)
             else {}
         )
+        if not ext.registry_url:
+            raise web.HTTPError(
+                503,
+                "no registry configured: start this server from the hub, or set "
+                "c.FermiExtension.registry_url",
+                reason="no-registry-url",
+            )
         headers = {"Authorization": f"token {ext.registry_token}"}
         url = f"{ext.registry_url.rstrip('/')}/events"
         try:
@@ -243,14 +296,27 @@ class EventsHandler(FermiHandler):
             ) from None
 
 
-REF = r"(?P<ref>[^/]+)"
+class OpenAPIHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(OPENAPI.read_bytes())
+
+
+OPENAPI = Path(__file__).with_name("openapi.json")
+REF = r"(?P<ref>[^/]+(?:/[^/]+)?)"  # NAME, ds-…, or OWNER/NAME
+SELECTOR = r"(?P<selector>[A-Za-z0-9_.\-]+)"  # N, latest, or an alias
 ROUTES = [
     ("mounts", MountsHandler),
     ("volumes", VolumesHandler),
     ("tree", TreeHandler),
     ("datasets", DatasetsHandler),
     (rf"datasets/{REF}/versions", VersionsHandler),
-    (rf"datasets/{REF}/versions/(?P<selector>[A-Za-z0-9_.\-]+)", VersionsHandler),
+    (rf"datasets/{REF}/versions/{SELECTOR}", VersionsHandler),
+    (rf"datasets/{REF}/versions/{SELECTOR}/(?P<action>verify|restore)", VersionJobHandler),
+    (r"jobs/(?P<job_id>\d+)", JobHandler),
     ("register", RegisterHandler),
     ("events", EventsHandler),
+    ("openapi.json", OpenAPIHandler),
 ]

@@ -133,3 +133,52 @@ def test_another_users_token_never_reaches_alices_private_data(server, users, hu
 def test_help(server):
     r = fermi(server, "help")
     assert r.returncode == 0 and "register PATH --name NAME" in r.stdout
+
+
+def test_options_after_the_verb_and_the_installed_script(server):
+    import pathlib
+
+    r = fermi(server, "status", "cli-source@1", "--json")
+    assert r.returncode == 0 and json.loads(r.stdout)["status"] == "ready"
+    script = pathlib.Path(sys.executable).parent / "fermi"
+    r = subprocess.run(
+        [str(script), "versions", "cli-source", "--json"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **server.env},
+        timeout=60,
+    )
+    assert r.returncode == 0 and json.loads(r.stdout)[0]["number"] == 1
+    r = fermi(server)
+    assert r.returncode == 0 and "restore NAME@N PATH" in r.stdout
+
+
+def test_timeout_exit_code_and_register_json(server):
+    out = server.workspace / "cli-slow"
+    make_tree(out, 600, 2000, seed=33, dirs=20)
+    r = fermi(server, "register", "cli-slow", "--name", "cli-slow", "--wait", "--timeout", "0.001")
+    assert r.returncode == 4 and "fermi status cli-slow@1" in r.stderr
+    r = fermi(server, "--json", "register", "cli-slow", "--version-of", "cli-slow")
+    assert r.returncode == 0 and json.loads(r.stdout)["number"] == 2
+    r = fermi(server, "--json", "status", "cli-slow@2")
+    assert json.loads(r.stdout)["parents"] == [f"{server.dataset['id']}@1"]
+
+
+def test_outside_a_fermi_server(server):
+    r = fermi(server, "mounts", env={"FERMI_MOUNTS": ""})
+    assert r.returncode == 0 and "nothing is mounted" in r.stdout
+    r = fermi(server, "register", "raw", "--name", "x", env={"FERMI_MOUNTS": ""})
+    assert r.returncode == 1 and "volumes here: none" in r.stderr
+    r = fermi(server, "datasets", env={"FERMI_REGISTRY_URL": ""})
+    assert r.returncode == 1 and "set FERMI_REGISTRY_URL" in r.stderr
+    r = fermi(server, "mounts", env={"FERMI_MOUNTS": "[{oops"})
+    assert r.returncode == 1 and "restart the server from the hub" in r.stderr
+
+
+def test_refused_registration_leaves_no_empty_dataset(server, users):
+    """carol's token with a plan claiming alice's volume: refused, and nothing left behind."""
+    carol = {"JUPYTERHUB_API_TOKEN": users.tokens["carol"]}
+    r = fermi(server, "register", "raw", "--name", "cli-carol-steal", env=carol)
+    assert r.returncode == 1 and r.stderr.startswith("fermi: ")
+    r = fermi(server, "--json", "datasets", "cli-carol-steal", env=carol)
+    assert json.loads(r.stdout) == []

@@ -132,3 +132,186 @@ def test_event_stream_is_relayed_as_the_servers_owner(
     events = [json.loads(line[5:]) for line in text.splitlines() if line.startswith("data:")]
     mine = [e for e in events if e.get("dataset_name") == "ext-events"]
     assert mine and mine[-1]["status"] == "ready"
+
+
+def _endpoints() -> list[tuple[str, tuple[str, ...]]]:
+    """Every documented verb and path (the OpenAPI test below ties them to the routes)."""
+    import re
+    from pathlib import Path
+
+    import fermi_jupyter.server
+
+    doc = json.loads((Path(fermi_jupyter.server.__file__).with_name("openapi.json")).read_text())
+    samples = {"ref": "cli-source", "selector": "1", "job_id": "1"}
+    return [
+        (verb.upper(), tuple(re.sub(r"\{(\w+)\}", lambda m: samples[m[1]], path).split("/")[1:]))
+        for path, ops in doc["paths"].items()
+        for verb in ops
+    ]
+
+
+ENDPOINTS = _endpoints()
+
+
+@pytest.mark.parametrize(("method", "parts"), ENDPOINTS, ids=["/".join(p) for _, p in ENDPOINTS])
+def test_every_endpoint_refuses_requests_without_the_servers_token(fetch, method, parts):
+    assert len(ENDPOINTS) >= 13
+    body = {"path": "/tmp", "name": "x"} if method == "POST" else None
+    code, _ = error_of(
+        fetch, *parts, method=method, body=body, headers={"Authorization": "token wrong"}
+    )
+    assert code in (401, 403)
+
+
+def test_volumes_are_paginated_and_searchable(fetch, server, users):
+    with users["alice"] as c:
+        for name in ("ext-page-a", "ext-page-b"):
+            c.post("/volumes", json={"name": name, "capacity": "1Gi"})
+    first = fetch("volumes", params={"limit": "1"})
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    second = fetch("volumes", params={"limit": "1", "cursor": first["next_cursor"]})
+    assert second["items"][0]["id"] != first["items"][0]["id"]
+    found = fetch("volumes", params={"q": "ext-page"})["items"]
+    assert sorted(v["name"] for v in found) == ["ext-page-a", "ext-page-b"]
+    assert all(v["mount_path"] is None for v in found)  # not mounted in this server
+    mine = fetch("volumes", params={"q": "cli-work"})["items"]
+    assert [v["mount_path"] for v in mine] == [str(server.workspace)]
+
+
+def test_new_version_of_an_existing_dataset_by_reference(fetch, server):
+    out = server.workspace / "ext-twice"
+    make_tree(out, 4, 200, seed=53)
+    v1 = fetch("register", method="POST", body={"path": str(out), "name": "ext-twice"})
+    (out / "extra.txt").write_text("version two")
+    v2 = fetch(
+        "register",
+        method="POST",
+        body={"path": str(out) + "/", "dataset": "ext-twice", "mode": "reference"},
+    )
+    assert (v2["dataset_id"], v2["number"], v2["mode"]) == (v1["dataset_id"], 2, "reference")
+    assert v2["parents"] == [f"{server.dataset['id']}@1"]
+    code, err = error_of(
+        fetch, "register", method="POST", body={"path": str(out), "name": "ext-twice"}
+    )
+    assert code == 409 and err["message"]  # the name is taken: add a version instead
+    code, err = error_of(
+        fetch, "register", method="POST", body={"path": str(out / "missing"), "name": "ext-gone"}
+    )
+    assert 400 <= code < 500 and err["message"]
+    assert fetch("datasets", params={"q": "ext-gone"})["items"] == []  # nothing half-made
+
+
+def test_a_broken_mount_plan_is_a_readable_error(fetch, monkeypatch):
+    monkeypatch.setenv("FERMI_MOUNTS", "[{not json")
+    code, err = error_of(fetch, "mounts")
+    assert code == 500 and "restart the server from the hub" in err["message"]
+
+
+def test_the_server_acts_only_as_its_owner(fetch, jp_serverapp, server, users, monkeypatch):
+    """A server started for carol, with a mount plan forged to claim alice's volume: the
+    registry still sees carol, so alice's private data stays out of reach."""
+    with users["alice"] as c:
+        c.post("/datasets", json={"name": "ext-private"})
+    assert [d["name"] for d in fetch("datasets", params={"q": "ext-private"})["items"]] == [
+        "ext-private"
+    ]  # as alice (this server's owner) it is there
+    assert fetch("datasets", "alice/ext-private", "versions")["items"] == []
+    monkeypatch.setattr(
+        jp_serverapp.web_app.settings["fermi"], "registry_token", users.tokens["carol"]
+    )
+    assert fetch("datasets", params={"q": "ext-private"})["items"] == []
+    code, _ = error_of(fetch, "datasets", "alice/ext-private", "versions")
+    assert code == 404
+    out = server.workspace / "ext-stolen"
+    make_tree(out, 2, 100, seed=54)
+    code, err = error_of(
+        fetch, "register", method="POST", body={"path": str(out), "name": "carol-steal"}
+    )
+    assert code in (403, 404) and err["message"]
+    assert fetch("datasets", params={"q": "carol-steal"})["items"] == []  # rolled back
+    code, _ = error_of(
+        fetch,
+        "register",
+        method="POST",
+        body={"path": str(out), "dataset": "alice/cli-source"},
+    )
+    assert code in (403, 404)
+
+
+def test_without_a_registry_the_answer_says_what_to_do(fetch, jp_serverapp, monkeypatch):
+    monkeypatch.setattr(jp_serverapp.web_app.settings["fermi"], "registry_url", "")
+    monkeypatch.delenv("FERMI_REGISTRY_URL")
+    for parts in (("datasets",), ("events",)):
+        code, err = error_of(fetch, *parts)
+        assert code == 503 and err["reason"] == "no-registry-url", parts
+        assert "FERMI_REGISTRY_URL" in err["message"] or "registry_url" in err["message"]
+    assert fetch("mounts")["items"][1]["kind"] == "volume"  # mounts still answer
+
+
+def wait_job(fetch, job: dict) -> dict:
+    deadline = time.monotonic() + 60
+    while job["state"] not in ("done", "failed", "cancelled") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        job = fetch("jobs", str(job["id"]))
+    return job
+
+
+def test_verify_restore_and_delete_for_the_sidebar(fetch, server):
+    job = fetch("datasets", "cli-source", "versions", "1", "verify", method="POST", body={})
+    done = wait_job(fetch, job)
+    assert (done["state"], done["result"]["ok"]) == ("done", True)
+    target = server.workspace / "ext-restored"
+    job = fetch(
+        "datasets", "cli-source", "versions", "latest", "restore",
+        method="POST", body={"path": str(target)},
+    )  # fmt: skip
+    assert wait_job(fetch, job)["state"] == "done"
+    assert (
+        independent_digest(target)[0] == fetch("datasets", "cli-source", "versions", "1")["digest"]
+    )
+    code, err = error_of(
+        fetch, "datasets", "cli-source", "versions", "1", "restore",
+        method="POST", body={"path": str(server.dataset_mount / "x")},
+    )  # fmt: skip
+    assert code == 400 and err["reason"] == "in-dataset"
+    code, err = error_of(
+        fetch, "datasets", "cli-source", "versions", "1", "restore",
+        method="POST", body={"path": str(server.workspace)},
+    )  # fmt: skip
+    assert code == 400 and "new folder" in err["message"]
+    out = server.workspace / "ext-deleted"
+    make_tree(out, 2, 100, seed=55)
+    v = fetch("register", method="POST", body={"path": str(out), "name": "ext-deleted"})
+    deadline = time.monotonic() + 60
+    while v["status"] != "ready" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        v = fetch("datasets", v["dataset_id"], "versions", "1")
+    assert fetch("datasets", v["dataset_id"], "versions", "1", method="DELETE")["status"]
+    code, _ = error_of(fetch, "datasets", v["dataset_id"], "versions", "1")
+    assert code == 404
+
+
+def test_the_openapi_document_matches_the_routes(fetch):
+    import re
+
+    from jupyter_server.base.handlers import APIHandler
+
+    from fermi_jupyter.server.handlers import ROUTES
+
+    doc = fetch("openapi.json")
+    samples = {"ref": "alice/imagenet", "selector": "3", "job_id": "7"}
+    covered = set()
+    for path, ops in doc["paths"].items():
+        url = re.sub(r"\{(\w+)\}", lambda m: samples[m.group(1)], path.lstrip("/"))
+        matches = [(p, h) for p, h in ROUTES if re.fullmatch(p, url)]
+        assert len(matches) == 1, path
+        pattern, handler = matches[0]
+        covered.add(pattern)
+        for verb in ops:  # each documented verb is implemented, and nothing else is
+            assert getattr(handler, verb) is not getattr(APIHandler, verb), (path, verb)
+        implemented = {
+            v for v in ("get", "post", "put", "patch", "delete")
+            if getattr(handler, v) is not getattr(APIHandler, v)
+        }  # fmt: skip
+        assert set(ops) <= implemented
+    assert covered == {p for p, _ in ROUTES}
