@@ -12,7 +12,7 @@ from traitlets import Unicode, default
 from . import pod
 from .mixin import StorageMountsMixin
 from .plan import PlanError, PlanErrors, PlannedMount, check_plan
-from .profiles import load_profiles, visible_to
+from .profiles import check_options, load_profiles, visible_to
 
 
 class FermiSpawner(StorageMountsMixin, KubeSpawner):
@@ -20,10 +20,6 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
         "fermi-storage",
         help="The ReadWriteMany PVC holding the storage root (volumes/, datasets/), e.g. "
         "fermi-storage. Every mount is a subPath of it.",
-    ).tag(config=True)
-    registry_url = Unicode(
-        "http://proxy-public/services/fermi-registry/api/v1",
-        help="Registry URL as servers reach it, handed to them as FERMI_REGISTRY_URL.",
     ).tag(config=True)
     zone_label = Unicode(
         "topology.kubernetes.io/zone",
@@ -46,6 +42,14 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
 
         return for_user
 
+    def _allowed_profiles(self) -> list[dict[str, Any]]:
+        return self.profile_list(self) if callable(self.profile_list) else self.profile_list
+
+    def default_mounts(self) -> dict[str, list[dict[str, Any]]]:
+        allowed = self._allowed_profiles()
+        default = next((p for p in allowed if p.get("default")), allowed[0] if allowed else None)
+        return (default or {}).get("fermi", {}).get("mounts", {})
+
     def user_groups(self) -> set[str]:
         return {g.name for g in getattr(self.user, "groups", []) or []}
 
@@ -56,6 +60,15 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
         stock = KubeSpawner._options_form_default(self)
 
         async def render(spawner: FermiSpawner) -> str:
+            # a remembered profile that is gone (or no longer allowed): KubeSpawner falls back
+            # to the default; say so rather than silently switching
+            allowed = {p["slug"] for p in spawner._allowed_profiles()}
+            last = (spawner.user_options or {}).get("profile")
+            spawner._fermi_notices = (
+                [f"Your last profile {last} is no longer available to you; using the default."]
+                if last and last not in allowed
+                else []
+            )
             profiles = stock(spawner) if callable(stock) else stock
             if hasattr(profiles, "__await__"):
                 profiles = await profiles
@@ -70,9 +83,15 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
     async def _fermi_options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
         options = dict(KubeSpawner._options_from_form(self, formdata))
         slug = options.get("profile")
-        allowed = self.profile_list(self) if callable(self.profile_list) else self.profile_list
+        allowed = self._allowed_profiles()
         if slug and slug not in {p["slug"] for p in allowed}:
             error = PlanErrors([PlanError("profile", f"profile {slug!r} is not available to you")])
+            self.remember_errors(error)
+            raise error
+        profile = next((p for p in allowed if p["slug"] == slug), None)
+        refused = check_options(profile, options) if profile else []
+        if refused:
+            error = PlanErrors([PlanError(f, m) for f, m in refused])
             self.remember_errors(error)
             raise error
         try:
@@ -90,8 +109,10 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
         return result
 
     async def stop(self, now: bool = False) -> None:  # type: ignore[override]
-        await super().stop(now=now)
-        await self.forget_mounts()
+        try:
+            await super().stop(now=now)
+        finally:  # the versions are free again even if the stop itself failed
+            await self.forget_mounts()
 
     def apply_plan(self, plan: list[PlannedMount]) -> None:
         """Validate the plan as a whole and render it into this spawner's pod settings."""
@@ -104,7 +125,7 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
         # KubeSpawner expands {placeholders} in env values: keep the JSON's braces literal
         env = {
             k: v.replace("{", "{{").replace("}", "}}")
-            for k, v in pod.environment(plan, self.registry_url).items()
+            for k, v in pod.environment(plan, self.server_registry_url).items()
         }
         self.environment = {**self.environment, **env}
         self.extra_annotations = {**self.extra_annotations, **pod.annotations(plan)}

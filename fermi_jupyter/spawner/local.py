@@ -79,8 +79,10 @@ class LocalFermiSpawner(StorageMountsMixin, SimpleLocalProcessSpawner):
         return result
 
     async def stop(self, now: bool = False) -> None:
-        await super().stop(now=now)
-        await self.forget_mounts()
+        try:
+            await super().stop(now=now)
+        finally:  # the versions are free again even if the stop itself failed
+            await self.forget_mounts()
 
     def make_preexec_fn(self, name: str):  # type: ignore[no-untyped-def,override]
         return None  # the sandbox drops privileges; the hub user starts bwrap

@@ -65,18 +65,27 @@ class StorageMountsMixin(LoggingConfigurable):
             notices=notices,
         )
 
+    def default_mounts(self) -> dict[str, list[dict[str, Any]]]:
+        """Pre-filled choices for a first spawn (FermiSpawner: the default profile's mounts)."""
+        return {}
+
     async def _remembered(
         self, volumes: list[dict], notices: list[str]
     ) -> storage_form.StorageChoices:
         """Last choices, minus what no longer exists (dropped with a notice, not an error)."""
-        last = (getattr(self, "user_options", None) or {}).get("storage") or {}
+        last = (getattr(self, "user_options", None) or {}).get("storage")
+        first_spawn = last is None
+        if first_spawn:
+            last = self._defaults_as_choices(volumes)
         out = storage_form.StorageChoices()
         ids = {v["id"] for v in volumes}
         for d in last.get("datasets", []):
             ds, v = await self.registry().version(d["ref"], str(d.get("version") or "latest"))
             if ds is None or v is None or v.get("status") != "ready":
                 notices.append(
-                    f"Your last choice {d['ref']}@{d.get('version')} is no longer "
+                    f"The default dataset {d['ref']} is not available to you and was left out."
+                    if first_spawn
+                    else f"Your last choice {d['ref']}@{d.get('version')} is no longer "
                     "available and was dropped."
                 )
                 continue
@@ -89,6 +98,21 @@ class StorageMountsMixin(LoggingConfigurable):
                 continue
             out.volumes.append(storage_form.VolumeChoice(**v))
         return out
+
+    def _defaults_as_choices(self, volumes: list[dict]) -> dict[str, Any]:
+        defaults = self.default_mounts()
+        first = volumes[:1]
+        return {
+            "datasets": [
+                {"ref": d["ref"], "version": d["version"], "path": d["mount_path"]}
+                for d in defaults.get("datasets", [])
+            ],
+            "volumes": [
+                {"volume_id": first[0]["id"], "path": v["mount_path"], "read_only": False}
+                for v in defaults.get("volumes", [])[:1]
+                if first
+            ],
+        }
 
     # -- validation -------------------------------------------------------------------------
     async def storage_options(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
@@ -116,6 +140,14 @@ class StorageMountsMixin(LoggingConfigurable):
                     errors.append(e)
             if choices.new_volume and not errors:
                 nv = choices.new_volume
+                # check where it would go before creating it: a refused form leaves no volume
+                draft = {"id": "(new)", "name": nv.name, "storage_path": "volumes/(new)"}
+                try:
+                    check_plan(
+                        [*plan, volume_mount("new_volume", draft, nv.path or None, False, home)]
+                    )
+                except PlanError as e:
+                    raise PlanErrors([e]) from None
                 try:
                     vol = await reg.send(
                         "POST", "/volumes", {"name": nv.name, "capacity": nv.size, "type": nv.type}

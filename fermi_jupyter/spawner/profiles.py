@@ -59,6 +59,39 @@ def _memory(path: Path, field: str, value: Any) -> str:
     return text
 
 
+def _mounts(path: Path, value: Any) -> dict[str, list[dict[str, Any]]]:
+    """Default mounts: ``datasets: [{ref, version?, mount_path?}]``, ``volumes: [{mount_path}]``
+    (the user's first volume). They only pre-fill the form; the spawn validates them again."""
+    from .plan import PlanError, normalize_path
+
+    if value is None:
+        return {"datasets": [], "volumes": []}
+    if not isinstance(value, dict) or set(value) - {"datasets", "volumes"}:
+        raise ProfileError(path, "mounts", "must be a mapping with 'datasets' and/or 'volumes'")
+    out: dict[str, list[dict[str, Any]]] = {"datasets": [], "volumes": []}
+    for kind in ("datasets", "volumes"):
+        items = value.get(kind) or []
+        if not isinstance(items, list):
+            raise ProfileError(path, f"mounts.{kind}", "must be a list")
+        for i, item in enumerate(items):
+            field = f"mounts.{kind}.{i}"
+            if not isinstance(item, dict):
+                raise ProfileError(path, field, "must be a mapping")
+            if kind == "datasets" and not isinstance(item.get("ref"), str):
+                raise ProfileError(path, f"{field}.ref", "is required (a dataset id or name)")
+            mount_path = item.get("mount_path")
+            if mount_path is not None:
+                try:
+                    mount_path = normalize_path(field, mount_path, "/home/jovyan")
+                except PlanError as e:
+                    raise ProfileError(path, f"{field}.mount_path", e.message) from None
+            entry = {"mount_path": mount_path or ""}
+            if kind == "datasets":
+                entry.update(ref=item["ref"], version=str(item.get("version") or "latest"))
+            out[kind].append(entry)
+    return out
+
+
 def load_profile(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text())
@@ -104,7 +137,11 @@ def load_profile(path: Path) -> dict[str, Any]:
         "description": str(data.get("description", "")),
         "default": bool(data.get("default", False)),
         "kubespawner_override": override,
-        "fermi": {"groups": groups, "mounts": data.get("mounts") or {}, "gpu": gpu or None},
+        "fermi": {
+            "groups": groups,
+            "mounts": _mounts(path, data.get("mounts")),
+            "gpu": gpu or None,
+        },
     }
     if data.get("profile_options"):
         profile["profile_options"] = data["profile_options"]
@@ -123,6 +160,28 @@ def load_profiles(folder: Path) -> list[dict[str, Any]]:
             Path(folder), "slug", f"used by more than one file: {', '.join(sorted(dup))}"
         )
     return profiles
+
+
+def check_options(profile: dict[str, Any], options: dict[str, Any]) -> list[tuple[str, str]]:
+    """Submitted profile options → ``(field, message)`` for each refused one: a listed choice
+    must exist, a free-form one must be enabled, short and match its ``validation_regex``."""
+    errors = []
+    slug = profile["slug"]
+    for name, option in (profile.get("profile_options") or {}).items():
+        field = f"profile-option-{slug}--{name}"
+        label = option.get("display_name", name)
+        choice, free = options.get(name), options.get(f"{name}--unlisted-choice")
+        if choice is not None and choice not in (option.get("choices") or {}) and not free:
+            errors.append((field, f"{label}: {str(choice)[:40]!r} is not one of the choices"))
+        if free:
+            unlisted = option.get("unlisted_choice") or {}
+            regex = unlisted.get("validation_regex")
+            if not unlisted.get("enabled"):
+                errors.append((field, f"{label}: only the listed choices are allowed"))
+            elif len(str(free)) > 255 or (regex and not re.fullmatch(regex, str(free))):
+                hint = unlisted.get("validation_regex_error") or f"must match {regex}"
+                errors.append((field, f"{label}: {hint}"))
+    return errors
 
 
 def visible_to(

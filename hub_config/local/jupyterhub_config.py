@@ -52,6 +52,16 @@ if os.environ.get("FERMI_LOCAL_SPAWNER") == "simple":  # the benchmarks' referen
     c.SimpleLocalProcessSpawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
     c.SimpleLocalProcessSpawner.home_dir_template = str(home / "homes" / "{username}")
     c.SimpleLocalProcessSpawner.args = ["--allow-root"]  # the hub runs as root here
+if os.environ.get("FERMI_SPAWNER") == "kubernetes":  # the Kubernetes form, previewed locally
+    from fermi_jupyter.spawner.kube import FermiSpawner  # (starting pods needs a cluster)
+
+    c.JupyterHub.spawner_class = FermiSpawner
+    profiles = os.environ.get("FERMI_PROFILES", str(repo / "kubespawner_profiles"))
+    c.FermiSpawner.profiles_dir = profiles
+    c.FermiSpawner.hub_registry_url = registry_api
+    c.FermiSpawner.start_timeout = 10
+    c.FermiSpawner.k8s_api_request_timeout = 3
+    c.FermiSpawner.k8s_api_request_retry_timeout = 6
 c.LocalFermiSpawner.storage_root = str(storage_root)
 c.LocalFermiSpawner.hub_registry_url = registry_api
 c.LocalFermiSpawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]

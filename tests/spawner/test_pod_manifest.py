@@ -144,3 +144,49 @@ async def test_group_limited_profiles_refused_server_side(tmp_path):
     form = await alice._options_form_default()(alice)
     assert "Vision team" in form and "Storage mounts" in form
     assert "registry is not reachable" in form  # degrades to a message, the form still works
+
+
+async def test_profile_options_render_and_bad_choices_are_refused():
+    folder = Path(__file__).resolve().parents[2] / "kubespawner_profiles"
+    vision = next(p for p in PROFILES if p["slug"] == "vision-4gpu")
+    spawner = FermiSpawner(
+        _mock=True,
+        profile_list=PROFILES,
+        storage_pvc="fermi-storage",
+        hub_registry_url="http://hub-side:10101/services/fermi-registry/api/v1",
+        server_registry_url="http://proxy-public/services/fermi-registry/api/v1",
+    )
+    spawner.user_options = {"profile": "vision-4gpu", "gpus": "2"}
+    await spawner.load_user_options()
+    spawner.apply_plan([])
+    pod = spawner.api.api_client.sanitize_for_serialization(await spawner.get_pod_manifest())
+    limits = pod["spec"]["containers"][0]["resources"]["limits"]
+    assert limits["nvidia.com/gpu"] == "2" and limits["cpu"] in ("16", 16)
+    assert vision["profile_options"]["gpus"]["choices"]["4"]["default"] is True
+    env = {e["name"]: e.get("value") for e in pod["spec"]["containers"][0]["env"]}
+    assert env["FERMI_REGISTRY_URL"] == "http://proxy-public/services/fermi-registry/api/v1"
+
+    from fermi_jupyter.spawner.plan import PlanErrors
+
+    alice = FermiSpawner(
+        _mock=True,
+        user=_User("alice", ["vision"]),
+        profiles_dir=str(folder),
+        hub_registry_url="http://127.0.0.1:9/api/v1",
+    )
+    for value, needle in [("0", "not one of the choices"), ("-1", "not one of the choices"),
+                          ("999999", "not one of the choices")]:  # fmt: skip
+        form = {"profile": ["vision-4gpu"], "profile-option-vision-4gpu--gpus": [value]}
+        with pytest.raises(PlanErrors, match=needle) as e:
+            await alice.options_from_form(form)
+        assert e.value.errors[0].field == "profile-option-vision-4gpu--gpus"
+    form = {
+        "profile": ["pytorch-a100"],
+        "profile-option-pytorch-a100--image--unlisted-choice": ["evil/image:latest"],
+    }
+    with pytest.raises(PlanErrors, match="only the listed choices"):
+        await alice.options_from_form(form)
+    ok = await alice.options_from_form(
+        {"profile": ["vision-4gpu"], "profile-option-vision-4gpu--gpus": ["1"]}
+    )
+    assert ok["gpus"] == "1"

@@ -49,6 +49,13 @@ BASE = "slug: p\ndisplay_name: P\nimage: img\n"
         (BASE + "gpu: {count: 64}\n", "gpu.count"),
         (BASE + "groups: vision\n", "groups"),
         (BASE + "node_selector: [a]\n", "node_selector"),
+        (BASE + "mounts: [a]\n", "mounts"),
+        (BASE + "mounts: {datasets: [{mount_path: /d}]}\n", "mounts.datasets.0.ref"),
+        (
+            BASE + "mounts: {datasets: [{ref: x, mount_path: /etc}]}\n",
+            "mounts.datasets.0.mount_path",
+        ),
+        (BASE + "mounts: {volumes: [{mount_path: rel}]}\n", "mounts.volumes.0.mount_path"),
         ("slug: [unclosed\n", "(file)"),
         ("- just a list\n", "(file)"),
     ],
@@ -65,3 +72,15 @@ def test_duplicate_slugs(tmp_path):
     (tmp_path / "b.yaml").write_text(BASE)
     with pytest.raises(ProfileError, match="more than one file"):
         load_profiles(tmp_path)
+
+
+def test_default_mounts_are_normalised(tmp_path):
+    (tmp_path / "p.yaml").write_text(
+        BASE + "mounts: {datasets: [{ref: coco, mount_path: /datasets/coco/}], "
+        "volumes: [{mount_path: /workspace}]}\n"
+    )
+    mounts = load_profiles(tmp_path)[0]["fermi"]["mounts"]
+    assert mounts["datasets"] == [
+        {"ref": "coco", "version": "latest", "mount_path": "/datasets/coco"}
+    ]
+    assert mounts["volumes"] == [{"mount_path": "/workspace"}]
