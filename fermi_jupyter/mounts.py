@@ -6,10 +6,12 @@ The spawner hands every server its validated mount plan as JSON. The server exte
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+
+from .domain.mounts import Mount, MountFormatError, MountKind, decode
+
+__all__ = ["Mount", "MountError", "load_mounts", "locate", "parents"]
 
 
 class MountError(ValueError):
@@ -20,54 +22,21 @@ class MountError(ValueError):
         self.reason = reason
 
 
-@dataclass(frozen=True)
-class Mount:
-    kind: str  # "dataset" | "volume"
-    mount_path: str
-    read_only: bool
-    dataset_id: str | None = None
-    dataset_name: str | None = None
-    version: int | None = None
-    ref: str | None = None
-    volume_id: str | None = None
-    volume_name: str | None = None
-    sub_path: str = ""
-
-    @property
-    def name(self) -> str:
-        if self.kind == "dataset":
-            return f"{self.dataset_name or self.dataset_id}@{self.version}"
-        return self.volume_name or self.volume_id or "?"
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-
 def load_mounts(env: Mapping[str, str] | None = None) -> list[Mount]:
     """The mounts of this server; an empty list outside a fermi-spawned server."""
-    raw = (env if env is not None else os.environ).get("FERMI_MOUNTS", "").strip()
-    if not raw:
-        return []
+    raw = (env if env is not None else os.environ).get("FERMI_MOUNTS", "")
     try:
-        items = json.loads(raw)
-        mounts = [
-            Mount(**{k: v for k, v in item.items() if k in Mount.__dataclass_fields__})
-            for item in items
-        ]
-    except (ValueError, TypeError) as e:
+        return decode(raw)
+    except MountFormatError as e:
         raise MountError(
             f"FERMI_MOUNTS is not a valid mount plan ({e}); restart the server from the hub",
             reason="bad-plan",
         ) from None
-    for m in mounts:
-        if m.kind == "dataset" and not m.read_only:  # never trust a plan to say otherwise
-            raise MountError(f"dataset mount {m.mount_path} is not read-only", reason="bad-plan")
-    return mounts
 
 
 def parents(mounts: list[Mount]) -> list[str]:
     """Lineage: the dataset versions mounted here."""
-    return sorted({m.ref for m in mounts if m.kind == "dataset" and m.ref})
+    return sorted({m.ref for m in mounts if m.kind is MountKind.dataset and m.ref})
 
 
 def _inside(path: str, root: str) -> bool:
@@ -87,14 +56,14 @@ def locate(path: str, mounts: list[Mount], cwd: str | None = None) -> tuple[Moun
         if _inside(real, root) and (best is None or len(root) > len(best[1])):
             best = (m, root)
     if best is None:
-        volumes = ", ".join(m.mount_path for m in mounts if m.kind == "volume") or "none"
+        volumes = ", ".join(m.mount_path for m in mounts if m.kind is MountKind.volume) or "none"
         raise MountError(
             f"{path} is not inside a mounted volume (volumes here: {volumes}); "
             "move the data into one, e.g. /workspace",
             reason="not-in-volume",
         )
     mount, root = best
-    if mount.kind == "dataset":
+    if mount.kind is MountKind.dataset:
         raise MountError(
             f"{path} is inside the read-only dataset mount {mount.mount_path} "
             f"({mount.name}); it is already a dataset version — register a directory of a "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from ..domain.mounts import dataset_source, volume_source
 from ..domain.states import VOLUME_TYPES
 from .orm import AuditEvent, Dataset, Job, Version, Volume
 
@@ -41,7 +42,7 @@ def volume_json(v: Volume, usage: dict[str, Any] | None = None) -> dict[str, Any
         "zone": v.zone,
         "backend": v.backend,
         "pvc_name": v.pvc_name,
-        "storage_path": f"volumes/{v.id}" if v.backend == "root" else None,
+        "storage_path": volume_source(v.id) if v.backend == "root" else None,
         "created_at": iso(v.created_at),
         "usage": usage,
     }
@@ -70,10 +71,9 @@ def dataset_json(
 def version_storage_path(v: Version) -> str | None:
     """Where the version's files live, relative to the storage root (for mounts)."""
     if v.mode == "snapshot":
-        return f"datasets/{v.dataset_id}/{v.number}"
+        return dataset_source(v.dataset_id, v.number)
     if v.source_volume_id:
-        path = v.source_path.strip("/")
-        return f"volumes/{v.source_volume_id}" + (f"/{path}" if path else "")
+        return volume_source(v.source_volume_id, v.source_path)
     return None
 
 

@@ -5,7 +5,6 @@ and recording which versions a running server mounts."""
 from __future__ import annotations
 
 import os
-from dataclasses import asdict
 from typing import Any
 
 from traitlets import Unicode, default
@@ -169,7 +168,7 @@ class StorageMountsMixin(LoggingConfigurable):
             raise PlanErrors(errors)
         check_plan(plan)
         del self._fermi_submitted
-        return {"storage": choices.to_json(), "mounts": [asdict(m) for m in plan]}
+        return {"storage": choices.to_json(), "mounts": [m.to_json(for_server=False) for m in plan]}
 
     def remember_errors(self, exc: PlanErrors) -> None:
         self._fermi_errors = {e.field: e.message for e in exc.errors}
@@ -178,7 +177,7 @@ class StorageMountsMixin(LoggingConfigurable):
         self._fermi_errors = {}
 
     def plan(self) -> list[PlannedMount]:
-        return [PlannedMount(**m) for m in (self.user_options or {}).get("mounts", [])]
+        return [PlannedMount.from_json(m) for m in (self.user_options or {}).get("mounts", [])]
 
     # -- mount records ----------------------------------------------------------------------
     def server_key(self) -> str:

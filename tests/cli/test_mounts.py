@@ -69,12 +69,13 @@ def test_refused_paths_say_why(plan, path, reason):
 
 def test_plan_rules():
     assert load_mounts({}) == [] and load_mounts({"FERMI_MOUNTS": " "}) == []
-    bad = [{"kind": "dataset", "mount_path": "/d", "read_only": False, "ref": "ds-1@1"}]
+    bad = [{"kind": "dataset", "mount_path": "/d", "read_only": False, "dataset_id": "ds-1",
+            "version": 1}]  # fmt: skip
     with pytest.raises(MountError, match="not read-only"):
         load_mounts({"FERMI_MOUNTS": json.dumps(bad)})
     with pytest.raises(MountError, match="restart the server"):
         load_mounts({"FERMI_MOUNTS": "{"})
-    ok = [dict(bad[0], read_only=True), dict(bad[0], read_only=True, ref="ds-0@2")]
+    ok = [dict(bad[0], read_only=True), dict(bad[0], read_only=True, dataset_id="ds-0", version=2)]
     assert parents(load_mounts({"FERMI_MOUNTS": json.dumps(ok)})) == ["ds-0@2", "ds-1@1"]
 
 

@@ -175,7 +175,7 @@ def test_the_number_of_mounts_is_bounded(khub, kdata):
             "dataset_path": [f"/datasets/k{i}" for i in range(n)],
         },
     )
-    assert r.status_code == 200 and "at most 16 mounts per server" in r.text
+    assert r.status_code == 200 and "at most 16 per server" in r.text
     assert khub.admin().get("/users/alice").json()["servers"] == {}
 
 

@@ -142,4 +142,4 @@ def test_the_plan_reaches_the_server_as_fermi_mounts():
         ("dataset", "/datasets/imagenet", True),
         ("volume", "/workspace", False),
     ]
-    assert "source" not in json.loads(to_env(plan))[0]
+    assert "source" not in json.loads(to_env(plan))["mounts"][0]

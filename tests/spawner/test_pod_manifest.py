@@ -88,7 +88,7 @@ async def test_valid_pods_with_read_only_datasets(profile, choice):
         else:
             assert vm["readOnly"] is m.read_only
     env = {e["name"]: e.get("value") for e in container.get("env", [])}
-    assert json.loads(env["FERMI_MOUNTS"]) == [m.for_server() for m in plan]
+    assert json.loads(env["FERMI_MOUNTS"])["mounts"] == [m.to_json() for m in plan]
     refs = [m.ref for m in plan if m.kind == "dataset"]
     if refs:
         assert data["metadata"]["annotations"]["fermi.io/datasets"] == ",".join(refs)

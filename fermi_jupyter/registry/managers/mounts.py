@@ -8,13 +8,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
+from ...domain.mounts import MAX_MOUNTS
 from .. import audit
 from ..errors import BadRequest, Forbidden
 from ..orm import Mount, Version
 from . import versions as versions_mgr
 
 SERVER_RE = re.compile(r"^[^/\s]{1,255}(/[^/\s]{0,255})?$")
-MAX_MOUNTS = 64
 
 
 def _check_server(who: Identity, server: str) -> str:
