@@ -9,13 +9,15 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # -- Debian packages -------------------------------------------------------------------------
 # postgresql: the production database, started by the tests; rsync/b3sum: benchmark references;
-# bubblewrap: the local sandbox; chromium: browser tests (never a downloaded browser).
+# bubblewrap: the local sandbox; chromium: browser tests (never a downloaded browser);
+# wrk: load generator for `python -m bench serve`.
 need=()
 command -v rsync >/dev/null || need+=(rsync)
 command -v b3sum >/dev/null || need+=(b3sum)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null || need+=(chromium)
+command -v wrk >/dev/null || need+=(wrk)  # the serving benchmark's load generator
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

@@ -8,6 +8,8 @@ registered with a hub.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import logging
 import os
 import signal
 import sys
@@ -17,6 +19,7 @@ from urllib.parse import urlparse
 from jupyterhub.services.auth import HubOAuth
 from tornado import web
 from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
 from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import Application
 
@@ -26,9 +29,14 @@ from . import storage
 from .context import RegistryContext
 from .events import EventBus
 from .handlers import routes
+from .handlers.base import NotFoundHandler
 from .identity import IdentityResolver
 from .jobs import JobRunner
 from .managers.volumes import UsageCache
+from .processes import Supervisor, available_cores
+from .sessionpool import SessionPool
+
+MAX_BODY = 1 << 20  # no request body of this API comes near 1 MiB
 
 
 class RegistryApp(Application):
@@ -44,6 +52,7 @@ class RegistryApp(Application):
         "port": "RegistryApp.port",
         "config": "RegistryApp.config_file",
         "log-level": "Application.log_level",
+        "processes": "RegistryApp.processes",
     }
 
     config_file = Unicode("", help="A Python config file, e.g. fermi_registry_config.py").tag(
@@ -80,6 +89,46 @@ class RegistryApp(Application):
     metrics_require_auth = Bool(
         False, help="Require an admin token for /metrics (open by default, like exporters)."
     ).tag(config=True)
+    processes = Integer(
+        0,
+        help="Serving processes sharing the port (SO_REUSEPORT), each with its own event loop, "
+        "database pool and job workers, e.g. 2. 0 means one per CPU core. On Kubernetes, run "
+        "one or two per pod and scale with Deployment replicas.",
+    ).tag(config=True)
+    db_threads = Integer(
+        8,
+        help="Threads per process running requests' database work, so the event loop never "
+        "waits on the database, e.g. 8. Also the most database connections requests hold at "
+        "once per process.",
+    ).tag(config=True)
+    db_pool_recycle = Float(
+        1800.0,
+        help="Seconds after which a pooled database connection is replaced, e.g. 1800. "
+        "Connections are not pinged on every checkout; a dropped one is retried once.",
+    ).tag(config=True)
+    event_poll_interval = Float(
+        0.25,
+        help="Seconds between reads of the shared event log for events published by other "
+        "registry processes, e.g. 0.25 (this process's own events are sent at once).",
+    ).tag(config=True)
+    event_retention = Integer(
+        50_000,
+        help="Events kept for clients that reconnect with Last-Event-ID, e.g. 50000; a client "
+        "that missed more gets a snapshot instead.",
+    ).tag(config=True)
+    cookie_secret = Unicode(
+        help="Secret signing the OAuth cookie; every process and replica must share it. "
+        "Default: derived from the service's hub token (FERMI_REGISTRY_COOKIE_SECRET overrides)."
+    ).tag(config=True)
+
+    @default("cookie_secret")
+    def _default_cookie_secret(self) -> str:
+        if os.environ.get("FERMI_REGISTRY_COOKIE_SECRET"):
+            return os.environ["FERMI_REGISTRY_COOKIE_SECRET"]
+        token = os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        if token:  # the same in every process and replica, secret like the token itself
+            return hashlib.sha256(b"fermi-registry-cookie\0" + token.encode()).hexdigest()
+        return os.urandom(32).hex()  # made before forking: shared by this host's processes
 
     @default("storage_root")
     def _default_storage_root(self) -> str:
@@ -105,15 +154,32 @@ class RegistryApp(Application):
         host, port = self._service_url()
         self.ip = self.ip or host
         self.port = self.port or port
+        self.processes = self.processes or available_cores()
+        self.cookie_secret  # noqa: B018 (fixed now, before any fork)
         self.layout = storage.StorageLayout(Path(self.storage_root))
         self.layout.ensure()
-        self.engine = dbmod.make_engine(self.db_url)
-        dbmod.upgrade(self.engine)
-        dbmod.analyze(self.engine)
+        engine = dbmod.make_engine(self.db_url)
+        dbmod.upgrade(engine)
+        dbmod.analyze(engine)
+        engine.dispose()
+        self.build()
+
+    def build(self) -> None:
+        """Everything one serving process owns: engines, pools, event bus, job runner.
+        Called once per process (after the fork when there are several)."""
+        self.engine = dbmod.make_engine(
+            self.db_url, pool_size=self.db_threads + 2, pool_recycle=self.db_pool_recycle
+        )
         self.sessions = dbmod.make_sessionmaker(self.engine)
-        self.bus = EventBus()
+        # the job runner's own engine pings before use: a long job must survive a restart
+        self.job_engine = dbmod.make_engine(
+            self.db_url, pool_size=self.job_workers + 2, pre_ping=True
+        )
+        self.bus = EventBus(
+            self.engine, poll_interval=self.event_poll_interval, retention=self.event_retention
+        )
         self.runner = JobRunner(
-            self.sessions,
+            dbmod.make_sessionmaker(self.job_engine),
             self.layout,
             self.bus.publish,
             workers=self.job_workers,
@@ -127,6 +193,7 @@ class RegistryApp(Application):
         )
         self.ctx = RegistryContext(
             sessions=self.sessions,
+            pool=SessionPool(self.sessions, self.db_threads),
             layout=self.layout,
             runner=self.runner,
             bus=self.bus,
@@ -141,7 +208,8 @@ class RegistryApp(Application):
         return web.Application(
             routes(self.base_path),
             fermi=self.ctx,
-            cookie_secret=os.urandom(32),
+            cookie_secret=self.cookie_secret,
+            default_handler_class=NotFoundHandler,
             xsrf_cookies=False,  # HubOAuth checks XSRF on cookie-authenticated requests itself
             log_function=self._log_request,
         )
@@ -154,10 +222,14 @@ class RegistryApp(Application):
         ms = 1000.0 * handler.request.request_time()
         level("%d %s %s %.1fms", status, handler.request.method, handler.request.uri, ms)
 
-    async def serve(self) -> None:
-        server = HTTPServer(self.make_app(), xheaders=True)
-        server.listen(self.port, self.ip)
-        recovered = self.runner.recover()
+    async def serve(self, stop: asyncio.Event | None = None) -> None:
+        """Serve until SIGINT/SIGTERM (or until ``stop`` is set, when embedded in a test)."""
+        server = HTTPServer(self.make_app(), xheaders=True, max_body_size=MAX_BODY)
+        # SO_REUSEPORT: each process has its own socket; the kernel spreads connections
+        server.add_sockets(bind_sockets(self.port, self.ip, reuse_port=self.processes > 1))
+        await self.bus.start()
+        loop = asyncio.get_running_loop()
+        recovered = await loop.run_in_executor(None, self.runner.recover)
         if recovered:
             self.log.warning("recovered %d job(s) left by a stopped registry", recovered)
         url = f"http://{self.ip}:{self.port}{self.base_path}"
@@ -168,28 +240,51 @@ class RegistryApp(Application):
             self.engine.url.render_as_string(hide_password=True),
             self.storage_root,
         )
-        print(f"fermi-registry: listening on {url}api/v1/", flush=True)
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            # a hub-managed service may inherit "SIGINT ignored"; install real handlers
-            loop.add_signal_handler(sig, stop.set)
+        if os.environ.get("FERMI_REGISTRY_CHILD", "0") in ("", "0"):
+            print(f"fermi-registry: listening on {url}api/v1/", flush=True)
+        if stop is None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                # a hub-managed service may inherit "SIGINT ignored"; install real handlers
+                loop.add_signal_handler(sig, stop.set)
         recover_task = asyncio.create_task(self._recover_periodically())
         await stop.wait()
         self.log.info("fermi registry stopping")
         recover_task.cancel()
         server.stop()
+        await self.bus.stop()
         self.runner.shutdown(wait=False)
+        self.ctx.pool.shutdown()
 
     async def _recover_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.recover_interval)
             try:
-                self.runner.recover()
+                await asyncio.get_running_loop().run_in_executor(None, self.runner.recover)
             except Exception:
                 self.log.exception("job recovery failed")
 
     def start(self) -> None:
+        if self.processes <= 1:
+            asyncio.run(self.serve())
+            return
+        # the parent only supervises: no engine, thread or loop may cross the fork
+        self.engine.dispose()
+        self.job_engine.dispose()
+        self.runner.shutdown(wait=True)
+        self.ctx.pool.shutdown()
+        Supervisor(self.processes, self._child, log=self.log).run()
+
+    def _child(self, index: int) -> None:
+        os.environ["FERMI_REGISTRY_CHILD"] = str(index + 1)
+        for handler in logging.getLogger().handlers + self.log.handlers:
+            fmt = getattr(handler, "formatter", None)
+            if fmt is not None and hasattr(fmt, "_fmt") and "[p" not in (fmt._fmt or ""):
+                fmt._fmt = f"[p{index + 1}] " + (fmt._fmt or "%(message)s")
+                if hasattr(fmt, "_style"):
+                    fmt._style._fmt = fmt._fmt
+        self.build()
         asyncio.run(self.serve())
 
 

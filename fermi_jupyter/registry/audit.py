@@ -38,7 +38,7 @@ def query(
         stmt = stmt.where(AuditEvent.target.startswith(target))
     if action:
         stmt = stmt.where(AuditEvent.action == action)
-    key = decode_cursor(cursor, 1)
+    key = decode_cursor(cursor, (int,))
     if key:
         stmt = stmt.where(AuditEvent.id < key[0])
     rows = list(db.scalars(stmt.order_by(AuditEvent.id.desc()).limit(limit + 1)))

@@ -12,11 +12,13 @@ from .events import EventBus
 from .identity import IdentityResolver
 from .jobs import JobRunner
 from .managers.volumes import UsageCache
+from .sessionpool import SessionPool
 
 
 @dataclass
 class RegistryContext:
     sessions: sessionmaker[Session]
+    pool: SessionPool  # database work of requests, off the event loop
     layout: storage.StorageLayout
     runner: JobRunner
     bus: EventBus

@@ -16,10 +16,24 @@ log = logging.getLogger(__name__)
 ALEMBIC_DIR = Path(__file__).parent / "alembic"
 
 
-def make_engine(url: str) -> Engine:
-    """An engine tuned per backend: SQLite gets WAL, a busy timeout and foreign keys."""
+def make_engine(
+    url: str, *, pool_size: int = 5, pool_recycle: float = 1800.0, pre_ping: bool = False
+) -> Engine:
+    """An engine tuned per backend: SQLite gets WAL, a busy timeout and foreign keys.
+
+    No ping on checkout by default (a round trip per request): connections are recycled
+    after ``pool_recycle`` seconds and a dropped one is retried by the caller. The job runner's
+    engine sets ``pre_ping``: a job's commit must survive a database restart."""
+    common = {
+        "pool_size": pool_size,
+        "max_overflow": 4,
+        "pool_recycle": pool_recycle,
+        "pool_pre_ping": pre_ping,
+    }
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, **common
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(conn, _record):  # type: ignore[no-untyped-def]
@@ -33,7 +47,8 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # the pool's return does a rollback; nothing to reset beyond that
+    return create_engine(url, **common)
 
 
 def alembic_config(engine: Engine) -> Config:

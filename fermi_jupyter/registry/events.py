@@ -1,61 +1,245 @@
-"""In-process publish/subscribe for status changes, feeding the server-sent event stream.
+"""Status changes for the event stream, shared by every registry process through the database.
 
-Job threads publish; subscribers are SSE handlers on the tornado loop. Each event carries the
-dataset's access fields so a subscriber can filter without a database query.
+``publish`` (thread-safe, never blocks: job threads call it) queues an event; one writer thread
+appends queued events to the ``events`` table in batches. One tailer per process reads new rows
+(woken at once by its own writer, every ``poll_interval`` for other processes' rows) into a ring
+of ready-to-send frames and wakes the stream handlers. A handler keeps its own position (the
+last id it sent), so a slow client never holds anyone up and never loses an event: what has
+left the ring is read back from the table, and what has left the table is replaced by a
+snapshot. Row ids are the stream's sequence numbers: ``Last-Event-ID`` resumes exactly.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
+import logging
+import queue
 import threading
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
+import orjson
+from sqlalchemy import Engine, delete, func, insert, select, text
+
+from .orm import Event as EventRow
+from .orm import utcnow
+
+log = logging.getLogger(__name__)
 Event = dict[str, Any]
+Publisher = Callable[[Event], None]
+
+# one lock id for "appending to the event log" on PostgreSQL: ids then commit in order, so a
+# tailer that has seen id N has seen every id below it
+_PG_APPEND_LOCK = 0x6665726D69  # "fermi"
+
+
+@dataclass(frozen=True)
+class Frame:
+    id: int
+    dataset_id: str | None
+    acl: tuple[str, str | None, str] | None  # owner, team, visibility
+    data: bytes  # the whole SSE frame: id, event and data lines
 
 
 class EventBus:
-    def __init__(self, backlog: int = 256):
-        self._subscribers: dict[int, tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]] = {}
-        self._ids = itertools.count(1)
-        self._lock = threading.Lock()
-        self._backlog = backlog
-        self._seq = itertools.count(1)
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        poll_interval: float = 0.25,
+        ring_size: int = 2048,
+        retention: int = 50_000,
+        batch: int = 500,
+    ):
+        self.engine = engine
+        self.poll_interval = poll_interval
+        self.retention = retention
+        self.batch = batch
+        self.head = 0  # the newest id this process has read
+        self._ring: deque[Frame] = deque(maxlen=ring_size)
+        self._outbox: queue.Queue[Event | None] = queue.Queue()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._changed: asyncio.Future[None] | None = None
+        self._poke: asyncio.Event | None = None
+        self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fermi-events")
+        self._writer: threading.Thread | None = None
+        self._tailer: asyncio.Task | None = None
+        self._pg = engine.dialect.name == "postgresql"
+        self.subscribers = 0
 
-    def subscribe(self) -> tuple[int, asyncio.Queue[Event]]:
-        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=self._backlog)
-        sub_id = next(self._ids)
-        with self._lock:
-            self._subscribers[sub_id] = (asyncio.get_running_loop(), queue)
-        return sub_id, queue
-
-    def unsubscribe(self, sub_id: int) -> None:
-        with self._lock:
-            self._subscribers.pop(sub_id, None)
-
+    # -- publishing (any thread) ------------------------------------------------------------
     def publish(self, event: Event) -> None:
-        """Thread-safe: may be called from job workers."""
-        event = {**event, "seq": next(self._seq)}
-        with self._lock:
-            targets = list(self._subscribers.values())
-        for loop, queue in targets:
-            if loop.is_closed():
+        """Queue ``event`` for every subscriber of every process. Keys starting with ``_`` are
+        internal: ``_acl`` = (owner, team, visibility) decides who may see it."""
+        self._outbox.put(event)
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._outbox.get()
+            if first is None:
+                return
+            events = [first]
+            stop = False
+            while len(events) < self.batch:
+                try:
+                    nxt = self._outbox.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                events.append(nxt)
+            self._append(_coalesce(events))
+            if stop:
+                return
+
+    def _append(self, events: list[Event]) -> None:
+        rows = [_row(e) for e in events]
+        for attempt in range(5):
+            try:
+                with self.engine.begin() as conn:
+                    if self._pg:
+                        conn.execute(
+                            text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_APPEND_LOCK}
+                        )
+                    conn.execute(insert(EventRow), rows)
+                break
+            except Exception as e:  # the database is down: keep the events a while, then say so
+                log.warning("could not store %d event(s) (attempt %d): %s", len(rows), attempt, e)
+                threading.Event().wait(0.5 * 2**attempt)
+        else:
+            log.error("dropped %d event(s): the database did not take them", len(rows))
+        if self._loop is not None and self._poke is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has closed
+                self._loop.call_soon_threadsafe(self._poke.set)
+
+    # -- tailing (the event loop) -----------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._poke = asyncio.Event()
+        self._changed = self._loop.create_future()
+        self.head = await self._loop.run_in_executor(self._reader, self._max_id)
+        self._writer = threading.Thread(target=self._write_loop, name="fermi-events-writer")
+        self._writer.daemon = True
+        self._writer.start()
+        self._tailer = asyncio.create_task(self._tail())
+
+    async def stop(self) -> None:
+        self._outbox.put(None)
+        if self._tailer is not None:
+            self._tailer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tailer
+        if self._writer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._writer.join, 5)
+        self._reader.shutdown(wait=False)
+
+    async def _tail(self) -> None:
+        assert self._poke is not None and self._loop is not None
+        pruned_at = self._loop.time()
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), self.poll_interval)
+            self._poke.clear()
+            try:
+                frames = await self._loop.run_in_executor(self._reader, self._fetch, self.head)
+                if self._loop.time() - pruned_at > 60:
+                    pruned_at = self._loop.time()
+                    await self._loop.run_in_executor(self._reader, self._prune)
+            except Exception as e:
+                log.warning("could not read the event log: %s", e)
+                await asyncio.sleep(1)
                 continue
-            loop.call_soon_threadsafe(_offer, queue, event)
+            if frames:
+                self._ring.extend(frames)
+                self.head = frames[-1].id
+                self._wake()
+                if len(frames) == self.batch:
+                    self._poke.set()  # more waiting: read on without sleeping
 
-    @property
-    def subscriber_count(self) -> int:
-        return len(self._subscribers)
+    def _wake(self) -> None:
+        assert self._loop is not None
+        changed, self._changed = self._changed, self._loop.create_future()
+        if changed is not None and not changed.done():
+            changed.set_result(None)
+
+    def _max_id(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(EventRow.id))).scalar() or 0
+
+    def _fetch(self, after: int, limit: int | None = None) -> list[Frame]:
+        stmt = (
+            select(EventRow.__table__)
+            .where(EventRow.id > after)
+            .order_by(EventRow.id)
+            .limit(limit or self.batch)
+        )
+        with self.engine.connect() as conn:
+            return [_frame(r) for r in conn.execute(stmt)]
+
+    def _prune(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(delete(EventRow).where(EventRow.id <= self.head - self.retention))
+
+    # -- reading (stream handlers) ----------------------------------------------------------
+    def since(self, last: int) -> list[Frame] | None:
+        """Frames after ``last`` from memory, or None when the ring no longer reaches back."""
+        if last >= self.head:
+            return []
+        if not self._ring or self._ring[0].id > last + 1:
+            return None
+        return [f for f in self._ring if f.id > last]
+
+    def replay(self, last: int, limit: int = 1000) -> tuple[list[Frame], bool]:
+        """Frames after ``last`` from the table (blocking; run off the loop). The flag is False
+        when some of them were already pruned: the caller sends a snapshot instead."""
+        with self.engine.connect() as conn:
+            oldest = conn.execute(select(func.min(EventRow.id))).scalar()
+        if oldest is not None and oldest > last + 1:
+            return [], False
+        return self._fetch(last, limit), True
+
+    def changed(self) -> asyncio.Future[None]:
+        """Resolves when new frames arrive (shared by all handlers; never cancel it)."""
+        assert self._changed is not None, "EventBus.start() was not awaited"
+        return self._changed
 
 
-def _offer(queue: asyncio.Queue[Event], event: Event) -> None:
-    # a slow client loses intermediate progress, never a final status: drop the oldest
-    if queue.full():
-        with contextlib.suppress(asyncio.QueueEmpty):
-            queue.get_nowait()
-    queue.put_nowait(event)
+def _coalesce(events: list[Event]) -> list[Event]:
+    """Drop a progress report when a later one for the same version is in the same batch."""
+    keep, seen = [], set()
+    for e in reversed(events):
+        key = (e.get("ref"), e.get("job_id"))
+        is_progress = e.get("status") == "processing" and "job_state" not in e
+        if is_progress and key in seen:
+            continue
+        seen.add(key)
+        keep.append(e)
+    return keep[::-1]
 
 
-Publisher = Callable[[Event], None]
+def _row(event: Event) -> dict[str, Any]:
+    acl = event.get("_acl")
+    public = {k: v for k, v in event.items() if not k.startswith("_") and k != "seq"}
+    return {
+        "at": utcnow(),
+        "type": str(event.get("type") or "message")[:32],
+        "dataset_id": event.get("dataset_id"),
+        "owner": acl[0] if acl else None,
+        "team": acl[1] if acl else None,
+        "visibility": acl[2] if acl else None,
+        "data": orjson.dumps(public, default=str).decode(),
+    }
+
+
+def _frame(row: Any) -> Frame:
+    data = row.data
+    # the sequence number is also in the data, for clients that do not read SSE ids
+    data = f'{{"seq":{row.id},{data[1:]}' if data.startswith("{") and data != "{}" else data
+    acl = (row.owner, row.team, row.visibility) if row.owner is not None else None
+    raw = f"id: {row.id}\nevent: {row.type}\ndata: {data}\n\n".encode()
+    return Frame(row.id, row.dataset_id, acl, raw)

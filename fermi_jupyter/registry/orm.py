@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models: volumes, datasets, versions, aliases, mounts, jobs, audit events."""
+"""SQLAlchemy 2 models: volumes, datasets, versions, aliases, mounts, jobs, audit, events."""
 
 from __future__ import annotations
 
@@ -204,3 +204,23 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str] = mapped_column(String(255), index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Event(Base):
+    """The event log behind ``/api/v1/events``: every registry process appends its status
+    changes and tails the others', so a subscriber anywhere sees a job that ran anywhere. The id
+    is the stream's sequence number (``Last-Event-ID``); old rows are pruned."""
+
+    __tablename__ = "events"
+    __table_args__ = {"sqlite_autoincrement": True}
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    type: Mapped[str] = mapped_column(String(32))
+    dataset_id: Mapped[str | None] = mapped_column(String(40))
+    # who may see it (the dataset's access fields when it happened)
+    owner: Mapped[str | None] = mapped_column(String(255))
+    team: Mapped[str | None] = mapped_column(String(255))
+    visibility: Mapped[str | None] = mapped_column(String(16))
+    data: Mapped[str] = mapped_column(Text)  # the JSON sent to subscribers

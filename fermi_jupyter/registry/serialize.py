@@ -1,4 +1,8 @@
-"""The JSON shapes of the REST API, in one place."""
+"""The JSON shapes of the REST API, in one place.
+
+Each function takes an ORM object or a plain row with the same column names (list endpoints
+select rows with SQLAlchemy Core: no ORM instances to build for a page).
+"""
 
 from __future__ import annotations
 
@@ -78,13 +82,19 @@ def version_storage_path(v: Version) -> str | None:
 
 
 def version_json(
-    v: Version, *, aliases: list[str] | None = None, mounted: bool | None = None
+    v: Version,
+    *,
+    dataset_name: str | None = None,
+    aliases: list[str] | None = None,
+    mounted: bool | None = None,
 ) -> dict[str, Any]:
+    if dataset_name is None and isinstance(v, Version) and v.dataset is not None:
+        dataset_name = v.dataset.name
     return {
         "dataset_id": v.dataset_id,
-        "dataset_name": v.dataset.name if v.dataset is not None else None,
+        "dataset_name": dataset_name,
         "number": v.number,
-        "ref": v.ref,
+        "ref": f"{v.dataset_id}@{v.number}",
         "status": v.status,
         "mode": v.mode,
         "source": {"volume_id": v.source_volume_id, "path": v.source_path},

@@ -1,21 +1,31 @@
-"""Base handler: identity from JupyterHub, JSON in and out, errors as ``{"message", "reason"}``."""
+"""Base handler: identity from JupyterHub, JSON in and out, errors as ``{"message", "reason"}``.
+
+Handlers never touch the database on the event loop: ``await self.call(fn)`` runs ``fn(db)``
+on the registry's bounded session pool (``sessionpool.py``).
+"""
 
 from __future__ import annotations
 
-import json
+import logging
 import time
+from collections.abc import Callable
 from http.client import responses
-from typing import Any
+from typing import Any, TypeVar
 
+import orjson
 from jupyterhub.services.auth import HubOAuthenticated, UserNotAllowed
+from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.orm import Session
 from tornado import web
 
 from ...domain.identity import Identity
-from .. import metrics, storage
+from .. import bodies, metrics, storage
 from ..context import RegistryContext
-from ..errors import RegistryError
+from ..errors import BY_STATUS, BadRequest, Forbidden, Reason, RegistryError, Unauthorized
 from ..pagination import parse_limit
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 STORAGE_STATUS = {
     "path-refused": 400,
@@ -40,18 +50,14 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def hub_auth(self):  # type: ignore[no-untyped-def,override]
         return self.ctx.hub_auth
 
-    @property
-    def db(self) -> Session:
-        if not hasattr(self, "_db"):
-            self._db = self.ctx.sessions()
-        return self._db
-
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
+        # revalidate every time: an unchanged page costs a 304 (tornado's ETag on GETs)
+        self.set_header("Cache-Control", "private, no-cache")
 
     async def prepare(self) -> None:
         self._t0 = time.monotonic()
+        self._check_nul()
         if self.public:
             return
         model = await self.hub_auth.get_user(self, sync=False)
@@ -59,42 +65,42 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             try:
                 model = self.check_hub_user(model)
             except UserNotAllowed:
-                raise RegistryError(
-                    f"{model['name']} may not use this registry (missing access scope)",
-                    reason="forbidden",
-                    status=403,
+                raise Forbidden(
+                    f"{model['name']} may not use this registry (missing access scope)"
                 ) from None
         if not model:
-            raise RegistryError(
-                "log in through JupyterHub or send 'Authorization: token <hub token>'",
-                reason="unauthorized",
-                status=401,
+            raise Unauthorized(
+                "log in through JupyterHub or send 'Authorization: token <hub token>'"
             )
         self._hub_auth_user_cache = model
         self.identity = await self.ctx.identities.resolve(model)
+
+    def _check_nul(self) -> None:
+        # no database stores NUL in text; refuse it at the edge instead of failing deep inside
+        values = [*self.path_kwargs.values(), *self.path_args]
+        for vs in self.request.query_arguments.values():
+            values += vs
+        if any("\x00" in v if isinstance(v, str) else b"\x00" in v for v in values):
+            raise BadRequest("the URL may not contain NUL characters", reason=Reason.invalid_query)
 
     def check_xsrf_cookie(self) -> None:
         # token requests skip it; cookie requests are checked by HubOAuth
         if not self.public:
             super().check_xsrf_cookie()
 
+    # -- database ---------------------------------------------------------------------------
+    async def call(self, fn: Callable[[Session], T]) -> T:
+        """``fn(db)`` on the session pool; reads survive one dropped connection."""
+        return await self.ctx.pool.run(fn, retry_disconnect=self.request.method == "GET")
+
     # -- JSON helpers -------------------------------------------------------------------------
-    def json_body(self) -> dict[str, Any]:
-        if not self.request.body:
-            return {}
-        try:
-            body = json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise RegistryError(
-                "the request body is not valid JSON", reason="invalid-json"
-            ) from None
-        if not isinstance(body, dict):
-            raise RegistryError("the request body must be a JSON object", reason="invalid-json")
-        return body
+    def body(self, schema: str) -> dict[str, Any]:
+        """The request body, checked against ``components.schemas[schema]``."""
+        return bodies.parse(self.request.body, schema)
 
     def write_json(self, obj: Any, status: int = 200) -> None:
         self.set_status(status)
-        self.finish(json.dumps(obj, ensure_ascii=False, default=str))
+        self.finish(orjson.dumps(obj, default=str))
 
     def page_args(self) -> tuple[int, str | None]:
         return parse_limit(self.get_argument("limit", None)), self.get_argument("cursor", None)
@@ -110,38 +116,51 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         elif isinstance(e, storage.StorageError):
             reason = getattr(e, "reason", "storage")
             self._json_error(STORAGE_STATUS.get(reason, 400), reason, str(e))
+        elif isinstance(e, DataError):
+            # a value the schema let through but the database cannot hold: a gap in the schema
+            log.warning("database refused a value: %s", e.orig)
+            self._json_error(400, Reason.invalid_body, "a value is out of range for the registry")
+        elif isinstance(e, OperationalError):
+            log.error("database unavailable: %s", e.orig)
+            self._json_error(503, Reason.unavailable, "the registry's database is not answering")
         else:
             super()._handle_request_exception(e)
 
     def _json_error(self, status: int, reason: str, message: str) -> None:
         if self._finished:
             return
-        self._rollback()
         self.clear()
         self.set_default_headers()
         self.set_status(status)
-        self.finish(json.dumps({"error": reason, "reason": reason, "message": message}))
+        self.finish(
+            orjson.dumps({"message": message, "reason": str(getattr(reason, "value", reason))})
+        )
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        self._rollback()
         message = responses.get(status_code, "Unknown error")
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, web.HTTPError) and exc.log_message:
             message = exc.log_message % exc.args if exc.args else exc.log_message
         elif status_code >= 500:
             message = "the registry hit an internal error; it is logged for the admins"
-        reason = (responses.get(status_code) or "error").lower().replace(" ", "-")
+        reason = BY_STATUS.get(status_code, Reason.internal_error if status_code >= 500 else None)
+        reason = reason or Reason.bad_request
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": reason, "reason": reason, "message": message}))
-
-    def _rollback(self) -> None:
-        if hasattr(self, "_db"):
-            self._db.rollback()
+        self.finish(orjson.dumps({"message": message, "reason": reason.value}))
 
     def on_finish(self) -> None:
-        if hasattr(self, "_db"):
-            self._db.close()
         if hasattr(self, "_t0"):
             metrics.REQUESTS.labels(
                 type(self).__name__, self.request.method, str(self.get_status())
             ).observe(time.monotonic() - self._t0)
+
+
+class NotFoundHandler(BaseHandler):
+    """Any URL the API does not serve: a JSON 404, never tornado's HTML page."""
+
+    public = True
+
+    def prepare(self) -> None:  # type: ignore[override]
+        raise RegistryError(
+            f"no such endpoint: {self.request.path}", reason=Reason.not_found, status=404
+        )

@@ -2,95 +2,124 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ...domain.identity import Identity
+from ...domain.states import JobState
 from .. import audit
-from ..errors import NotFound
+from ..errors import NotFound, Reason
 from ..managers import mounts as mounts_mgr
 from ..orm import Job, Version
-from ..pagination import decode_cursor, encode_cursor
+from ..pagination import decode_cursor, encode_cursor, parse_int_id
 from ..serialize import audit_json, iso, job_json
 from .base import BaseHandler
 
 
-class JobsBase(BaseHandler):
-    def job(self, job_id: str) -> Job:
-        job = self.db.get(Job, int(job_id)) if job_id.isdigit() else None
-        if job is None or not (self.identity.admin or job.created_by == self.identity.name):
-            raise NotFound(f"no job {job_id} of yours", reason="job-not-found")
-        return job
+def _jobs(db: Session, who: Identity, *, job_id: int | None = None, state=None, limit=1, key=None):  # type: ignore[no-untyped-def]
+    """Jobs with their version's reference, in one query (plain rows, newest first)."""
+    stmt = select(
+        Job.__table__, Version.dataset_id.label("v_dataset"), Version.number.label("v_number")
+    ).outerjoin(Version, Version.id == Job.version_id)
+    if not who.admin:
+        stmt = stmt.where(Job.created_by == who.name)
+    if job_id is not None:
+        stmt = stmt.where(Job.id == job_id)
+    if state:
+        stmt = stmt.where(Job.state == state)
+    if key:
+        stmt = stmt.where(Job.id < key[0])
+    return list(db.execute(stmt.order_by(Job.id.desc()).limit(limit)))
 
-    def render(self, job: Job) -> dict:
-        v = self.db.get(Version, job.version_id) if job.version_id else None
-        return job_json(job, v.ref if v else None)
+
+def _json(row: Any) -> dict:
+    ref = f"{row.v_dataset}@{row.v_number}" if row.v_dataset is not None else None
+    return job_json(row, ref)
 
 
-class JobsHandler(JobsBase):
-    def get(self) -> None:
+def _one(db: Session, who: Identity, job_id: str) -> dict:
+    number = parse_int_id(job_id)
+    rows = _jobs(db, who, job_id=number) if number is not None else []
+    if not rows:
+        raise NotFound(f"no job {job_id} of yours", reason=Reason.job_not_found)
+    return _json(rows[0])
+
+
+class JobsHandler(BaseHandler):
+    async def get(self) -> None:
         limit, cursor = self.page_args()
-        stmt = select(Job)
-        if not self.identity.admin:
-            stmt = stmt.where(Job.created_by == self.identity.name)
-        if state := self.arg("state"):
-            stmt = stmt.where(Job.state == state)
-        key = decode_cursor(cursor, 1)
-        if key:
-            stmt = stmt.where(Job.id < key[0])
-        rows = list(self.db.scalars(stmt.order_by(Job.id.desc()).limit(limit + 1)))
-        nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
-        self.write_json({"items": [self.render(j) for j in rows[:limit]], "next_cursor": nxt})
+        who, state = self.identity, self.arg("state")
+        key = decode_cursor(cursor, (int,))
+
+        def page(db):  # type: ignore[no-untyped-def]
+            rows = _jobs(db, who, state=state, limit=limit + 1, key=key)
+            nxt = encode_cursor([rows[limit - 1].id]) if len(rows) > limit else None
+            return {"items": [_json(r) for r in rows[:limit]], "next_cursor": nxt}
+
+        self.write_json(await self.call(page))
 
 
-class JobHandler(JobsBase):
-    def get(self, job_id: str) -> None:
-        self.write_json(self.render(self.job(job_id)))
+class JobHandler(BaseHandler):
+    async def get(self, job_id: str) -> None:
+        who = self.identity
+        self.write_json(await self.call(lambda db: _one(db, who, job_id)))
 
-    def delete(self, job_id: str) -> None:
-        job = self.job(job_id)
-        if job.state in ("queued", "running"):
-            self.ctx.runner.cancel(job.id)
-            self.db.expire_all()
-            job = self.job(job_id)
-        self.write_json(self.render(job), status=202)
+    async def delete(self, job_id: str) -> None:
+        who, runner = self.identity, self.ctx.runner
+
+        def cancel(db):  # type: ignore[no-untyped-def]
+            job = _one(db, who, job_id)
+            if job["state"] in (JobState.queued, JobState.running):
+                runner.cancel(job["id"])
+                job = _one(db, who, job_id)
+            return job
+
+        self.write_json(await self.call(cancel), status=202)
 
 
 class MountsHandler(BaseHandler):
-    def get(self) -> None:
-        rows = mounts_mgr.list_(self.db, self.identity, self.arg("server"))
-        items = [
-            {
-                "server": m.server,
-                "owner": m.owner,
-                "version": v.ref,
-                "mount_path": m.mount_path,
-                "created_at": iso(m.created_at),
-            }
-            for m, v in rows
-        ]
-        self.write_json({"items": items})
+    async def get(self) -> None:
+        who, server = self.identity, self.arg("server")
+
+        def listing(db):  # type: ignore[no-untyped-def]
+            return [
+                {
+                    "server": m.server,
+                    "owner": m.owner,
+                    "version": v.ref,
+                    "mount_path": m.mount_path,
+                    "created_at": iso(m.created_at),
+                }
+                for m, v in mounts_mgr.list_(db, who, server)
+            ]
+
+        self.write_json({"items": await self.call(listing)})
 
 
 class ServerMountsHandler(BaseHandler):
-    def put(self, server: str) -> None:
-        rows = mounts_mgr.record(self.db, self.identity, server, self.json_body())
-        self.write_json({"server": server, "count": len(rows)})
+    async def put(self, server: str) -> None:
+        body, who = self.body("MountRecords"), self.identity
+        rows = await self.call(lambda db: len(mounts_mgr.record(db, who, server, body)))
+        self.write_json({"server": server, "count": rows})
 
-    def delete(self, server: str) -> None:
-        mounts_mgr.forget(self.db, self.identity, server)
+    async def delete(self, server: str) -> None:
+        who = self.identity
+        await self.call(lambda db: mounts_mgr.forget(db, who, server))
         self.set_status(204)
         self.finish()
 
 
 class AuditHandler(BaseHandler):
-    def get(self) -> None:
+    async def get(self) -> None:
         limit, cursor = self.page_args()
-        rows, nxt = audit.query(
-            self.db,
-            self.identity,
-            actor=self.arg("actor"),
-            target=self.arg("target"),
-            action=self.arg("action"),
-            limit=limit,
-            cursor=cursor,
-        )
-        self.write_json({"items": [audit_json(e) for e in rows], "next_cursor": nxt})
+        who = self.identity
+        filters = {"actor": self.arg("actor"), "target": self.arg("target")}
+        filters["action"] = self.arg("action")
+
+        def page(db):  # type: ignore[no-untyped-def]
+            rows, nxt = audit.query(db, who, limit=limit, cursor=cursor, **filters)
+            return {"items": [audit_json(e) for e in rows], "next_cursor": nxt}
+
+        self.write_json(await self.call(page))

@@ -7,6 +7,7 @@ from pathlib import Path
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ... import __version__
+from ..errors import Forbidden
 from .base import BaseHandler
 
 OPENAPI = Path(__file__).parent.parent / "openapi.json"
@@ -22,9 +23,8 @@ class OpenAPIHandler(BaseHandler):
 class HealthHandler(BaseHandler):
     public = True
 
-    def get(self) -> None:
-        with self.ctx.sessions() as db:
-            db.connection().exec_driver_sql("SELECT 1")
+    async def get(self) -> None:
+        await self.call(lambda db: db.connection().exec_driver_sql("SELECT 1"))
         self.write_json({"status": "ok", "version": __version__, "worker": self.ctx.runner.worker})
 
 
@@ -35,8 +35,6 @@ class MetricsHandler(BaseHandler):
         if self.ctx.metrics_require_auth:
             await super().prepare()
             if not self.identity.admin:
-                from ..errors import Forbidden
-
                 raise Forbidden("metrics are for admins")
 
     def get(self) -> None:

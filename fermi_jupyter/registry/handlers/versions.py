@@ -2,78 +2,107 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import Session
+
 from ..managers import datasets as datasets_mgr
 from ..managers import versions as mgr
-from ..orm import Job, Version
-from ..serialize import job_json, version_json
+from ..orm import Version
+from ..serialize import job_json
 from .base import BaseHandler
 
 
 class VersionsBase(BaseHandler):
-    def render(self, v: Version) -> dict:
-        return version_json(
-            v, aliases=mgr.aliases_for(self.db, v), mounted=mgr.is_mounted(self.db, v)
-        )
+    def version(self, db: Session, ref: str, selector: str) -> Version:
+        ds = datasets_mgr.resolve(db, self.identity, ref)
+        return mgr.select_version(db, ds, selector)
 
-    def version(self, ref: str, selector: str) -> Version:
-        ds = datasets_mgr.resolve(self.db, self.identity, ref)
-        return mgr.select_version(self.db, ds, selector)
-
-    def job_accepted(self, job: Job, v: Version) -> None:
-        self.set_header("Location", f"{self.ctx.base_path}api/v1/jobs/{job.id}")
-        self.write_json(job_json(job, v.ref), status=202)
+    def accepted(self, job: dict) -> None:
+        self.set_header("Location", f"{self.ctx.base_path}api/v1/jobs/{job['id']}")
+        self.write_json(job, status=202)
 
 
 class VersionsHandler(VersionsBase):
-    def get(self, ref: str) -> None:
-        ds = datasets_mgr.resolve(self.db, self.identity, ref)
+    async def get(self, ref: str) -> None:
         limit, cursor = self.page_args()
-        rows, nxt = mgr.list_(self.db, ds, status=self.arg("status"), limit=limit, cursor=cursor)
-        self.write_json({"items": [self.render(v) for v in rows], "next_cursor": nxt})
+        who, status = self.identity, self.arg("status")
 
-    def post(self, ref: str) -> None:
-        ds = datasets_mgr.resolve(self.db, self.identity, ref)
-        v = mgr.register(
-            self.db, self.ctx.runner, self.ctx.layout, self.identity, ds, self.json_body()
-        )
+        def page(db):  # type: ignore[no-untyped-def]
+            ds = datasets_mgr.resolve(db, who, ref)
+            rows, nxt = mgr.list_(db, ds, status=status, limit=limit, cursor=cursor)
+            return {"items": mgr.to_json(db, ds, rows), "next_cursor": nxt}
+
+        self.write_json(await self.call(page))
+
+    async def post(self, ref: str) -> None:
+        body, who, ctx = self.body("Registration"), self.identity, self.ctx
+
+        def register(db):  # type: ignore[no-untyped-def]
+            ds = datasets_mgr.resolve(db, who, ref)
+            v = mgr.register(db, ctx.runner, ctx.layout, who, ds, body)
+            return mgr.to_json(db, ds, [v])[0]
+
+        out = await self.call(register)
         self.set_header(
-            "Location", f"{self.ctx.base_path}api/v1/datasets/{ds.id}/versions/{v.number}"
+            "Location",
+            f"{ctx.base_path}api/v1/datasets/{out['dataset_id']}/versions/{out['number']}",
         )
-        self.write_json(self.render(v), status=202)
+        self.write_json(out, status=202)
 
 
 class VersionHandler(VersionsBase):
-    def get(self, ref: str, selector: str) -> None:
-        self.write_json(self.render(self.version(ref, selector)))
+    async def get(self, ref: str, selector: str) -> None:
+        def one(db):  # type: ignore[no-untyped-def]
+            v = self.version(db, ref, selector)
+            return mgr.to_json(db, v.dataset, [v])[0]
 
-    def delete(self, ref: str, selector: str) -> None:
-        ds = datasets_mgr.resolve(self.db, self.identity, ref)
-        v = mgr.select_version(self.db, ds, selector)
-        outcome = mgr.delete(self.db, self.ctx.runner, self.ctx.layout, self.identity, ds, v)
+        self.write_json(await self.call(one))
+
+    async def delete(self, ref: str, selector: str) -> None:
+        who, ctx = self.identity, self.ctx
+
+        def delete(db):  # type: ignore[no-untyped-def]
+            ds = datasets_mgr.resolve(db, who, ref)
+            v = mgr.select_version(db, ds, selector)
+            return v.ref, mgr.delete(db, ctx.runner, ctx.layout, who, ds, v)
+
+        ref_text, outcome = await self.call(delete)
         if outcome == "cancelling":
-            self.write_json({"ref": v.ref, "status": "cancelling"}, status=202)
+            self.write_json({"ref": ref_text, "status": "cancelling"}, status=202)
         else:
             self.set_status(204)
             self.finish()
 
 
 class ManifestHandler(VersionsBase):
-    def get(self, ref: str, selector: str) -> None:
-        v = self.version(ref, selector)
+    async def get(self, ref: str, selector: str) -> None:
         limit, cursor = self.page_args()
-        self.write_json(mgr.manifest(self.ctx.layout, v, limit=limit, cursor=cursor))
+        layout = self.ctx.layout
+        self.write_json(
+            await self.call(
+                lambda db: mgr.manifest(
+                    layout, self.version(db, ref, selector), limit=limit, cursor=cursor
+                )
+            )
+        )
 
 
 class VerifyHandler(VersionsBase):
-    def post(self, ref: str, selector: str) -> None:
-        v = self.version(ref, selector)
-        self.job_accepted(mgr.start_verify(self.db, self.ctx.runner, self.identity, v), v)
+    async def post(self, ref: str, selector: str) -> None:
+        who, runner = self.identity, self.ctx.runner
+
+        def verify(db):  # type: ignore[no-untyped-def]
+            v = self.version(db, ref, selector)
+            return job_json(mgr.start_verify(db, runner, who, v), v.ref)
+
+        self.accepted(await self.call(verify))
 
 
 class RestoreHandler(VersionsBase):
-    def post(self, ref: str, selector: str) -> None:
-        v = self.version(ref, selector)
-        job = mgr.start_restore(
-            self.db, self.ctx.runner, self.ctx.layout, self.identity, v, self.json_body()
-        )
-        self.job_accepted(job, v)
+    async def post(self, ref: str, selector: str) -> None:
+        body, who, ctx = self.body("Restore"), self.identity, self.ctx
+
+        def restore(db):  # type: ignore[no-untyped-def]
+            v = self.version(db, ref, selector)
+            return job_json(mgr.start_restore(db, ctx.runner, ctx.layout, who, v, body), v.ref)
+
+        self.accepted(await self.call(restore))

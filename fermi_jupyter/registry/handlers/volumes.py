@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 
 from ..managers import volumes as mgr
+from ..orm import Volume
 from ..serialize import volume_json
 from .base import BaseHandler
 
 
 class VolumeBase(BaseHandler):
-    def _usage(self, vol):  # type: ignore[no-untyped-def]
+    def _usage(self, vol: Volume):  # type: ignore[no-untyped-def]
         if vol.backend != "root":
             return None
         return self.ctx.usage.get(vol.id, self.ctx.layout.volume_dir(vol.id))
 
-    async def _fresh_usage(self, vol):  # type: ignore[no-untyped-def]
+    async def _fresh_usage(self, vol: Volume):  # type: ignore[no-untyped-def]
         """Usage computed now (off the event loop): one volume is asked for when someone looks."""
         if vol.backend != "root":
             return None
@@ -26,35 +27,38 @@ class VolumeBase(BaseHandler):
 
 
 class VolumesHandler(VolumeBase):
-    def get(self) -> None:
+    async def get(self) -> None:
         limit, cursor = self.page_args()
-        rows, nxt = mgr.list_(self.db, self.identity, q=self.arg("q"), limit=limit, cursor=cursor)
-        items = [volume_json(v, self._usage(v)) for v in rows]
-        self.write_json({"items": items, "next_cursor": nxt})
+        who, q = self.identity, self.arg("q")
+
+        def page(db):  # type: ignore[no-untyped-def]
+            rows, nxt = mgr.list_(db, who, q=q, limit=limit, cursor=cursor)
+            return {"items": [volume_json(v, self._usage(v)) for v in rows], "next_cursor": nxt}
+
+        self.write_json(await self.call(page))
 
     async def post(self) -> None:
-        vol = mgr.create(self.db, self.ctx.layout, self.identity, self.json_body())
+        body, who, layout = self.body("VolumeCreate"), self.identity, self.ctx.layout
+        vol = await self.call(lambda db: mgr.create(db, layout, who, body))
         self.set_header("Location", f"{self.ctx.base_path}api/v1/volumes/{vol.id}")
         self.write_json(volume_json(vol, await self._fresh_usage(vol)), status=201)
 
 
 class VolumeHandler(VolumeBase):
     async def get(self, vol_id: str) -> None:
-        vol = mgr.get(self.db, self.identity, vol_id)
+        who = self.identity
+        vol = await self.call(lambda db: mgr.get(db, who, vol_id))
         self.write_json(volume_json(vol, await self._fresh_usage(vol)))
 
 
 class VolumeTreeHandler(BaseHandler):
-    def get(self, vol_id: str) -> None:
-        vol = mgr.get(self.db, self.identity, vol_id)
+    async def get(self, vol_id: str) -> None:
         limit, cursor = self.page_args()
-        self.write_json(
-            mgr.tree(
-                self.ctx.layout,
-                vol,
-                path=self.get_argument("path", ""),
-                q=self.arg("q"),
-                limit=limit,
-                cursor=cursor,
-            )
-        )
+        who, layout = self.identity, self.ctx.layout
+        path, q = self.get_argument("path", ""), self.arg("q")
+
+        def listing(db):  # type: ignore[no-untyped-def]
+            vol = mgr.get(db, who, vol_id)
+            return mgr.tree(layout, vol, path=path, q=q, limit=limit, cursor=cursor)
+
+        self.write_json(await self.call(listing))

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, or_, select, text, tuple_
+from sqlalchemy import ColumnElement, Row, func, literal_column, or_, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
 from ...domain.ids import ID_RE, check_name, new_id
 from ...domain.refs import check_alias
-from ...domain.states import DATA_TYPES
+from ...domain.states import DATA_TYPES, VersionStatus
 from ...domain.visibility import Visibility, can_read, can_write
 from .. import audit
-from ..errors import BadRequest, Conflict, Forbidden, NotFound
+from ..errors import BadRequest, Conflict, Forbidden, NotFound, Reason
 from ..orm import Alias, Dataset, DatasetTag, Mount, Version
 from ..pagination import decode_cursor, encode_cursor
+from ..serialize import dataset_json
 from .access import readable_datasets
 
 SCOPES = ("all", "mine", "team", "org", "public")
@@ -27,10 +28,14 @@ def _tags(value: Any) -> list[str]:
     if value is None:
         return []
     if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
-        raise BadRequest('tags must be a list of strings, e.g. ["清洗", "生产"]')
+        raise BadRequest(
+            'tags must be a list of strings, e.g. ["清洗", "生产"]', Reason.invalid_body
+        )
     tags = sorted({t.strip() for t in value if t.strip()})
     if len(tags) > MAX_TAGS or any(len(t) > 64 for t in tags):
-        raise BadRequest(f"at most {MAX_TAGS} tags of at most 64 characters each")
+        raise BadRequest(
+            f"at most {MAX_TAGS} tags of at most 64 characters each", reason=Reason.invalid_body
+        )
     return tags
 
 
@@ -38,13 +43,16 @@ def _visibility(who: Identity, body: dict, current_team: str | None) -> tuple[st
     try:
         vis = Visibility.parse(body.get("visibility", "private")).value
     except ValueError as e:
-        raise BadRequest(str(e), reason="invalid-visibility") from None
+        raise BadRequest(str(e), reason=Reason.invalid_visibility) from None
     team = body.get("team", current_team) or None
     if vis == "team":
         if not team:
-            raise BadRequest("team visibility needs a team (one of your JupyterHub groups)")
+            raise BadRequest(
+                "team visibility needs a team (one of your JupyterHub groups)",
+                reason=Reason.not_in_team,
+            )
         if not (who.admin or team in who.groups):
-            raise BadRequest(f"you are not a member of team {team!r}", reason="not-in-team")
+            raise BadRequest(f"you are not a member of team {team!r}", reason=Reason.not_in_team)
     return vis, team
 
 
@@ -52,10 +60,12 @@ def create(db: Session, who: Identity, body: dict) -> Dataset:
     try:
         name = check_name(body.get("name"), "dataset name")
     except ValueError as e:
-        raise BadRequest(str(e), reason="invalid-name") from None
+        raise BadRequest(str(e), reason=Reason.invalid_name) from None
     data_type = body.get("data_type", "mixed")
     if data_type not in DATA_TYPES:
-        raise BadRequest(f"data_type must be one of {', '.join(DATA_TYPES)}")
+        raise BadRequest(
+            f"data_type must be one of {', '.join(DATA_TYPES)}", reason=Reason.invalid_type
+        )
     vis, team = _visibility(who, body, None)
     tags = _tags(body.get("tags"))
     ds = Dataset(
@@ -77,7 +87,7 @@ def create(db: Session, who: Identity, body: dict) -> Dataset:
         db.commit()
     except IntegrityError:
         db.rollback()
-        raise Conflict(f"you already have a dataset named {name!r}", reason="exists") from None
+        raise Conflict(f"you already have a dataset named {name!r}", reason=Reason.exists) from None
     return ds
 
 
@@ -102,10 +112,12 @@ def resolve(db: Session, who: Identity, ref: str) -> Dataset:
         )
     candidates = [d for d in candidates if can_read(who, d)]
     if not candidates:
-        raise NotFound(f"no dataset {ref!r} that you can see", reason="dataset-not-found")
+        raise NotFound(f"no dataset {ref!r} that you can see", reason=Reason.dataset_not_found)
     if len(candidates) > 1:
         owners = ", ".join(f"{d.owner}/{d.name}" for d in candidates)
-        raise BadRequest(f"{ref!r} is ambiguous ({owners}): use owner/name or the id")
+        raise BadRequest(
+            f"{ref!r} is ambiguous ({owners}): use owner/name or the id", reason=Reason.ambiguous
+        )
     return candidates[0]
 
 
@@ -114,6 +126,19 @@ def writable(db: Session, who: Identity, ref: str) -> Dataset:
     if not can_write(who, ds):
         raise Forbidden(f"only {ds.owner} (or an admin) may change dataset {ds.name!r}")
     return ds
+
+
+def _latest_column():  # type: ignore[no-untyped-def]
+    """The newest ready version of the row's dataset, as a correlated subquery (one index probe)."""
+    return (
+        select(Version.number)
+        .where(Version.dataset_id == Dataset.id, Version.status == VersionStatus.ready)
+        .order_by(Version.number.desc())
+        .limit(1)
+        .correlate(Dataset)
+        .scalar_subquery()
+        .label("latest")
+    )
 
 
 def list_(
@@ -127,10 +152,11 @@ def list_(
     data_type: str | None = None,
     limit: int = 100,
     cursor: str | None = None,
-) -> tuple[list[Dataset], str | None]:
+) -> tuple[list[Row], str | None]:
+    """A page of readable datasets as plain rows (no ORM objects), each with its ``latest``."""
     if scope not in SCOPES:
-        raise BadRequest(f"scope must be one of {', '.join(SCOPES)}")
-    stmt = select(Dataset).where(readable_datasets(who))
+        raise BadRequest(f"scope must be one of {', '.join(SCOPES)}", reason=Reason.invalid_query)
+    stmt = select(Dataset.__table__, _latest_column()).where(readable_datasets(who))
     if scope == "mine":
         stmt = stmt.where(Dataset.owner == who.name)
     elif scope != "all":
@@ -145,10 +171,10 @@ def list_(
         stmt = stmt.where(
             Dataset.id.in_(select(DatasetTag.dataset_id).where(DatasetTag.tag == tag))
         )
-    key = decode_cursor(cursor, 2)
+    key = decode_cursor(cursor, (str, str))
     if key:
         stmt = stmt.where(tuple_(Dataset.name, Dataset.id) > tuple(key))
-    rows = list(db.scalars(stmt.order_by(Dataset.name, Dataset.id).limit(limit + 1)))
+    rows = list(db.execute(stmt.order_by(Dataset.name, Dataset.id).limit(limit + 1)))
     nxt = encode_cursor([rows[limit - 1].name, rows[limit - 1].id]) if len(rows) > limit else None
     return rows[:limit], nxt
 
@@ -172,7 +198,7 @@ def latest_numbers(db: Session, ids: list[str]) -> dict[str, int]:
         return {}
     stmt = (
         select(Version.dataset_id, func.max(Version.number))
-        .where(Version.dataset_id.in_(ids), Version.status == "ready")
+        .where(Version.dataset_id.in_(ids), Version.status == VersionStatus.ready)
         .group_by(Version.dataset_id)
     )
     return {ds_id: n for ds_id, n in db.execute(stmt)}
@@ -181,9 +207,22 @@ def latest_numbers(db: Session, ids: list[str]) -> dict[str, int]:
 def aliases_of(db: Session, ids: list[str]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {i: {} for i in ids}
     if ids:
-        for a in db.scalars(select(Alias).where(Alias.dataset_id.in_(ids))):
-            out[a.dataset_id][a.name] = a.number
+        stmt = select(Alias.dataset_id, Alias.name, Alias.number).where(Alias.dataset_id.in_(ids))
+        for ds_id, name, number in db.execute(stmt):
+            out[ds_id][name] = number
     return out
+
+
+def to_json(db: Session, rows: list[Any]) -> list[dict[str, Any]]:
+    """Datasets (rows from ``list_`` or ORM objects) as the API shows them: two queries at
+    most, whatever the page size — latest ready version and aliases come batched."""
+    ids = [d.id for d in rows]
+    aliases = aliases_of(db, ids)
+    if rows and isinstance(rows[0], Row):
+        latest = {d.id: d.latest for d in rows}
+    else:
+        latest = latest_numbers(db, ids)
+    return [dataset_json(d, latest=latest.get(d.id), aliases=aliases[d.id]) for d in rows]
 
 
 def update(db: Session, who: Identity, ds: Dataset, body: dict) -> Dataset:
@@ -191,17 +230,22 @@ def update(db: Session, who: Identity, ds: Dataset, body: dict) -> Dataset:
         raise Forbidden(f"only {ds.owner} (or an admin) may change dataset {ds.name!r}")
     unknown = set(body) - {"name", "description", "tags", "visibility", "team", "data_type", "zone"}
     if unknown:
-        raise BadRequest(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
+        raise BadRequest(
+            f"these fields cannot be changed: {', '.join(sorted(unknown))}",
+            reason=Reason.invalid_body,
+        )
     if "name" in body:
         try:
             ds.name = check_name(body["name"], "dataset name")
         except ValueError as e:
-            raise BadRequest(str(e), reason="invalid-name") from None
+            raise BadRequest(str(e), reason=Reason.invalid_name) from None
     if "description" in body:
         ds.description = str(body["description"] or "")[:10000]
     if "data_type" in body:
         if body["data_type"] not in DATA_TYPES:
-            raise BadRequest(f"data_type must be one of {', '.join(DATA_TYPES)}")
+            raise BadRequest(
+                f"data_type must be one of {', '.join(DATA_TYPES)}", reason=Reason.invalid_type
+            )
         ds.data_type = body["data_type"]
     if "zone" in body:
         ds.zone = body["zone"] or None
@@ -238,12 +282,10 @@ def set_alias(db: Session, who: Identity, ds: Dataset, name: str, number: Any) -
     try:
         check_alias(name)
     except ValueError as e:
-        raise BadRequest(str(e), reason="invalid-alias") from None
-    if not isinstance(number, int) or isinstance(number, bool):
-        raise BadRequest('the body must be {"version": N} with N a version number')
+        raise BadRequest(str(e), reason=Reason.invalid_alias) from None
     v = db.scalars(select(Version).filter_by(dataset_id=ds.id, number=number)).first()
-    if v is None or v.status != "ready":
-        raise BadRequest(f"version {number} of {ds.name!r} is not ready", reason="not-ready")
+    if v is None or v.status != VersionStatus.ready:
+        raise BadRequest(f"version {number} of {ds.name!r} is not ready", reason=Reason.not_ready)
     alias = db.get(Alias, (ds.id, name))
     before = alias.number if alias else None
     if alias is None:

@@ -8,9 +8,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
-from ...domain.mounts import MAX_MOUNTS
 from .. import audit
-from ..errors import BadRequest, Forbidden
+from ..errors import BadRequest, Forbidden, Reason
 from ..orm import Mount, Version
 from . import versions as versions_mgr
 
@@ -19,7 +18,7 @@ SERVER_RE = re.compile(r"^[^/\s]{1,255}(/[^/\s]{0,255})?$")
 
 def _check_server(who: Identity, server: str) -> str:
     if not isinstance(server, str) or not SERVER_RE.match(server):
-        raise BadRequest("server must be 'user' or 'user/servername'")
+        raise BadRequest("server must be 'user' or 'user/servername'", reason=Reason.invalid_server)
     owner = server.split("/", 1)[0]
     if not (who.admin or owner == who.name):
         raise Forbidden(f"you may record mounts only for your own servers, not {server!r}")
@@ -30,16 +29,9 @@ def record(db: Session, who: Identity, server: str, body: dict) -> list[Mount]:
     """Replace the mount records of ``server`` with ``body["mounts"]``."""
     server = _check_server(who, server)
     owner = server.split("/", 1)[0]
-    items = body.get("mounts")
-    if not isinstance(items, list) or len(items) > MAX_MOUNTS:
-        raise BadRequest(
-            f'the body is {{"mounts": [{{"version": "ds-…@N", "mount_path": …}}]}} '
-            f"with at most {MAX_MOUNTS} entries"
-        )
+    items = body["mounts"]  # shape and count (MAX_MOUNTS) checked by the MountRecords schema
     rows = []
     for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("version"), str):
-            raise BadRequest('each mount is {"version": "ds-…@N", "mount_path": "/datasets/…"}')
         v: Version = versions_mgr.resolve_ref(db, who, item["version"])
         rows.append(
             Mount(

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
 from ...domain.refs import parse_ref
-from ...domain.states import Mode
+from ...domain.states import IN_FLIGHT, JOB_ACTIVE, SETTLED, JobKind, Mode, VersionStatus
 from ...domain.visibility import can_use_volume, can_write
 from .. import audit, storage
-from ..errors import BadRequest, Conflict, Forbidden, NotFound
+from ..errors import BadRequest, Conflict, Forbidden, NotFound, Reason
 from ..jobs import JobRunner
 from ..orm import Alias, Dataset, Job, Mount, Version, Volume
-from ..pagination import decode_cursor, encode_cursor
+from ..pagination import decode_cursor, encode_cursor, parse_int_id
+from ..serialize import version_json
 from . import datasets as datasets_mgr
 
 MAX_PARENTS = 50
@@ -24,11 +25,11 @@ MAX_PARENTS = 50
 def select_version(db: Session, ds: Dataset, selector: str) -> Version:
     """A version of ``ds`` by number, ``latest`` (newest ready) or alias name."""
     if selector.isdigit():
-        number: int | None = int(selector)
+        number: int | None = parse_int_id(selector)  # None for numbers no version can have
     elif selector == "latest":
         number = datasets_mgr.latest_numbers(db, [ds.id]).get(ds.id)
         if number is None:
-            raise NotFound(f"dataset {ds.name!r} has no ready version yet", reason="no-ready")
+            raise NotFound(f"dataset {ds.name!r} has no ready version yet", reason=Reason.no_ready)
     else:
         alias = db.get(Alias, (ds.id, selector))
         number = alias.number if alias else None
@@ -38,7 +39,7 @@ def select_version(db: Session, ds: Dataset, selector: str) -> Version:
         else None
     )
     if v is None:
-        raise NotFound(f"dataset {ds.name!r} has no version {selector!r}", reason="no-version")
+        raise NotFound(f"dataset {ds.name!r} has no version {selector!r}", reason=Reason.no_version)
     return v
 
 
@@ -46,21 +47,13 @@ def resolve_ref(db: Session, who: Identity, text: str) -> Version:
     try:
         ref = parse_ref(text)
     except ValueError as e:
-        raise BadRequest(str(e), reason="invalid-ref") from None
+        raise BadRequest(str(e), reason=Reason.invalid_ref) from None
     return select_version(db, datasets_mgr.resolve(db, who, ref.dataset), ref.selector)
 
 
-def _parents(db: Session, who: Identity, value: Any) -> list[str]:
-    if value in (None, []):
-        return []
-    if not isinstance(value, list) or len(value) > MAX_PARENTS:
-        raise BadRequest(f"parents must be a list of at most {MAX_PARENTS} references")
-    out = []
-    for text in value:
-        if not isinstance(text, str):
-            raise BadRequest("each parent is a reference such as ds-abc@3")
-        out.append(resolve_ref(db, who, text).ref)
-    return sorted(set(out))
+def _parents(db: Session, who: Identity, value: list[str] | None) -> list[str]:
+    """Lineage references (the body schema bounds their number and length), each resolved."""
+    return sorted({resolve_ref(db, who, text).ref for text in value or []})
 
 
 def register(
@@ -73,20 +66,17 @@ def register(
 ) -> Version:
     if not can_write(who, ds):
         raise Forbidden(f"only {ds.owner} (or an admin) may add versions to {ds.name!r}")
-    mode = body.get("mode", Mode.snapshot.value)
-    if mode not in (Mode.snapshot.value, Mode.reference.value):
-        raise BadRequest("mode must be 'snapshot' (copy, default) or 'reference' (in place)")
-    vol_id = body.get("volume_id")
-    if not isinstance(vol_id, str) or not vol_id:
-        raise BadRequest("volume_id is required: the volume that holds the directory")
+    mode = Mode(body.get("mode", Mode.snapshot.value)).value
+    vol_id = body["volume_id"]
     vol = db.get(Volume, vol_id)
     if vol is None or not can_use_volume(who, vol):
-        raise NotFound(f"no volume {vol_id!r} that you can use", reason="volume-not-found")
+        raise NotFound(f"no volume {vol_id!r} that you can use", reason=Reason.volume_not_found)
     if vol.backend != "root":
-        raise BadRequest("only volumes on the platform storage can be registered from here")
+        raise BadRequest(
+            "only volumes on the platform storage can be registered from here",
+            reason=Reason.not_browsable,
+        )
     path = body.get("path", "")
-    if not isinstance(path, str):
-        raise BadRequest("path must be a string relative to the volume root")
     # refuse bad paths now, with a 4xx, rather than as a failed job later
     storage.confine(layout.volume_dir(vol.id), path, kind="dir")
     parents = _parents(db, who, body.get("parents"))
@@ -105,7 +95,7 @@ def register(
     v = Version(
         dataset_id=ds.id,
         number=number,
-        status="pending",
+        status=VersionStatus.pending.value,
         mode=mode,
         source_volume_id=vol.id,
         source_path=path.strip("/"),
@@ -118,7 +108,9 @@ def register(
     )
     db.add(v)
     db.flush()
-    job = Job(kind="register", version_id=v.id, params={"mode": mode}, created_by=who.name)
+    job = Job(
+        kind=JobKind.register.value, version_id=v.id, params={"mode": mode}, created_by=who.name
+    )
     db.add(job)
     audit.record(db, who, "version.create", v.ref, volume=vol.id, path=path, mode=mode)
     db.commit()
@@ -126,25 +118,50 @@ def register(
     return v
 
 
+def _mounted_column():  # type: ignore[no-untyped-def]
+    return select(Mount.id).where(Mount.version_id == Version.id).exists().label("mounted")
+
+
 def list_(
     db: Session, ds: Dataset, *, status: str | None, limit: int, cursor: str | None
-) -> tuple[list[Version], str | None]:
-    stmt = select(Version).where(Version.dataset_id == ds.id)
+) -> tuple[list[Row], str | None]:
+    """A page of ``ds``'s versions, newest first, as plain rows with a ``mounted`` flag."""
+    stmt = select(Version.__table__, _mounted_column()).where(Version.dataset_id == ds.id)
     if status:
         stmt = stmt.where(Version.status == status)
-    key = decode_cursor(cursor, 1)
+    key = decode_cursor(cursor, (int,))
     if key:
         stmt = stmt.where(Version.number < key[0])
-    rows = list(db.scalars(stmt.order_by(Version.number.desc()).limit(limit + 1)))
+    rows = list(db.execute(stmt.order_by(Version.number.desc()).limit(limit + 1)))
     nxt = encode_cursor([rows[limit - 1].number]) if len(rows) > limit else None
     return rows[:limit], nxt
 
 
-def aliases_for(db: Session, v: Version) -> list[str]:
-    names = list(db.scalars(select(Alias.name).filter_by(dataset_id=v.dataset_id, number=v.number)))
-    if datasets_mgr.latest_numbers(db, [v.dataset_id]).get(v.dataset_id) == v.number:
-        names.insert(0, "latest")
-    return names
+def to_json(db: Session, ds: Dataset, rows: list[Any]) -> list[dict[str, Any]]:
+    """Versions of ``ds`` (rows from ``list_`` or ORM objects) as the API shows them, with
+    aliases, ``latest`` and ``mounted`` batched: a constant number of queries per page."""
+    if not rows:
+        return []
+    numbers = [v.number for v in rows]
+    names: dict[int, list[str]] = {n: [] for n in numbers}
+    stmt = select(Alias.number, Alias.name).where(
+        Alias.dataset_id == ds.id, Alias.number.in_(numbers)
+    )
+    for number, name in db.execute(stmt.order_by(Alias.name)):
+        names[number].append(name)
+    latest = datasets_mgr.latest_numbers(db, [ds.id]).get(ds.id)
+    if latest in names:
+        names[latest].insert(0, "latest")
+    if isinstance(rows[0], Row):
+        mounted = {v.number for v in rows if v.mounted}
+    else:
+        ids = [v.id for v in rows]
+        mounted_ids = set(db.scalars(select(Mount.version_id).where(Mount.version_id.in_(ids))))
+        mounted = {v.number for v in rows if v.id in mounted_ids}
+    return [
+        version_json(v, dataset_name=ds.name, aliases=names[v.number], mounted=v.number in mounted)
+        for v in rows
+    ]
 
 
 def is_mounted(db: Session, v: Version) -> bool:
@@ -154,8 +171,11 @@ def is_mounted(db: Session, v: Version) -> bool:
 def manifest(
     layout: storage.StorageLayout, v: Version, *, limit: int, cursor: str | None
 ) -> dict[str, Any]:
-    if v.status not in ("ready", "drifted"):
-        raise Conflict(f"version {v.ref} is {v.status}; its manifest exists once it is ready")
+    if v.status not in SETTLED:
+        raise Conflict(
+            f"version {v.ref} is {v.status}; its manifest exists once it is ready",
+            reason=Reason.not_ready,
+        )
     entries, nxt = storage.read_manifest(
         layout.manifest_path(v.dataset_id, v.number), after=cursor, limit=limit
     )
@@ -173,13 +193,16 @@ def manifest(
 
 
 def _usable(v: Version, what: str) -> None:
-    if v.status not in ("ready", "drifted"):
-        raise Conflict(f"version {v.ref} is {v.status}; only ready versions can be {what}")
+    if v.status not in SETTLED:
+        raise Conflict(
+            f"version {v.ref} is {v.status}; only ready versions can be {what}",
+            reason=Reason.not_ready,
+        )
 
 
 def start_verify(db: Session, runner: JobRunner, who: Identity, v: Version) -> Job:
     _usable(v, "verified")
-    job = Job(kind="verify", version_id=v.id, params={}, created_by=who.name)
+    job = Job(kind=JobKind.verify.value, version_id=v.id, params={}, created_by=who.name)
     db.add(job)
     db.commit()
     runner.submit(job.id)
@@ -195,17 +218,22 @@ def start_restore(
     body: dict,
 ) -> Job:
     _usable(v, "restored")
-    vol_id, path = body.get("volume_id"), body.get("path")
-    if not isinstance(vol_id, str) or not isinstance(path, str) or not path.strip("/"):
-        raise BadRequest('restore needs {"volume_id": "vol-…", "path": "a/new/directory"}')
+    vol_id, path = body["volume_id"], body["path"]
+    if not path.strip("/"):
+        raise BadRequest(
+            'restore needs {"volume_id": "vol-…", "path": "a/new/directory"}',
+            reason=Reason.path_refused,
+        )
     vol = db.get(Volume, vol_id)
     if vol is None or not can_use_volume(who, vol):
-        raise NotFound(f"no volume {vol_id!r} that you can use", reason="volume-not-found")
+        raise NotFound(f"no volume {vol_id!r} that you can use", reason=Reason.volume_not_found)
     dest = storage.confine(layout.volume_dir(vol.id), path, must_exist=False)
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise Conflict(f"{path!r} already exists in {vol.name!r} and is not empty", reason="exists")
+        raise Conflict(
+            f"{path!r} already exists in {vol.name!r} and is not empty", reason=Reason.exists
+        )
     job = Job(
-        kind="restore",
+        kind=JobKind.restore.value,
         version_id=v.id,
         params={"volume_id": vol.id, "path": path.strip("/")},
         created_by=who.name,
@@ -221,8 +249,8 @@ def active_job(db: Session, v: Version) -> Job | None:
     return db.scalars(
         select(Job).where(
             Job.version_id == v.id,
-            Job.kind == "register",
-            Job.state.in_(("queued", "running", "cancelling")),
+            Job.kind == JobKind.register,
+            Job.state.in_(JOB_ACTIVE),
         )
     ).first()
 
@@ -248,9 +276,9 @@ def delete(
         servers = sorted(set(db.scalars(select(Mount.server).where(Mount.version_id == v.id))))
         raise Conflict(
             f"version {v.ref} is mounted by {', '.join(servers)}; stop those servers first",
-            reason="mounted",
+            reason=Reason.mounted,
         )
-    if v.mode == "snapshot":
+    if v.mode == Mode.snapshot:
         storage.remove_version(layout, v.dataset_id, v.number)
     else:
         layout.manifest_path(v.dataset_id, v.number).unlink(missing_ok=True)
@@ -268,17 +296,18 @@ def delete_dataset(db: Session, layout: storage.StorageLayout, who: Identity, ds
         raise Forbidden(f"only {ds.owner} (or an admin) may delete dataset {ds.name!r}")
     if datasets_mgr.mounted_numbers(db, ds.id):
         raise Conflict(
-            f"a version of {ds.name!r} is mounted; stop those servers first", reason="mounted"
+            f"a version of {ds.name!r} is mounted; stop those servers first", reason=Reason.mounted
         )
     busy = db.scalar(
-        select(Version.number).where(
-            Version.dataset_id == ds.id, Version.status.in_(("pending", "processing"))
-        )
+        select(Version.number).where(Version.dataset_id == ds.id, Version.status.in_(IN_FLIGHT))
     )
     if busy is not None:
-        raise Conflict(f"version {busy} of {ds.name!r} is still processing; cancel it first")
+        raise Conflict(
+            f"version {busy} of {ds.name!r} is still processing; cancel it first",
+            reason=Reason.busy,
+        )
     for v in list(ds.versions):
-        if v.mode == "snapshot" and v.status in ("ready", "drifted"):
+        if v.mode == Mode.snapshot and v.status in SETTLED:
             storage.remove_version(layout, ds.id, v.number)
         layout.manifest_path(ds.id, v.number).unlink(missing_ok=True)
         db.execute(update(Job).where(Job.version_id == v.id).values(version_id=None))

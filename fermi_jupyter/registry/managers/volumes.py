@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
 from ...domain.ids import check_name, new_id
-from ...domain.states import VOLUME_TYPES
 from ...domain.visibility import can_use_volume
 from .. import audit, storage
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound, Reason
 from ..orm import Volume
 from ..pagination import decode_cursor, encode_cursor
 from ..units import parse_size
@@ -77,28 +76,25 @@ def create(db: Session, layout: storage.StorageLayout, who: Identity, body: dict
     try:
         name = check_name(body.get("name"), "volume name")
     except ValueError as e:
-        raise BadRequest(str(e), reason="invalid-name") from None
-    vtype = body.get("type", "ssd")
-    if vtype not in VOLUME_TYPES:
-        raise BadRequest(f"type must be one of {', '.join(VOLUME_TYPES)}", reason="invalid-type")
-    access_mode = body.get("access_mode", "ReadWriteMany" if vtype == "shared" else "ReadWriteOnce")
-    if access_mode not in ACCESS_MODES:
-        raise BadRequest(f"access_mode must be one of {', '.join(ACCESS_MODES)}")
+        raise BadRequest(str(e), reason=Reason.invalid_name) from None
+    # types and enums are checked by the body schema (VolumeCreate) before this runs
+    vtype = body.get("type") or "ssd"
+    access_mode = body.get("access_mode") or (
+        "ReadWriteMany" if vtype == "shared" else "ReadWriteOnce"
+    )
     team = body.get("team") or None
     if team and not (who.admin or team in who.groups):
-        raise BadRequest(f"you are not a member of team {team!r}", reason="not-in-team")
-    backend = body.get("backend", "root")
-    if backend not in ("root", "pvc"):
-        raise BadRequest("backend must be 'root' (platform storage) or 'pvc'")
+        raise BadRequest(f"you are not a member of team {team!r}", reason=Reason.not_in_team)
+    backend = body.get("backend") or "root"
     if backend == "pvc" and not body.get("pvc_name"):
-        raise BadRequest("a pvc volume needs pvc_name")
+        raise BadRequest("a pvc volume needs pvc_name", reason=Reason.invalid_body)
     vol = Volume(
         id=new_id("vol"),
         name=name,
         owner=who.name,
         team=team,
         description=str(body.get("description") or "")[:2000],
-        capacity_bytes=parse_size(body.get("capacity", "100Gi")),
+        capacity_bytes=parse_size(body.get("capacity") or "100Gi"),
         type=vtype,
         access_mode=access_mode,
         zone=body.get("zone") or None,
@@ -111,7 +107,7 @@ def create(db: Session, layout: storage.StorageLayout, who: Identity, body: dict
         db.flush()
     except IntegrityError:
         db.rollback()
-        raise Conflict(f"you already have a volume named {name!r}", reason="exists") from None
+        raise Conflict(f"you already have a volume named {name!r}", reason=Reason.exists) from None
     if backend == "root":
         layout.volume_dir(vol.id).mkdir(parents=True, exist_ok=True)
     db.commit()
@@ -121,7 +117,7 @@ def create(db: Session, layout: storage.StorageLayout, who: Identity, body: dict
 def get(db: Session, who: Identity, vol_id: str) -> Volume:
     vol = db.get(Volume, vol_id)
     if vol is None or not can_use_volume(who, vol):
-        raise NotFound(f"no volume {vol_id!r} that you can use", reason="volume-not-found")
+        raise NotFound(f"no volume {vol_id!r} that you can use", reason=Reason.volume_not_found)
     return vol
 
 
@@ -131,7 +127,7 @@ def list_(
     stmt = select(Volume).where(usable_volumes(who))
     if q:
         stmt = stmt.where(Volume.name.icontains(q, autoescape=True))
-    key = decode_cursor(cursor, 2)
+    key = decode_cursor(cursor, (str, str))
     if key:
         stmt = stmt.where(tuple_(Volume.name, Volume.id) > tuple(key))
     rows = list(db.scalars(stmt.order_by(Volume.name, Volume.id).limit(limit + 1)))
@@ -143,7 +139,7 @@ def root_of(layout: storage.StorageLayout, vol: Volume) -> Path:
     if vol.backend != "root":
         raise BadRequest(
             f"volume {vol.name!r} is a PVC: browse it from a server that mounts it",
-            reason="not-browsable",
+            reason=Reason.not_browsable,
         )
     return layout.volume_dir(vol.id)
 

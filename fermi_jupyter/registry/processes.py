@@ -1,0 +1,83 @@
+"""Several serving processes on one port: a small supervisor that forks, watches and stops them.
+
+Each child binds its own socket with SO_REUSEPORT (the kernel spreads connections over them),
+builds its own engine, pools, event bus and job runner, and serves. The parent holds no
+database connection and no thread; it forwards SIGTERM/SIGINT, and replaces a child that
+dies (a crash or kill -9) unless it is stopping.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+
+
+def available_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class Supervisor:
+    def __init__(
+        self, n: int, child: Callable[[int], None], *, log: logging.Logger | None = None
+    ) -> None:
+        self.n = n
+        self.child = child
+        self.log = log or logging.getLogger(__name__)
+        self.children: dict[int, int] = {}  # pid -> index
+        self.stopping = False
+        self._started: dict[int, float] = {}
+
+    def _spawn(self, index: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: default signal handling, then serve until told to stop
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+                signal.signal(sig, signal.SIG_DFL)
+            code = 0
+            try:
+                self.child(index)
+            except BaseException:
+                self.log.exception("registry process %d failed", index + 1)
+                code = 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        self.children[pid] = index
+        self._started[index] = time.monotonic()
+
+    def _stop(self, signum: int, _frame: object) -> None:
+        self.stopping = True
+        for pid in list(self.children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        for i in range(self.n):
+            self._spawn(i)
+        self.log.info("fermi registry: %d serving processes", self.n)
+        while self.children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            index = self.children.pop(pid, None)
+            if index is None or self.stopping:
+                continue
+            code = os.waitstatus_to_exitcode(status)
+            self.log.error(
+                "registry process %d (pid %d) ended (%s); starting another", index + 1, pid, code
+            )
+            if time.monotonic() - self._started.get(index, 0) < 1.0:
+                time.sleep(1.0)  # one that dies at start-up must not spin
+            if not self.stopping:
+                self._spawn(index)

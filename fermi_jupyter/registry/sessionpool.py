@@ -1,0 +1,46 @@
+"""Database work off the event loop: a bounded thread pool that runs functions of a Session.
+
+Handlers ``await pool.run(fn)``; ``fn(db)`` is ordinary synchronous code (the managers), the
+same functions the job runner calls from its own threads. The event loop never waits on a
+database round trip, and at most ``threads`` requests talk to the database at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+
+
+class SessionPool:
+    def __init__(self, sessions: sessionmaker[Session], threads: int):
+        self.sessions = sessions
+        self.threads = threads
+        self._executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="fermi-db")
+
+    async def run(self, fn: Callable[[Session], T], *, retry_disconnect: bool = False) -> T:
+        """``fn(session)`` on a pool thread. With ``retry_disconnect`` (reads), a connection
+        the database dropped (a restart) is replaced and ``fn`` runs once more."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._work, fn, retry_disconnect)
+
+    def _work(self, fn: Callable[[Session], T], retry: bool) -> T:
+        try:
+            with self.sessions() as db:
+                return fn(db)
+        except DBAPIError as e:
+            # the pool hands out connections without a ping (pool_recycle keeps them fresh);
+            # a restarted database invalidates the whole pool on the first error
+            if not (retry and e.connection_invalidated):
+                raise
+        with self.sessions() as db:
+            return fn(db)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
