@@ -52,6 +52,7 @@ class Reason(str, Enum):
     invalid_id = "invalid-id"
     io_error = "io-error"
     corrupt_manifest = "corrupt-manifest"
+    corrupt = "corrupt"
     cancelled = "cancelled"
     storage = "storage"
     # the registry itself (never caused by input)

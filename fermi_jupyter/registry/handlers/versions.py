@@ -52,8 +52,8 @@ class VersionsHandler(VersionsBase):
 class VersionHandler(VersionsBase):
     async def get(self, ref: str, selector: str) -> None:
         def one(db):  # type: ignore[no-untyped-def]
-            v = self.version(db, ref, selector)
-            return mgr.to_json(db, v.dataset, [v])[0]
+            ds = datasets_mgr.resolve(db, self.identity, ref)
+            return mgr.to_json(db, ds, [mgr.select_version(db, ds, selector)])[0]
 
         self.write_json(await self.call(one))
 

@@ -62,4 +62,4 @@ def list_(db: Session, who: Identity, server: str | None) -> list[tuple[Mount, V
         stmt = stmt.where(Mount.owner == who.name)
     if server:
         stmt = stmt.where(Mount.server == server)
-    return list(db.execute(stmt.order_by(Mount.server, Mount.id)).tuples())
+    return [(m, v) for m, v in db.execute(stmt.order_by(Mount.server, Mount.id))]

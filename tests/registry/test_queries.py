@@ -1,0 +1,108 @@
+"""No N+1: the SQL statements each read endpoint runs do not grow with the page size.
+
+Counted with a SQLAlchemy event hook on the in-process registry's engine, only on the threads
+that run requests' database work (``fermi-db-*``), so background readers do not count.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event
+
+from fermi_jupyter.registry.orm import Alias, Dataset, Job, Mount, Version, Volume
+
+N = 30  # datasets, versions per dataset, jobs: more than the small page, fewer than the big
+
+# statements per request, whatever the page size
+BUDGET = {
+    "/datasets": 2,  # page (latest ready version as a correlated subquery) + aliases
+    "/datasets?q=bench": 2,
+    "/datasets/{ds}": 3,  # resolve + aliases + latest
+    "/datasets/{ds}/versions": 4,  # resolve + page (mounted as EXISTS) + aliases + latest
+    "/datasets/{ds}/versions/3": 5,  # resolve + version + aliases + latest + mounted
+    "/volumes": 1,
+    "/jobs": 1,  # jobs joined with their versions
+    "/mounts": 1,
+    "/audit": 1,
+}
+
+
+@pytest.fixture(scope="module")
+def world(reg):
+    with reg.app.sessions() as db:
+        db.add(Volume(id="vol-queries01", name="q", owner="alice", capacity_bytes=1))
+        for i in range(N):
+            ds = Dataset(
+                id=f"ds-queries{i:03d}",
+                name=f"bench-{i:03d}",
+                owner="alice",
+                visibility="org",
+                tags=["t"],
+                next_version=N + 1,
+            )
+            db.add(ds)
+            db.flush()
+            for n in range(1, N + 1):
+                v = Version(
+                    dataset_id=ds.id,
+                    number=n,
+                    status="ready",
+                    mode="snapshot",
+                    source_volume_id="vol-queries01",
+                    created_by="alice",
+                    warnings=[],
+                    parents=[],
+                )
+                db.add(v)
+                db.flush()
+                db.add(Job(kind="verify", version_id=v.id, created_by="alice", params={}))
+                if n % 3 == 0:
+                    db.add(Mount(server=f"alice/s{i}-{n}", owner="alice", version_id=v.id))
+            db.add_all(
+                [
+                    Alias(dataset_id=ds.id, name=f"a{k}", number=k, updated_by="alice")
+                    for k in (1, 2, 3)
+                ]
+            )
+        db.commit()
+    with reg["alice"] as c:
+        for i in range(N):
+            c.patch(f"/datasets/ds-queries{i:03d}", json={"description": f"audit row {i}"})
+    return "ds-queries000"
+
+
+FULL_PAGES = {"/datasets", "/datasets?q=bench", "/datasets/{ds}/versions", "/jobs", "/audit"}
+
+
+@contextmanager
+def counting(engine):
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name.startswith("fermi-db"):
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.mark.parametrize("path", list(BUDGET))
+def test_statements_per_request_do_not_grow_with_the_page(reg, world, path):
+    url = path.format(ds=world)
+    sep = "&" if "?" in url else "?"
+    counts = {}
+    with reg["alice"] as c:
+        for limit in (2, 25):
+            with counting(reg.app.engine) as seen:
+                r = c.get(f"{url}{sep}limit={limit}" if "versions/" not in url else url)
+                assert r.status_code == 200, r.text
+            counts[limit] = len(seen)
+            if path in FULL_PAGES:  # the big page really is big
+                assert len(r.json()["items"]) == limit
+    assert counts[2] == counts[25] == BUDGET[path], (path, counts)
