@@ -93,11 +93,12 @@ class EventBus:
                     stop = True
                     break
                 events.append(nxt)
-            self._append(_coalesce(events))
+            self.append(_coalesce(events))
             if stop:
                 return
 
-    def _append(self, events: list[Event]) -> None:
+    def append(self, events: list[Event]) -> None:
+        """Store ``events`` now (blocking): the writer thread's work, also usable by tools."""
         rows = [_row(e) for e in events]
         for attempt in range(5):
             try:

@@ -1,0 +1,117 @@
+"""The event stream resumes: sequence numbers, Last-Event-ID replay (from memory, from the
+database, or a snapshot when the events are gone), readable datasets only, no proxy buffering.
+
+Events are published from a second EventBus on the same database — what another registry
+process does — so every test here also crosses from one bus to another.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import delete
+
+from fermi_jupyter.registry import db as dbmod
+from fermi_jupyter.registry.events import EventBus
+from fermi_jupyter.registry.orm import Event as EventRow
+
+from ..support.sse import SSEClient
+
+
+@pytest.fixture(scope="module")
+def other_process(reg):
+    engine = dbmod.make_engine(str(reg.app.engine.url.render_as_string(hide_password=False)))
+    yield EventBus(engine)
+    engine.dispose()
+
+
+def publish(bus: EventBus, n: int, *, owner="alice", vis="private", tag="x") -> None:
+    bus.append(
+        [
+            {
+                "type": "version",
+                "dataset_id": f"ds-events{tag}",
+                "ref": f"ds-events{tag}@{i}",
+                "status": "ready",
+                "i": i,
+                "_acl": (owner, None, vis),
+            }
+            for i in range(n)
+        ]
+    )
+
+
+def stream(reg, who="alice", **kw) -> SSEClient:
+    c = SSEClient(f"{reg.url}/events", f"tok-{who}", **kw)
+    assert c.status == 200
+    return c
+
+
+def test_headers_say_no_buffering_and_no_caching(reg):
+    c = stream(reg)
+    assert "x-accel-buffering: no" in c.headers
+    assert "cache-control: no-store" in c.headers
+    assert "content-type: text/event-stream" in c.headers
+    c.close()
+
+
+def test_ids_are_sequence_numbers_and_only_readable_events_arrive(reg, other_process):
+    c = stream(reg, "carol")
+    time.sleep(0.3)
+    publish(other_process, 3, tag="hidden")  # alice's private dataset: not for carol
+    publish(other_process, 3, vis="org", tag="shown")
+    got = [c.next_event() for _ in range(3)]
+    c.close()
+    assert [d["i"] for _, _, d in got] == [0, 1, 2]
+    assert {d["dataset_id"] for _, _, d in got} == {"ds-eventsshown"}
+    ids = [i for _, i, _ in got]
+    assert ids == sorted(ids) and all(d["seq"] == i for (_, i, d) in got)
+
+
+@pytest.mark.parametrize("where", ["memory", "database"])
+def test_a_reconnecting_client_gets_every_event_it_missed(reg, other_process, where):
+    c = stream(reg)
+    time.sleep(0.3)
+    publish(other_process, 5, tag=where)
+    first = [c.next_event() for _ in range(2)]
+    last_seen = first[-1][1]
+    c.reset()  # gone after two of five
+    publish(other_process, 7, tag=where + "-later")
+    if where == "database":  # more than the process keeps in memory came after it left
+        publish(other_process, reg.app.bus._ring.maxlen + 10, tag="flood")
+        deadline = time.monotonic() + 10
+        while reg.app.bus._ring[0].id <= last_seen + 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    c = stream(reg, last_event_id=last_seen)
+    rest = [c.next_event() for _ in range(3 + 7)]
+    c.close()
+    ids = [last_seen] + [i for _, i, _ in rest]
+    assert ids == list(range(last_seen, last_seen + 11))  # nothing lost, nothing twice
+    assert [d["i"] for _, _, d in rest] == [2, 3, 4, *range(7)]
+
+
+def test_a_client_away_longer_than_the_log_gets_a_snapshot(reg, other_process):
+    c = stream(reg)
+    time.sleep(0.3)
+    publish(other_process, 1, tag="before")
+    _, seen, _ = c.next_event()
+    c.close()
+    publish(other_process, 3, tag="pruned")
+    time.sleep(0.5)
+    with other_process.engine.begin() as conn:  # what the retention limit does after a while
+        conn.execute(delete(EventRow).where(EventRow.id <= seen + 3))
+    reg.app.bus._ring.clear()
+    publish(other_process, 1, tag="after")
+    c = stream(reg, last_event_id=seen)
+    kind, sid, data = c.next_event()
+    assert kind == "snapshot" and data["reset"] is True and isinstance(data["versions"], list)
+    kind, _, data = c.next_event() if sid < reg.app.bus.head else (None, None, None)
+    c.close()
+    assert kind in ("version", None)
+
+
+def test_a_bad_last_event_id_is_a_400(reg):
+    c = SSEClient(f"{reg.url}/events", "tok-alice", last_event_id="x")  # type: ignore[arg-type]
+    assert c.status == 400
+    c.close()

@@ -1,0 +1,202 @@
+"""Several registry processes on one database, for real: the hub runs two registry services
+(``fermi-registry`` and ``fermi-registry-b``), each with ``--processes`` defaulting to the
+number of cores (two here), all sharing one database and storage root.
+
+- a job is run by exactly one process;
+- an event published by a job in one process reaches a subscriber on another;
+- 50 event-stream clients — some never reading, some resetting — leave the registry's file
+  descriptors and memory where they were, and the slowest never holds up the rest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from fermi_jupyter.registry import db as dbmod
+from fermi_jupyter.registry.events import EventBus
+
+from ..support.sse import SSEClient
+from ..support.trees import make_tree, wait_version
+
+
+def registry_pids(hub, url: str) -> list[int]:
+    """Every serving process of one registry service: the children of its supervisor."""
+    pid = hub.registry_pid(url)
+    ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    children = Path(f"/proc/{ppid}/task/{ppid}/children").read_text().split()
+    return [int(p) for p in children] or [pid]
+
+
+def fds(pids: list[int]) -> int:
+    """Open descriptors, not counting database files (the connection pool keeps up to its
+    size open by design, however many clients come and go)."""
+    n = 0
+    for p in pids:
+        for fd in os.listdir(f"/proc/{p}/fd"):
+            with contextlib.suppress(OSError):
+                n += ".sqlite" not in os.readlink(f"/proc/{p}/fd/{fd}")
+    return n
+
+
+def rss_mb(pids: list[int]) -> float:
+    total = 0
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total / 1024
+
+
+def test_each_service_runs_several_processes(hub):
+    for url in (hub.registry_url, hub.registry_b_url):
+        assert len(registry_pids(hub, url)) == len(os.sched_getaffinity(0))
+
+
+def test_jobs_run_once_and_events_cross_processes(hub, users):
+    with users["alice"] as c:
+        vol = c.post("/volumes", json={"name": "procs", "capacity": "1Gi"}).json()
+        ds = c.post("/datasets", json={"name": "procs"}).json()
+    make_tree(hub.storage_root / "volumes" / vol["id"] / "d", 3, 64)
+    token = users.tokens["alice"]
+    b_events = f"http://127.0.0.1:{hub.registry_b_port}/services/fermi-registry-b/api/v1/events"
+    listener = SSEClient(f"{b_events}?dataset_id={ds['id']}", token)
+    assert listener.status == 200
+
+    def register(i: int) -> int:  # all through service A: its processes run the jobs
+        with hub.client(token) as c:
+            r = c.post(f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "d"})
+            assert r.status_code == 202, r.text
+            return r.json()["number"]
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        numbers = sorted(pool.map(register, range(20)))
+    assert numbers == list(range(1, 21))
+    ready: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(ready) < 20 and time.monotonic() < deadline:
+        _, _, data = listener.next_event()  # on service B: none of these jobs ran there
+        if data.get("status") == "ready":
+            ready.add(data["number"])
+    listener.close()
+    assert ready == set(numbers)
+    with users["alice"] as c:
+        for n in numbers:
+            assert wait_version(c, ds["id"], n)["status"] == "ready"
+        jobs = c.get("/jobs", params={"limit": 1000}).json()["items"]
+        mine = [j for j in jobs if j["version"] and j["version"].startswith(ds["id"] + "@")]
+        assert len(mine) == 20
+        assert all(j["state"] == "done" and j["attempts"] == 1 for j in mine), mine
+
+
+@pytest.mark.slow
+def test_fifty_stream_clients_slow_and_resetting(hub, users):
+    url = f"http://127.0.0.1:{hub.registry_b_port}/services/fermi-registry-b/api/v1/events"
+    token = users.tokens["alice"]
+    pids = registry_pids(hub, hub.registry_b_url)
+    engine = dbmod.make_engine(hub.db_url)
+    publisher = EventBus(engine)  # this test process is "another registry process"
+    try:
+        # the first round warms allocator arenas and pools; the second must come back to it
+        _fifty_clients(url, token, publisher)
+        fds0, rss0 = _settled(pids)
+        _fifty_clients(url, token, publisher)
+        fds1, rss1 = _settled(pids, fds0)
+    finally:
+        engine.dispose()
+    assert fds1 <= fds0, (fds0, fds1, _fd_kinds(pids))
+    assert rss1 < rss0 + 10, (rss0, rss1)
+    with httpx.Client() as c:  # and it still serves
+        assert c.get(f"{hub.registry_b_url}/health").status_code == 200
+
+
+def _settled(pids: list[int], fds_target: int = 0) -> tuple[int, float]:
+    deadline = time.monotonic() + 30
+    while fds_target and fds(pids) > fds_target and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    return fds(pids), rss_mb(pids)
+
+
+def _fifty_clients(url: str, token: str, publisher: EventBus) -> None:
+    n_events, pad = 3000, "x" * 2000  # ~6 MB: more than any socket buffer holds
+    readers = [SSEClient(url, token) for _ in range(30)]
+    stuck = [SSEClient(url, token, rcvbuf=4096) for _ in range(10)]  # never read
+    resetting = [SSEClient(url, token) for _ in range(10)]
+    time.sleep(1)  # every stream is subscribed before the first event
+    results: dict[int, list[int]] = {}
+
+    def read_all(i: int, c: SSEClient) -> None:
+        ids = []
+        while len(ids) < n_events:
+            ids.append(c.next_event()[1])
+        results[i] = ids
+        c.close()
+
+    def read_reset_resume(i: int, c: SSEClient) -> None:
+        ids = [c.next_event()[1] for _ in range(50 + i * 10)]
+        c.reset()
+        time.sleep(0.2)
+        c = SSEClient(url, token, last_event_id=ids[-1])
+        while len(ids) < n_events:
+            ids.append(c.next_event()[1])
+        results[100 + i] = ids
+        c.close()
+
+    threads = [threading.Thread(target=read_all, args=(i, c)) for i, c in enumerate(readers)]
+    threads += [
+        threading.Thread(target=read_reset_resume, args=(i, c)) for i, c in enumerate(resetting)
+    ]
+    for t in threads:
+        t.start()
+    for start in range(0, n_events, 500):
+        publisher.append(
+            [
+                {
+                    "type": "version",
+                    "ref": f"ds-flood@{i}",
+                    "i": i,
+                    "pad": pad,
+                    "_acl": ("alice", None, "private"),
+                }
+                for i in range(start, start + 500)
+            ]
+        )
+    for t in threads:
+        t.join(180)
+    # readers and resumed clients got everything, in order, while 10 clients read nothing
+    assert len(results) == 40
+    for ids in results.values():
+        assert ids == list(range(ids[0], ids[0] + n_events)), "a gap or a repeat"
+    assert all(_unread(c.sock) > 0 for c in stuck)  # their buffers really are full
+    for c in stuck:
+        c.reset()
+
+
+def _unread(sock: socket.socket) -> int:
+    import fcntl
+    import struct
+    import termios
+
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+
+
+def _fd_kinds(pids: list[int]) -> dict[str, int]:
+    kinds: dict[str, int] = {}
+    for p in pids:
+        for fd in os.listdir(f"/proc/{p}/fd"):
+            try:
+                target = os.readlink(f"/proc/{p}/fd/{fd}")
+            except OSError:
+                continue
+            key = target.split(":")[0] if ":" in target else target.rsplit("/", 1)[-1]
+            kinds[key] = kinds.get(key, 0) + 1
+    return kinds
