@@ -21,6 +21,13 @@ def test_registry_manifests_are_valid():
         kubernetes_validate.validate(doc, VERSION, strict=True)
     pvc = next(d for d in docs if d["kind"] == "PersistentVolumeClaim")
     assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+    # several registry replicas, each with several processes (tests/registry/test_processes.py
+    # shows processes sharing one database run each job once and share the event stream)
+    deploy = next(d for d in docs if d["kind"] == "Deployment")
+    assert deploy["spec"]["replicas"] >= 2
+    container = deploy["spec"]["template"]["spec"]["containers"][0]
+    assert "--processes=" in " ".join(container["command"])
+    assert container["resources"]["requests"]["cpu"]
 
 
 def test_z2jh_values_parse_and_name_the_spawner():
