@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``.venv/bin/python -m bench [--full] [storage|memory|search ...]``.
+"""Run the benchmarks: ``.venv/bin/python -m bench [--full] [storage|memory|search|serve ...]``.
 
 Each figure is printed as a ratio against a reference measured in the same run, and the table
 is written to docs/benchmarks.md.
@@ -18,7 +18,11 @@ SUITES = {"storage": storage_bench.run, "memory": memory_bench.run, "spawner": s
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    ap.add_argument("suites", nargs="*", help="storage, memory, search, spawner (default: all)")
+    ap.add_argument(
+        "suites",
+        nargs="*",
+        help="storage, memory, search, spawner, serve (default: all but serve, ~8 minutes)",
+    )
     ap.add_argument(
         "--full", action="store_true", help="the issue's sizes (2 GB, 1M files: ~15 min)"
     )
@@ -26,18 +30,25 @@ def main() -> None:
     args = ap.parse_args()
     size = "full" if args.full else "quick"
     chosen = args.suites or [*SUITES, "search"]
-    unknown = set(chosen) - {*SUITES, "search"}
+    unknown = set(chosen) - {*SUITES, "search", "serve"}
     if unknown:
         ap.error(
             f"unknown suite(s) {', '.join(sorted(unknown))}: "
-            "choose storage, memory, search or spawner"
+            "choose storage, memory, search, spawner or serve"
         )
     print(f"fermi_jupyter benchmarks ({size}) on {common.machine()}")
     figures, search_rows = [], []
     for name in chosen:
         t = time.perf_counter()
         print(f"\n[{name}]", flush=True)
-        if name == "search":
+        if name == "serve":
+            from . import serve_bench
+
+            results = serve_bench.run(seconds=20 if args.full else 10)
+            print("\n".join(serve_bench.lines(results)))
+            if not args.no_report:
+                serve_bench.write_report(results, common.machine())
+        elif name == "search":
             from . import registry_search
 
             search_rows = registry_search.run(100_000 if args.full else 20_000)
@@ -48,7 +59,7 @@ def main() -> None:
                 print("  " + fig.line(), flush=True)
                 figures.append(fig)
         print(f"  ({time.perf_counter() - t:.0f}s)")
-    if not args.no_report:
+    if not args.no_report and (figures or search_rows):
         write_report(size, figures, search_rows)
     missed = [f.name for f in figures if f.verdict == "MISSED"]
     if missed:

@@ -18,11 +18,13 @@ N = 30  # datasets, versions per dataset, jobs: more than the small page, fewer 
 
 # statements per request, whatever the page size
 BUDGET = {
-    "/datasets": 2,  # page (latest ready version as a correlated subquery) + aliases
-    "/datasets?q=bench": 2,
-    "/datasets/{ds}": 3,  # resolve + aliases + latest
-    "/datasets/{ds}/versions": 4,  # resolve + page (mounted as EXISTS) + aliases + latest
-    "/datasets/{ds}/versions/3": 5,  # resolve + version + aliases + latest + mounted
+    "/datasets": 1,  # page: latest ready version and aliases as correlated subqueries
+    "/datasets?q=bench": 1,
+    "/datasets/{ds}": 1,
+    "/datasets/{ds}/versions": 2,  # resolve + page (mounted, aliases, latest as subqueries)
+    "/datasets/{ds}/versions/3": 2,  # resolve + the version with the same subqueries
+    "/datasets/{ds}/versions/latest": 2,
+    "/datasets/{ds}/versions/a2": 2,
     "/volumes": 1,
     "/jobs": 1,  # jobs joined with their versions
     "/mounts": 1,

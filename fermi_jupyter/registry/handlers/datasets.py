@@ -37,7 +37,7 @@ class DatasetsHandler(BaseHandler):
 class DatasetHandler(BaseHandler):
     async def get(self, ref: str) -> None:
         who = self.identity
-        self.write_json(await self.call(lambda db: mgr.to_json(db, [mgr.resolve(db, who, ref)])[0]))
+        self.write_json(await self.call(lambda db: mgr.to_json(db, [mgr.read(db, who, ref)])[0]))
 
     async def patch(self, ref: str) -> None:
         body, who = self.body("DatasetUpdate"), self.identity

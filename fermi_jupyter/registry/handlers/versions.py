@@ -53,7 +53,7 @@ class VersionHandler(VersionsBase):
     async def get(self, ref: str, selector: str) -> None:
         def one(db):  # type: ignore[no-untyped-def]
             ds = datasets_mgr.resolve(db, self.identity, ref)
-            return mgr.to_json(db, ds, [mgr.select_version(db, ds, selector)])[0]
+            return mgr.to_json(db, ds, [mgr.read(db, ds, selector)])[0]
 
         self.write_json(await self.call(one))
 

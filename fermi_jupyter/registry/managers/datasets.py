@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import ColumnElement, Row, func, literal_column, or_, select, text, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -93,22 +94,26 @@ def create(db: Session, who: Identity, body: dict) -> Dataset:
 
 def resolve(db: Session, who: Identity, ref: str) -> Dataset:
     """A dataset by id, by ``owner/name`` or by name (yours first, else the one visible match)."""
+    return _find(db, who, ref, select(Dataset), orm=True)
+
+
+def read(db: Session, who: Identity, ref: str) -> Row:
+    """Like ``resolve``, as one plain row carrying ``latest`` and ``aliases``: one query."""
+    return _find(db, who, ref, _page_select(db), orm=False)
+
+
+def _find(db: Session, who: Identity, ref: str, stmt: Any, *, orm: bool) -> Any:
+    def run(q: Any) -> list[Any]:
+        return list(db.scalars(q) if orm else db.execute(q))
+
     if ID_RE.match(ref):
-        ds = db.get(Dataset, ref)
-        candidates = [ds] if ds else []
+        candidates = run(stmt.where(Dataset.id == ref))
     elif "/" in ref:
         owner, _, name = ref.partition("/")
-        candidates = list(db.scalars(select(Dataset).filter_by(owner=owner, name=name)))
+        candidates = run(stmt.where(Dataset.owner == owner, Dataset.name == name))
     else:
-        mine = db.scalars(select(Dataset).filter_by(owner=who.name, name=ref)).first()
-        candidates = (
-            [mine]
-            if mine
-            else list(
-                db.scalars(
-                    select(Dataset).where(Dataset.name == ref, readable_datasets(who)).limit(3)
-                )
-            )
+        candidates = run(stmt.where(Dataset.owner == who.name, Dataset.name == ref)) or run(
+            stmt.where(Dataset.name == ref, readable_datasets(who)).limit(3)
         )
     candidates = [d for d in candidates if can_read(who, d)]
     if not candidates:
@@ -126,6 +131,27 @@ def writable(db: Session, who: Identity, ref: str) -> Dataset:
     if not can_write(who, ds):
         raise Forbidden(f"only {ds.owner} (or an admin) may change dataset {ds.name!r}")
     return ds
+
+
+def _page_select(db: Session) -> Any:
+    """Dataset rows with their newest ready version and their aliases, in one statement."""
+    return select(Dataset.__table__, _latest_column(), _aliases_column(db))
+
+
+def _aliases_column(db: Session):  # type: ignore[no-untyped-def]
+    """{alias: number} of the row's dataset, aggregated as JSON by the database."""
+    agg = (
+        func.json_object_agg(Alias.name, Alias.number)
+        if db.get_bind().dialect.name == "postgresql"
+        else func.json_group_object(Alias.name, Alias.number)
+    )
+    return (
+        select(agg)
+        .where(Alias.dataset_id == Dataset.id)
+        .correlate(Dataset)
+        .scalar_subquery()
+        .label("aliases")
+    )
 
 
 def _latest_column():  # type: ignore[no-untyped-def]
@@ -156,7 +182,7 @@ def list_(
     """A page of readable datasets as plain rows (no ORM objects), each with its ``latest``."""
     if scope not in SCOPES:
         raise BadRequest(f"scope must be one of {', '.join(SCOPES)}", reason=Reason.invalid_query)
-    stmt = select(Dataset.__table__, _latest_column()).where(readable_datasets(who))
+    stmt = _page_select(db).where(readable_datasets(who))
     if scope == "mine":
         stmt = stmt.where(Dataset.owner == who.name)
     elif scope != "all":
@@ -214,15 +240,20 @@ def aliases_of(db: Session, ids: list[str]) -> dict[str, dict[str, int]]:
 
 
 def to_json(db: Session, rows: list[Any]) -> list[dict[str, Any]]:
-    """Datasets (rows from ``list_`` or ORM objects) as the API shows them: two queries at
-    most, whatever the page size — latest ready version and aliases come batched."""
-    ids = [d.id for d in rows]
-    aliases = aliases_of(db, ids)
+    """Datasets as the API shows them. Rows from ``list_``/``read`` carry their latest
+    version and aliases; ORM objects (just written) cost two batched queries."""
     if rows and isinstance(rows[0], Row):
-        latest = {d.id: d.latest for d in rows}
-    else:
-        latest = latest_numbers(db, ids)
+        return [
+            dataset_json(d, latest=d.latest, aliases=_json_value(d.aliases) or {}) for d in rows
+        ]
+    ids = [d.id for d in rows]
+    aliases, latest = aliases_of(db, ids), latest_numbers(db, ids)
     return [dataset_json(d, latest=latest.get(d.id), aliases=aliases[d.id]) for d in rows]
+
+
+def _json_value(value: Any) -> Any:
+    """An aggregate as the driver hands it back: parsed (psycopg) or JSON text (SQLite)."""
+    return orjson.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 def update(db: Session, who: Identity, ds: Dataset, body: dict) -> Dataset:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
@@ -122,11 +122,35 @@ def _mounted_column():  # type: ignore[no-untyped-def]
     return select(Mount.id).where(Mount.version_id == Version.id).exists().label("mounted")
 
 
+def _rows_select(db: Session, ds: Dataset) -> Any:
+    """Versions of ``ds`` with mounted flag, alias names and the dataset's latest ready number:
+    everything a page shows, in one statement."""
+    pg = db.get_bind().dialect.name == "postgresql"
+    names = (
+        select(func.json_agg(Alias.name) if pg else func.json_group_array(Alias.name))
+        .where(Alias.dataset_id == Version.dataset_id, Alias.number == Version.number)
+        .correlate(Version)
+        .scalar_subquery()
+        .label("alias_names")
+    )
+    return select(Version.__table__, _mounted_column(), names, _latest(ds).label("latest")).where(
+        Version.dataset_id == ds.id
+    )
+
+
+def _latest(ds: Dataset) -> Any:
+    return (
+        select(func.max(Version.number))
+        .where(Version.dataset_id == ds.id, Version.status == VersionStatus.ready)
+        .scalar_subquery()
+    )
+
+
 def list_(
     db: Session, ds: Dataset, *, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Row], str | None]:
-    """A page of ``ds``'s versions, newest first, as plain rows with a ``mounted`` flag."""
-    stmt = select(Version.__table__, _mounted_column()).where(Version.dataset_id == ds.id)
+    """A page of ``ds``'s versions, newest first, as plain rows (see ``_rows_select``)."""
+    stmt = _rows_select(db, ds)
     if status:
         stmt = stmt.where(Version.status == status)
     key = decode_cursor(cursor, (int,))
@@ -137,29 +161,56 @@ def list_(
     return rows[:limit], nxt
 
 
+def read(db: Session, ds: Dataset, selector: str) -> Row:
+    """One version of ``ds`` by number, ``latest`` or alias, as a row like ``list_``'s."""
+    stmt = _rows_select(db, ds)
+    if selector.isdigit():
+        number: Any = parse_int_id(selector)
+    elif selector == "latest":
+        number = _latest(ds)
+    else:
+        number = (
+            select(Alias.number)
+            .where(Alias.dataset_id == ds.id, Alias.name == selector)
+            .scalar_subquery()
+        )
+    row = db.execute(stmt.where(Version.number == number)).first() if number is not None else None
+    if row is None:
+        if selector == "latest":
+            raise NotFound(f"dataset {ds.name!r} has no ready version yet", reason=Reason.no_ready)
+        raise NotFound(f"dataset {ds.name!r} has no version {selector!r}", reason=Reason.no_version)
+    return row
+
+
 def to_json(db: Session, ds: Dataset, rows: list[Any]) -> list[dict[str, Any]]:
-    """Versions of ``ds`` (rows from ``list_`` or ORM objects) as the API shows them, with
-    aliases, ``latest`` and ``mounted`` batched: a constant number of queries per page."""
+    """Versions of ``ds`` as the API shows them. Rows from ``list_``/``read`` carry their
+    aliases, ``latest`` and ``mounted``; ORM objects (just written) cost three queries."""
     if not rows:
         return []
+    if isinstance(rows[0], Row):
+        out = []
+        for v in rows:
+            names = sorted(datasets_mgr._json_value(v.alias_names) or [])
+            if v.latest == v.number:
+                names.insert(0, "latest")
+            out.append(version_json(v, dataset_name=ds.name, aliases=names, mounted=v.mounted))
+        return out
     numbers = [v.number for v in rows]
-    names: dict[int, list[str]] = {n: [] for n in numbers}
+    by_number: dict[int, list[str]] = {n: [] for n in numbers}
     stmt = select(Alias.number, Alias.name).where(
         Alias.dataset_id == ds.id, Alias.number.in_(numbers)
     )
     for number, name in db.execute(stmt.order_by(Alias.name)):
-        names[number].append(name)
+        by_number[number].append(name)
     latest = datasets_mgr.latest_numbers(db, [ds.id]).get(ds.id)
-    if latest in names:
-        names[latest].insert(0, "latest")
-    if isinstance(rows[0], Row):
-        mounted = {v.number for v in rows if v.mounted}
-    else:
-        ids = [v.id for v in rows]
-        mounted_ids = set(db.scalars(select(Mount.version_id).where(Mount.version_id.in_(ids))))
-        mounted = {v.number for v in rows if v.id in mounted_ids}
+    if latest in by_number:
+        by_number[latest].insert(0, "latest")
+    ids = [v.id for v in rows]
+    mounted_ids = set(db.scalars(select(Mount.version_id).where(Mount.version_id.in_(ids))))
     return [
-        version_json(v, dataset_name=ds.name, aliases=names[v.number], mounted=v.number in mounted)
+        version_json(
+            v, dataset_name=ds.name, aliases=by_number[v.number], mounted=v.id in mounted_ids
+        )
         for v in rows
     ]
 
