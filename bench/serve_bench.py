@@ -97,7 +97,7 @@ def wrk(
     proc = subprocess.Popen(
         [
             "wrk",
-            "-t2",
+            f"-t{min(2, clients)}",
             f"-c{clients}",
             f"-d{seconds:g}s",
             "--timeout",

@@ -104,7 +104,7 @@ def read(db: Session, who: Identity, ref: str) -> Row:
 
 def _find(db: Session, who: Identity, ref: str, stmt: Any, *, orm: bool) -> Any:
     def run(q: Any) -> list[Any]:
-        return list(db.scalars(q) if orm else db.execute(q))
+        return list(db.scalars(q) if orm else db.connection().execute(q))
 
     if ID_RE.match(ref):
         candidates = run(stmt.where(Dataset.id == ref))
@@ -133,9 +133,16 @@ def writable(db: Session, who: Identity, ref: str) -> Dataset:
     return ds
 
 
+_PAGE_SELECT: dict[str, Any] = {}
+
+
 def _page_select(db: Session) -> Any:
-    """Dataset rows with their newest ready version and their aliases, in one statement."""
-    return select(Dataset.__table__, _latest_column(), _aliases_column(db))
+    """Dataset rows with their newest ready version and their aliases, in one statement
+    (built once per dialect: building it costs more than SQLite takes to run it)."""
+    dialect = db.get_bind().dialect.name
+    if dialect not in _PAGE_SELECT:
+        _PAGE_SELECT[dialect] = select(Dataset.__table__, _latest_column(), _aliases_column(db))
+    return _PAGE_SELECT[dialect]
 
 
 def _aliases_column(db: Session):  # type: ignore[no-untyped-def]
@@ -200,7 +207,7 @@ def list_(
     key = decode_cursor(cursor, (str, str))
     if key:
         stmt = stmt.where(tuple_(Dataset.name, Dataset.id) > tuple(key))
-    rows = list(db.execute(stmt.order_by(Dataset.name, Dataset.id).limit(limit + 1)))
+    rows = list(db.connection().execute(stmt.order_by(Dataset.name, Dataset.id).limit(limit + 1)))
     nxt = encode_cursor([rows[limit - 1].name, rows[limit - 1].id]) if len(rows) > limit else None
     return rows[:limit], nxt
 

@@ -156,7 +156,7 @@ def list_(
     key = decode_cursor(cursor, (int,))
     if key:
         stmt = stmt.where(Version.number < key[0])
-    rows = list(db.execute(stmt.order_by(Version.number.desc()).limit(limit + 1)))
+    rows = list(db.connection().execute(stmt.order_by(Version.number.desc()).limit(limit + 1)))
     nxt = encode_cursor([rows[limit - 1].number]) if len(rows) > limit else None
     return rows[:limit], nxt
 
@@ -174,7 +174,11 @@ def read(db: Session, ds: Dataset, selector: str) -> Row:
             .where(Alias.dataset_id == ds.id, Alias.name == selector)
             .scalar_subquery()
         )
-    row = db.execute(stmt.where(Version.number == number)).first() if number is not None else None
+    row = (
+        db.connection().execute(stmt.where(Version.number == number)).first()
+        if number is not None
+        else None
+    )
     if row is None:
         if selector == "latest":
             raise NotFound(f"dataset {ds.name!r} has no ready version yet", reason=Reason.no_ready)
