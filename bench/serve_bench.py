@@ -386,8 +386,8 @@ def lines(results: list[dict]) -> list[str]:
     """The table, one row per figure; targets from issue 13."""
     out = [
         "| database | mix | clients | reads / s | p50 | p95 | p99 | errors | registry CPU "
-        "| wrk CPU | ratio | target |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| CPU per read | wrk CPU | ratio | target |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     by = {r["backend"]: r for r in results}
 
@@ -395,7 +395,8 @@ def lines(results: list[dict]) -> list[str]:
         return (
             f"| {r['backend']} | {label} | {clients} | {run.rps:,.0f} | {run.p50:.0f} ms "
             f"| {run.p95:.0f} ms | {run.p99:.0f} ms | {run.errors} "
-            f"| {run.server_cpu * 100:.0f} % | {run.wrk_cpu * 100:.0f} % | {ratio} | {target} |"
+            f"| {run.server_cpu * 100:.0f} % | {1000 * run.server_cpu / run.rps:.1f} ms "
+            f"| {run.wrk_cpu * 100:.0f} % | {ratio} | {target} |"
         )
 
     for r in results:
