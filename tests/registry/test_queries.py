@@ -10,9 +10,17 @@ import threading
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, insert, select
 
-from fermi_jupyter.registry.orm import Alias, Dataset, Job, Mount, Version, Volume
+from fermi_jupyter.registry.orm import (
+    Alias,
+    AuditEvent,
+    Dataset,
+    Job,
+    Mount,
+    Version,
+    Volume,
+)
 
 N = 30  # datasets, versions per dataset, jobs: more than the small page, fewer than the big
 
@@ -34,45 +42,87 @@ BUDGET = {
 
 @pytest.fixture(scope="module")
 def world(reg):
-    with reg.app.sessions() as db:
-        db.add(Volume(id="vol-queries01", name="q", owner="alice", capacity_bytes=1))
-        for i in range(N):
-            ds = Dataset(
-                id=f"ds-queries{i:03d}",
-                name=f"bench-{i:03d}",
-                owner="alice",
-                visibility="org",
-                tags=["t"],
-                next_version=N + 1,
-            )
-            db.add(ds)
-            db.flush()
-            for n in range(1, N + 1):
-                v = Version(
-                    dataset_id=ds.id,
-                    number=n,
-                    status="ready",
-                    mode="snapshot",
-                    source_volume_id="vol-queries01",
-                    created_by="alice",
-                    warnings=[],
-                    parents=[],
-                )
-                db.add(v)
-                db.flush()
-                db.add(Job(kind="verify", version_id=v.id, created_by="alice", params={}))
-                if n % 3 == 0:
-                    db.add(Mount(server=f"alice/s{i}-{n}", owner="alice", version_id=v.id))
-            db.add_all(
-                [
-                    Alias(dataset_id=ds.id, name=f"a{k}", number=k, updated_by="alice")
-                    for k in (1, 2, 3)
-                ]
-            )
-        db.commit()
-    with reg["alice"] as c:
-        for i in range(N):
-            c.patch(f"/datasets/ds-queries{i:03d}", json={"description": f"audit row {i}"})
+    """N datasets of N versions (every third mounted, three aliases each), a job per version
+    and N audit events, written in a few bulk statements."""
+    ds_rows, v_rows, alias_rows = [], [], []
+    for i in range(N):
+        ds_id = f"ds-queries{i:03d}"
+        ds_rows.append(
+            {
+                "id": ds_id,
+                "name": f"bench-{i:03d}",
+                "owner": "alice",
+                "visibility": "org",
+                "tags": ["t"],
+                "next_version": N + 1,
+                "description": "",
+            }
+        )
+        v_rows += [
+            {
+                "dataset_id": ds_id,
+                "number": n,
+                "status": "ready",
+                "mode": "snapshot",
+                "source_volume_id": "vol-queries01",
+                "created_by": "alice",
+                "warnings": [],
+                "parents": [],
+                "files_done": 0,
+                "bytes_done": 0,
+                "source_path": "",
+                "message": "",
+            }
+            for n in range(1, N + 1)
+        ]
+        alias_rows += [
+            {"dataset_id": ds_id, "name": f"a{k}", "number": k, "updated_by": "alice"}
+            for k in (1, 2, 3)
+        ]
+    with reg.app.engine.begin() as conn:
+        conn.execute(
+            insert(Volume),
+            [{"id": "vol-queries01", "name": "q", "owner": "alice", "capacity_bytes": 1}],
+        )
+        conn.execute(insert(Dataset), ds_rows)
+        conn.execute(insert(Version), v_rows)
+        conn.execute(insert(Alias), alias_rows)
+        ids = list(conn.execute(select(Version.id).order_by(Version.id)).scalars())
+        conn.execute(
+            insert(Job),
+            [
+                {
+                    "kind": "verify",
+                    "version_id": v,
+                    "created_by": "alice",
+                    "params": {},
+                    "state": "done",
+                    "attempts": 1,
+                    "files_done": 0,
+                    "bytes_done": 0,
+                }
+                for v in ids
+            ],
+        )
+        conn.execute(
+            insert(Mount),
+            [
+                {"server": f"alice/s{v}", "owner": "alice", "version_id": v, "mount_path": ""}
+                for v in ids[::3]
+            ],
+        )
+        conn.execute(
+            insert(AuditEvent),
+            [
+                {
+                    "actor": "alice",
+                    "action": "dataset.update",
+                    "target": f"ds-queries{i:03d}",
+                    "detail": {},
+                }
+                for i in range(N)
+            ],
+        )
     return "ds-queries000"
 
 

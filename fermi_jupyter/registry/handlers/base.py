@@ -90,8 +90,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
 
     # -- database ---------------------------------------------------------------------------
     async def call(self, fn: Callable[[Session], T]) -> T:
-        """``fn(db)`` on the session pool; reads survive one dropped connection."""
-        return await self.ctx.pool.run(fn, retry_disconnect=self.request.method == "GET")
+        """``fn(db)`` on the session pool; reads (GET) run in autocommit mode and survive one
+        dropped connection."""
+        return await self.ctx.pool.run(fn, read_only=self.request.method == "GET")
 
     # -- JSON helpers -------------------------------------------------------------------------
     def body(self, schema: str) -> dict[str, Any]:
