@@ -21,7 +21,7 @@ def main() -> None:
     ap.add_argument(
         "suites",
         nargs="*",
-        help="storage, memory, search, spawner, serve (default: all but serve, ~8 minutes)",
+        help="storage, memory, search, spawner, serve, dbaccess (default: all but the last two)",
     )
     ap.add_argument(
         "--full", action="store_true", help="the issue's sizes (2 GB, 1M files: ~15 min)"
@@ -30,18 +30,22 @@ def main() -> None:
     args = ap.parse_args()
     size = "full" if args.full else "quick"
     chosen = args.suites or [*SUITES, "search"]
-    unknown = set(chosen) - {*SUITES, "search", "serve"}
+    unknown = set(chosen) - {*SUITES, "search", "serve", "dbaccess"}
     if unknown:
         ap.error(
             f"unknown suite(s) {', '.join(sorted(unknown))}: "
-            "choose storage, memory, search, spawner or serve"
+            "choose storage, memory, search, spawner, serve or dbaccess"
         )
     print(f"fermi_jupyter benchmarks ({size}) on {common.machine()}")
     figures, search_rows = [], []
     for name in chosen:
         t = time.perf_counter()
         print(f"\n[{name}]", flush=True)
-        if name == "serve":
+        if name == "dbaccess":
+            from . import dbaccess_bench
+
+            print("\n".join(dbaccess_bench.run()))
+        elif name == "serve":
             from . import serve_bench
 
             results = serve_bench.run(seconds=20 if args.full else 10)
