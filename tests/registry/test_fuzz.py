@@ -47,7 +47,7 @@ def fuzz_world(reg):
 
 @registry_api.parametrize()
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
