@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -242,6 +243,7 @@ class RegistryApp(Application):
         )
         if os.environ.get("FERMI_REGISTRY_CHILD", "0") in ("", "0"):
             print(f"fermi-registry: listening on {url}api/v1/", flush=True)
+        own_process = stop is None
         if stop is None:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
@@ -251,6 +253,10 @@ class RegistryApp(Application):
         recover_task = asyncio.create_task(self._recover_periodically())
         await stop.wait()
         self.log.info("fermi registry stopping")
+        if own_process:  # told to stop, a process ends within seconds whatever hangs
+            deadline = threading.Timer(15.0, os._exit, args=(0,))
+            deadline.daemon = True
+            deadline.start()
         recover_task.cancel()
         server.stop()
         await self.bus.stop()

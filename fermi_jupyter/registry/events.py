@@ -70,6 +70,7 @@ class EventBus:
         self._tailer: asyncio.Task | None = None
         self._pg = engine.dialect.name == "postgresql"
         self.subscribers = 0
+        self._stopping = False
 
     # -- publishing (any thread) ------------------------------------------------------------
     def publish(self, event: Event) -> None:
@@ -130,11 +131,13 @@ class EventBus:
         self._tailer = asyncio.create_task(self._tail())
 
     async def stop(self) -> None:
+        self._stopping = True
         self._outbox.put(None)
+        if self._poke is not None:
+            self._poke.set()
         if self._tailer is not None:
-            self._tailer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._tailer
+            self._tailer.cancel()  # (3.11's wait_for can swallow a cancel: the flag ends it too)
+            await asyncio.wait({self._tailer}, timeout=5)
         if self._writer is not None:
             await asyncio.get_running_loop().run_in_executor(None, self._writer.join, 5)
         self._reader.shutdown(wait=False)
@@ -142,7 +145,7 @@ class EventBus:
     async def _tail(self) -> None:
         assert self._poke is not None and self._loop is not None
         pruned_at = self._loop.time()
-        while True:
+        while not self._stopping:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._poke.wait(), self.poll_interval)
             self._poke.clear()

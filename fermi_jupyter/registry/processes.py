@@ -9,12 +9,25 @@ dies (a crash or kill -9) unless it is stopping.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import sys
 import time
 from collections.abc import Callable
+
+
+def _die_with(parent: int) -> None:
+    """Ask Linux for SIGTERM when the supervisor dies (even by SIGKILL): no orphan may keep
+    serving the port after the hub has started a new registry."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the supervisor's SIGTERM is all there is
+        return
+    if os.getppid() != parent:  # it died before the request took effect
+        os._exit(0)
 
 
 def available_cores() -> int:
@@ -36,10 +49,12 @@ class Supervisor:
         self._started: dict[int, float] = {}
 
     def _spawn(self, index: int) -> None:
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: default signal handling, then serve until told to stop
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
                 signal.signal(sig, signal.SIG_DFL)
+            _die_with(parent)
             code = 0
             try:
                 self.child(index)

@@ -6,6 +6,7 @@ token creates users, groups and per-user API tokens through the hub's REST API.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shutil
@@ -174,6 +175,28 @@ class Hub:
                 self.proc.wait(5)
         if hasattr(self, "log"):
             self.log.close()
+        self._stop_orphans()
+
+    def _stop_orphans(self) -> None:
+        """A hub killed before it stopped its services leaves the registry running: stop the
+        processes serving this hub's storage root (and only those)."""
+        mark = f"--storage-root={self.storage_root}".encode()
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if mark in (entry / "cmdline").read_bytes().split(b"\0"):
+                        pids.append(int(entry.name))
+                except OSError:
+                    continue
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + 10
+            while pids and time.monotonic() < deadline:
+                pids = [p for p in pids if Path(f"/proc/{p}").exists()]
+                time.sleep(0.1)
 
     def cleanup(self) -> None:
         shutil.rmtree(self.home, ignore_errors=True)
