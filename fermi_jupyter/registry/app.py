@@ -8,6 +8,7 @@ registered with a hub.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -77,6 +78,28 @@ class RegistryApp(Application):
     recover_interval = Float(30.0, help="Seconds between checks for abandoned jobs.").tag(
         config=True
     )
+    job_max_attempts = Integer(
+        2,
+        help="Attempts a job may fail by itself (an internal error, a result that could not be "
+        "recorded) before it fails for good, e.g. 2. Restarts of the registry never count; a "
+        "source that cannot be read fails at once.",
+    ).tag(config=True)
+    job_max_crashes = Integer(
+        3,
+        help="Times the registry may die while running the same job before that job is parked "
+        "(failed, with a message), so one tree that crashes the registry cannot crash-loop it, "
+        "e.g. 3. Stopping the registry on purpose (a deploy, a node drain) never counts.",
+    ).tag(config=True)
+    job_commit_retry_seconds = Float(
+        60.0,
+        help="How long a job keeps retrying to record its result while the database is away "
+        "(a restart, a failover), e.g. 60. After that the job is retried later.",
+    ).tag(config=True)
+    job_pause_dir = Unicode(
+        "",
+        help="Fault drills only: a folder of pause points (see fermi_jupyter/registry/jobs/"
+        "pause.py) that hold a job at an exact moment, e.g. /tmp/fermi-drill. Empty: off.",
+    ).tag(config=True)
     metrics_require_auth = Bool(
         False, help="Require an admin token for /metrics (open by default, like exporters)."
     ).tag(config=True)
@@ -118,6 +141,10 @@ class RegistryApp(Application):
             self.bus.publish,
             workers=self.job_workers,
             stale_after=self.stale_after,
+            max_attempts=self.job_max_attempts,
+            max_crashes=self.job_max_crashes,
+            commit_retry_seconds=self.job_commit_retry_seconds,
+            pause_dir=self.job_pause_dir or None,
         )
         hub_auth = HubOAuth(parent=self, cache_max_age=60)
         identities = IdentityResolver(
@@ -179,7 +206,13 @@ class RegistryApp(Application):
         self.log.info("fermi registry stopping")
         recover_task.cancel()
         server.stop()
-        self.runner.shutdown(wait=False)
+        running = self.runner.stop()
+        if running:
+            # crash-only: the running jobs are marked and resume in the next registry, keeping
+            # what they stored; waiting for them (or cancelling them) would not
+            self.log.info("%d running job(s) will resume when a registry starts", running)
+            logging.shutdown()
+            os._exit(0)
 
     async def _recover_periodically(self) -> None:
         while True:
