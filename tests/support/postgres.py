@@ -87,9 +87,10 @@ class PostgresServer:
     def restart(self) -> None:
         """``pg_ctl restart -m fast``: every connection is dropped, the server is back in
         about half a second (a database blip, as a failover or an upgrade makes one)."""
+        # -l again: without it the new server writes to pg_ctl's stdout, a pipe we wait on
         self._run(
-            str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-w", "-m", "fast",
-            "restart",
+            str(self.bindir / "pg_ctl"), "-D", str(self.dir / "data"), "-l",
+            str(self.dir / "log"), "-w", "-m", "fast", "restart",
         )  # fmt: skip
 
     def stop(self) -> None:
