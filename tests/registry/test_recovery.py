@@ -226,6 +226,54 @@ def test_a_version_folder_that_does_not_match_is_built_again(sqlite_app, damage)
     assert os.stat(part).st_mode & 0o777 == 0o555
 
 
+def test_a_cancel_asked_of_a_dead_workers_job_is_honoured(app):
+    _job(app, state="running")
+    with app.sessions() as db:
+        db.scalars(select(Job)).one().state = "cancelling"
+        db.commit()
+    partial = _half_built(app)
+    assert app.runner.recover() == 1
+    v, job = _wait(app)
+    assert (v.status, job.state, job.crashes) == ("cancelled", "cancelled", 0)
+    assert not partial.exists()
+
+
+@pytest.mark.parametrize("renamed", [True, False])
+def test_a_restore_resumed_after_a_crash_finishes(sqlite_app, renamed):
+    """Killed before or after the restored folder was renamed into place: done either way,
+    with every file as the version has it."""
+    app = sqlite_app
+    src = _job(app, state="queued")
+    with app.sessions() as db:
+        db.delete(db.scalars(select(Job)).one())
+        v = db.scalars(select(Version)).one()
+        result = storage.snapshot(app.layout, src, DS, 1)
+        v.status, v.digest, v.files, v.bytes = "ready", result.digest, result.files, result.bytes
+        db.add(
+            Job(
+                kind="restore",
+                version_id=v.id,
+                state="running",
+                worker=DEAD_WORKER,
+                attempts=1,
+                heartbeat_at=utcnow(),
+                created_by="alice",
+                params={"volume_id": VOL, "path": "restored"},
+            )
+        )
+        db.commit()
+    dest = app.layout.volume_dir(VOL) / "restored"
+    if renamed:
+        storage.restore(app.layout.version_dir(DS, 1), app.layout.manifest_path(DS, 1), dest)
+    else:  # a half-built copy beside it
+        (dest.parent / ".restored.fermi-partial").mkdir()
+    assert app.runner.recover() == 1
+    _v, job = _wait(app)
+    assert job.state == "done", job.error
+    assert job.result["files"] == 30
+    assert content_map(dest) == content_map(src)
+
+
 def test_phases_are_published_in_order_through_to_ready(app):
     events: list[dict] = []
     runner = JobRunner(app.sessions, app.layout, events.append)

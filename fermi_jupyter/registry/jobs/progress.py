@@ -26,6 +26,12 @@ log = logging.getLogger(__name__)
 
 # what each kind of job does between counting and sealing
 WORK_PHASE = {"register": "copying", "verify": "checking", "restore": "restoring"}
+
+
+def work_phase(kind: str, mode: str) -> str:
+    return "hashing" if kind == "register" and mode == "reference" else WORK_PHASE[kind]
+
+
 STARTING, COUNTING, SEALING, PUBLISHING = "starting", "counting", "sealing", "publishing"
 STOPPING = "stopping"  # the registry is being stopped on purpose: resume, count no crash
 LIVE = (JobState.running.value, JobState.cancelling.value)

@@ -33,7 +33,7 @@ from ..serialize import progress_json
 from ..storage import sealed
 from . import history
 from .pause import PausePoints
-from .progress import LIVE, PUBLISHING, STARTING, STOPPING, WORK_PHASE, JobProgress
+from .progress import LIVE, PUBLISHING, STARTING, STOPPING, JobProgress, work_phase
 from .recovery import Decision, judge, recover_job, worker_name
 from .retry import transaction
 from .tasks import TASKS, Plan
@@ -210,7 +210,7 @@ class JobRunner:
             self.publish,
             attempt.event_base,
             cancel,
-            work_phase=WORK_PHASE[attempt.kind],
+            work_phase=work_phase(attempt.kind, attempt.plan.mode),
             pauses=self.pauses,
             stopping=self._stopping,
         )
