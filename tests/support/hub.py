@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -182,4 +181,6 @@ class Hub:
             self.log.close()
 
     def cleanup(self) -> None:
-        shutil.rmtree(self.home, ignore_errors=True)
+        from fermi_jupyter.registry.storage.gc import rmtree_force
+
+        rmtree_force(self.home)  # versions are read-only trees a plain rmtree leaves behind

@@ -244,8 +244,9 @@ class JobRunner:
         if event is None:
             return
         state = event["job_state"]
-        metrics.JOBS.labels(attempt.kind, state).inc()
-        metrics.JOB_SECONDS.labels(attempt.kind).observe(time.monotonic() - started)
+        if state != JobState.queued.value:  # finished, not put back for another attempt
+            metrics.JOBS.labels(attempt.kind, state).inc()
+            metrics.JOB_SECONDS.labels(attempt.kind).observe(time.monotonic() - started)
         if attempt.kind == "register" and state in (FAILED, CANCELLED):
             self._discard_version_files(attempt.version_id, attempt.plan)
         if state == JobState.done.value and attempt.kind == "register" and outcome.new_bytes:
