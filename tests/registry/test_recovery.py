@@ -334,3 +334,28 @@ def test_migrations_are_at_head(app):
     from fermi_jupyter.registry import db as dbmod
 
     assert dbmod.current_revision(app.engine) == dbmod.head_revision(app.engine)
+
+
+def test_a_killed_worker_not_yet_reaped_is_dead():
+    """A registry killed while its parent (a hub polls every 30 s) has not reaped it yet is a
+    zombie: os.kill(pid, 0) still succeeds, the worker must count as dead all the same."""
+    import signal
+    import subprocess
+
+    from fermi_jupyter.registry.jobs.recovery import worker_alive, worker_name
+
+    me = worker_name()
+    child = subprocess.Popen(["sleep", "60"])
+    name = f"{socket.gethostname()}/0bad:{child.pid}"
+    try:
+        assert worker_alive(name, me) is True
+        os.kill(child.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while worker_alive(name, me):
+            assert time.monotonic() < deadline, "a zombie worker still counts as alive"
+            time.sleep(0.01)
+        os.kill(child.pid, 0)  # not reaped yet: the pid still answers signals
+    finally:
+        child.kill()
+        child.wait()
+    assert worker_alive(f"another-host/0bad:{child.pid}", me) is None  # ask its heartbeat

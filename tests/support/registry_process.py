@@ -2,17 +2,26 @@
 hub-managed one is only restarted at the hub's next poll (up to 30 s). Identity still comes
 from a real hub, where it is registered as an external service (``external_registry_config``).
 
+Each registry is forked from a small server that imported the registry once (``Forker``), as
+``--processes N`` forks its serving processes: a restart then costs the registry's start-up,
+not a Python interpreter importing JupyterHub and SQLAlchemy again (seconds on a busy machine,
+and the robustness tests restart registries dozens of times). The child is a process of its own
+in a session of its own, killed with SIGKILL like any other.
+
 Also: pause points (fermi_jupyter/registry/jobs/pause.py) to hold a job at an exact moment,
 and killing a process with all its descendants, as a node or an OOM kill does.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +59,7 @@ class RegistryProcess:
     port: int
     token: str
     args: list[str] = field(default_factory=list)
-    proc: subprocess.Popen | None = None
+    pid: int | None = None
     starts: int = 0
 
     @property
@@ -77,33 +86,24 @@ class RegistryProcess:
             "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{self.port}",
             "JUPYTERHUB_BASE_URL": "/",
         }
+        argv = [
+            f"--storage-root={self.storage_root}",
+            f"--db-url={self.db_url}",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            f"--RegistryApp.job_pause_dir={self.pause_dir}",
+            "--RegistryApp.recover_interval=1",
+            "--RegistryApp.processes=1",  # one process: its pid is the registry
+            *self.args,
+        ]
         self.starts += 1
-        log = open(self.home / "registry.log", "ab")  # noqa: SIM115
-        log.write(f"\n---- start {self.starts} ----\n".encode())
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "fermi_jupyter.registry",
-                f"--storage-root={self.storage_root}",
-                f"--db-url={self.db_url}",
-                "--ip=127.0.0.1",
-                f"--port={self.port}",
-                f"--RegistryApp.job_pause_dir={self.pause_dir}",
-                "--RegistryApp.recover_interval=1",
-                "--RegistryApp.processes=1",  # one process: its pid is the registry
-                *self.args,
-            ],
-            cwd=self.home,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: kill() takes all of it
-        )
-        log.close()
+        log = self.home / "registry.log"
+        with open(log, "ab") as f:
+            f.write(f"\n---- start {self.starts} ----\n".encode())
+        self.pid = forker().start(argv, env, str(self.home), str(log))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
+            if not self.alive():
                 raise RuntimeError(f"the registry exited:\n{self.log_text()[-3000:]}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=2).status_code == 200:
@@ -113,25 +113,30 @@ class RegistryProcess:
             time.sleep(0.05)
         raise RuntimeError(f"the registry did not start in {timeout}s:\n{self.log_text()[-3000:]}")
 
+    def alive(self) -> bool:
+        return self.pid is not None and forker().poll(self.pid) is None
+
     def kill(self) -> None:
         """kill -9 the registry and anything it started, as an OOM kill or a lost node does."""
-        assert self.proc is not None
-        os.killpg(self.proc.pid, signal.SIGKILL)
-        self.proc.wait(10)
+        assert self.pid is not None
+        os.killpg(self.pid, signal.SIGKILL)
+        forker().wait(self.pid, 10)
+        self.pid = None
 
     def terminate(self, timeout: float = 15) -> float:
         """SIGTERM, as a deploy or a node drain does; returns how long it took to exit."""
-        assert self.proc is not None
+        assert self.pid is not None
         t0 = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout)
+        os.kill(self.pid, signal.SIGTERM)
+        forker().wait(self.pid, timeout)
+        self.pid = None
         return time.monotonic() - t0
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
+        if self.pid is not None and self.alive():
             try:
                 self.terminate()
-            except subprocess.TimeoutExpired:
+            except TimeoutError:
                 self.kill()
 
     def log_text(self) -> str:
@@ -153,6 +158,102 @@ class RegistryProcess:
     def wait_paused(self, point: str, job_id: int, timeout: float = 60) -> Path:
         """Wait until job ``job_id`` holds at ``point``; returns the marker (remove to go on)."""
         return wait_paused(self.pause_dir, point, job_id, timeout, self)
+
+
+FORKER = r"""
+import json, os, sys, time
+from fermi_jupyter.registry import app  # the slow part, done once
+
+reaped = {}
+for line in sys.stdin:
+    cmd = json.loads(line)
+    if cmd["op"] == "start":
+        pid = os.fork()
+        if pid == 0:  # the registry: a session of its own, its own log, its own environment
+            os.setsid()
+            fd = os.open(cmd["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+            os.chdir(cmd["cwd"])
+            os.environ.clear()
+            os.environ.update(cmd["env"])
+            code = 0
+            try:
+                app.main(cmd["argv"])
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else 1
+            finally:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        reply = pid
+    else:  # wait / poll: the exit status once it has ended, else null
+        pid, deadline = cmd["pid"], time.monotonic() + cmd.get("timeout", 0)
+        while pid not in reaped:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                reaped[pid] = os.waitstatus_to_exitcode(status)
+            elif time.monotonic() >= deadline:
+                break
+            else:
+                time.sleep(0.01)
+        reply = reaped.get(pid)
+    print(json.dumps(reply), flush=True)
+"""
+
+
+class Forker:
+    """The fork server: one per test session, started on first use."""
+
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", FORKER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self._lock = threading.Lock()
+
+    def _ask(self, **cmd: object) -> object:
+        with self._lock:
+            assert self.proc.stdin is not None and self.proc.stdout is not None
+            self.proc.stdin.write(json.dumps(cmd) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the registry fork server died")
+        return json.loads(line)
+
+    def start(self, argv: list[str], env: dict[str, str], cwd: str, log: str) -> int:
+        return int(self._ask(op="start", argv=argv, env=env, cwd=cwd, log=log))  # type: ignore[arg-type]
+
+    def poll(self, pid: int) -> int | None:
+        return self._ask(op="wait", pid=pid, timeout=0)  # type: ignore[return-value]
+
+    def wait(self, pid: int, timeout: float) -> int:
+        code = self._ask(op="wait", pid=pid, timeout=timeout)
+        if code is None:
+            raise TimeoutError(f"registry {pid} still running after {timeout}s")
+        return code  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait(10)
+
+
+_forker: Forker | None = None
+
+
+def forker() -> Forker:
+    global _forker
+    if _forker is None or _forker.proc.poll() is not None:
+        _forker = Forker()
+        atexit.register(_forker.close)
+    return _forker
 
 
 def wait_paused(

@@ -15,6 +15,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -23,11 +24,16 @@ from ..orm import Job, Version, utcnow
 from . import history
 from .progress import STOPPING, is_stale
 
-BOOT = secrets.token_hex(4)  # tells this process from an earlier one with the same pid
+_boot: tuple[int, str] = (0, "")
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}/{BOOT}:{os.getpid()}"
+    """``host/boot:pid``; ``boot`` is drawn once per process (also after a fork) and tells this
+    process from an earlier one that had the same pid (PID 1 of a restarted container)."""
+    global _boot
+    if _boot[0] != os.getpid():
+        _boot = (os.getpid(), secrets.token_hex(4))
+    return f"{socket.gethostname()}/{_boot[1]}:{os.getpid()}"
 
 
 def worker_alive(worker: str, me: str) -> bool | None:
@@ -46,7 +52,16 @@ def worker_alive(worker: str, me: str) -> bool | None:
         return False
     except PermissionError:
         return True
-    return True
+    return not _zombie(int(pid))
+
+
+def _zombie(pid: int) -> bool:
+    """Killed but not yet reaped by its parent (a hub polls its services every 30 s)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] == "Z"
 
 
 def judge(job: Job, me: str, active: set[int], stale_after: float) -> str | None:
