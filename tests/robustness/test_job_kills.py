@@ -13,7 +13,7 @@ import os
 from ..support.trees import change_some, content_map, independent_digest, make_tree, wait_version
 from .flows import events, leftovers, register, source, wait_job
 
-FILES = 3000  # 12 MB in 20 folders: the copy is well under way at the first progress report
+FILES = 2000  # 8 MB in 20 folders: the copy is well under way at its first progress report
 
 
 def _wait_ready(client, ds: str, number: int) -> dict:
@@ -29,7 +29,7 @@ def _assert_mid_copy(reg, src, number: int) -> None:
 
 def test_kill_9_during_snapshots_never_costs_a_registration(registry, alice):
     """10 kills, each while two registrations copy at once: five versions each of two changing
-    3,000-file trees, every registration killed twice mid-copy."""
+    2,000-file trees, every registration killed twice mid-copy."""
     reg = registry
     with reg.client(alice) as c:
         sources = [source(c, reg.storage_root, f"kills-{reg.backend}-{k}", FILES) for k in "ab"]
