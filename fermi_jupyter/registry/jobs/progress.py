@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ...domain.states import JobState
+from ...domain.states import JobKind, JobState, Mode, VersionStatus
 from .. import storage
 from ..events import Publisher
 from ..orm import Job, Version, utcnow
@@ -25,11 +25,13 @@ from .pause import PausePoints
 log = logging.getLogger(__name__)
 
 # what each kind of job does between counting and sealing
-WORK_PHASE = {"register": "copying", "verify": "checking", "restore": "restoring"}
+WORK_PHASE = {JobKind.register: "copying", JobKind.verify: "checking", JobKind.restore: "restoring"}
 
 
 def work_phase(kind: str, mode: str) -> str:
-    return "hashing" if kind == "register" and mode == "reference" else WORK_PHASE[kind]
+    if kind == JobKind.register and mode == Mode.reference:
+        return "hashing"
+    return WORK_PHASE[JobKind(kind)]
 
 
 STARTING, COUNTING, SEALING, PUBLISHING = "starting", "counting", "sealing", "publishing"
@@ -126,7 +128,7 @@ class JobProgress:
         self.publish(
             {
                 **self.event_base,
-                "status": "processing",
+                "status": VersionStatus.processing.value,
                 "progress": {
                     "files_done": counts.get("files_done", 0),
                     "files_total": counts.get("files_total"),

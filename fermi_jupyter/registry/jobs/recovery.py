@@ -19,7 +19,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ...domain.states import JobState, VersionStatus, job_move, version_move
+from ...domain.states import JobKind, JobState, VersionStatus, job_move, version_move
 from ..orm import Job, Version, utcnow
 from . import history
 from .progress import STOPPING, is_stale
@@ -102,7 +102,7 @@ def recover_job(
 ) -> Decision:
     """Apply recovery to ``job`` (loaded in ``db``, committed by the caller)."""
     v = db.get(Version, job.version_id) if job.version_id else None
-    register = job.kind == "register" and v is not None
+    register = job.kind == JobKind.register.value and v is not None
     if job.state == JobState.cancelling.value:
         return _end(job, v if register else None, JobState.cancelled, "cancelled", None)
     if why == "crash":

@@ -24,7 +24,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ...domain.states import JOB_ACTIVE, JobState, VersionStatus, job_move, version_move
+from ...domain.states import (
+    JOB_ACTIVE,
+    JobKind,
+    JobState,
+    VersionStatus,
+    job_move,
+    version_move,
+)
 from .. import metrics, storage
 from ..errors import RegistryError
 from ..events import Publisher
@@ -41,6 +48,7 @@ from .tasks import TASKS, Plan
 log = logging.getLogger(__name__)
 ACTIVE = tuple(s.value for s in JOB_ACTIVE)
 FAILED, CANCELLED = JobState.failed.value, JobState.cancelled.value
+REGISTER = JobKind.register.value  # the only kind that moves its version's status
 Begun = tuple["Attempt | None", "dict[str, Any] | None"]  # what to run, what to publish
 
 
@@ -205,7 +213,7 @@ class JobRunner:
         progress = JobProgress(
             self.sessions,
             job_id,
-            attempt.version_id if attempt.kind == "register" else None,
+            attempt.version_id if attempt.kind == REGISTER else None,
             self.worker,
             self.publish,
             attempt.event_base,
@@ -247,9 +255,9 @@ class JobRunner:
         if state != JobState.queued.value:  # finished, not put back for another attempt
             metrics.JOBS.labels(attempt.kind, state).inc()
             metrics.JOB_SECONDS.labels(attempt.kind).observe(time.monotonic() - started)
-        if attempt.kind == "register" and state in (FAILED, CANCELLED):
+        if attempt.kind == REGISTER and state in (FAILED, CANCELLED):
             self._discard_version_files(attempt.version_id, attempt.plan)
-        if state == JobState.done.value and attempt.kind == "register" and outcome.new_bytes:
+        if state == JobState.done.value and attempt.kind == REGISTER and outcome.new_bytes:
             metrics.BYTES_STORED.inc(outcome.new_bytes)
         self.publish(event)
         if state == JobState.queued.value and not self._stopping.is_set():
@@ -268,7 +276,7 @@ class JobRunner:
             job.state = job_move(job.state, JobState.cancelled).value
             job.finished_at = utcnow()
             history.add(job, "cancelled")
-            if v is not None and job.kind == "register":
+            if v is not None and job.kind == REGISTER:
                 v.status = version_move(v.status, VersionStatus.cancelled).value
             return None, self._event(db, v, job)
         if job.state != JobState.queued.value:
@@ -282,7 +290,7 @@ class JobRunner:
         if v is None:
             self._fail(job, None, "its version was deleted")
             return None, self._event(db, v, job)
-        if job.kind == "register":
+        if job.kind == REGISTER:
             v.status = version_move(v.status, VersionStatus.processing).value
             v.error, v.phase = None, STARTING
         try:
@@ -324,7 +332,7 @@ class JobRunner:
             job.state = job_move(job.state, JobState.cancelled).value
             job.error = "cancelled"
             history.add(job, "cancelled")
-            if v is not None and job.kind == "register":
+            if v is not None and job.kind == REGISTER:
                 v.status = version_move(v.status, VersionStatus.cancelled).value
                 v.error = v.phase = None
         elif end == "error" and job.failures + 1 < self.max_attempts:
@@ -349,7 +357,7 @@ class JobRunner:
         job.state = job_move(job.state, JobState.failed).value
         job.error, job.finished_at, job.phase = message, utcnow(), None
         history.add(job, "failed", message)
-        if v is not None and job.kind == "register":
+        if v is not None and job.kind == REGISTER:
             v.status = version_move(v.status, VersionStatus.failed).value
             v.error, v.phase = message, None
 
@@ -357,7 +365,7 @@ class JobRunner:
         job.state = job_move(job.state, JobState.queued).value
         job.worker = job.heartbeat_at = job.phase = None
         history.add(job, event, message and f"{history.MESSAGES[event]}: {message}")
-        if v is not None and job.kind == "register":
+        if v is not None and job.kind == REGISTER:
             v.status = version_move(v.status, VersionStatus.pending).value
             v.phase = None
 

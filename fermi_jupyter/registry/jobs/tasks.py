@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ...domain.states import Mode, VersionStatus, version_move
+from ...domain.states import JobKind, Mode, VersionStatus, version_move
 from .. import storage
 from ..errors import RegistryError
 from ..orm import Dataset, Job, Version, Volume, utcnow
@@ -231,7 +231,7 @@ def finish_restore(
 
 
 TASKS = {
-    "register": Task(prepare_register, register, finish_register),
-    "verify": Task(prepare_verify, verify, finish_verify),
-    "restore": Task(prepare_restore, restore, finish_restore),
+    JobKind.register.value: Task(prepare_register, register, finish_register),
+    JobKind.verify.value: Task(prepare_verify, verify, finish_verify),
+    JobKind.restore.value: Task(prepare_restore, restore, finish_restore),
 }
