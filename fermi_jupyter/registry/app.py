@@ -181,7 +181,8 @@ class RegistryApp(Application):
         ms = 1000.0 * handler.request.request_time()
         level("%d %s %s %.1fms", status, handler.request.method, handler.request.uri, ms)
 
-    async def serve(self) -> None:
+    async def serve(self) -> int:
+        """Serve until SIGINT/SIGTERM. Returns how many jobs were still running (see start)."""
         server = HTTPServer(self.make_app(), xheaders=True)
         server.listen(self.port, self.ip)
         recovered = self.runner.recover()
@@ -208,11 +209,8 @@ class RegistryApp(Application):
         server.stop()
         running = self.runner.stop()
         if running:
-            # crash-only: the running jobs are marked and resume in the next registry, keeping
-            # what they stored; waiting for them (or cancelling them) would not
             self.log.info("%d running job(s) will resume when a registry starts", running)
-            logging.shutdown()
-            os._exit(0)
+        return running
 
     async def _recover_periodically(self) -> None:
         while True:
@@ -223,7 +221,11 @@ class RegistryApp(Application):
                 self.log.exception("job recovery failed")
 
     def start(self) -> None:
-        asyncio.run(self.serve())
+        if asyncio.run(self.serve()):
+            # crash-only stop: the running jobs are marked and resume in the next registry,
+            # keeping what they stored; waiting for them (or cancelling them) would not
+            logging.shutdown()
+            os._exit(0)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -279,8 +279,8 @@ class JobRunner:
             if v is not None and job.kind == REGISTER:
                 v.status = version_move(v.status, VersionStatus.cancelled).value
             return None, self._event(db, v, job)
-        if job.state != JobState.queued.value:
-            return None, None
+        if job.state != JobState.queued.value or self._stopping.is_set():
+            return None, None  # (a stopping registry claims nothing more)
         now = utcnow()
         job.state = job_move(job.state, JobState.running).value
         job.worker, job.started_at, job.heartbeat_at, job.phase = self.worker, now, now, STARTING
