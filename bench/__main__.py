@@ -10,15 +10,22 @@ import argparse
 import sys
 import time
 
-from . import common, memory_bench, spawner_bench, storage_bench
+from . import common, jobs_bench, memory_bench, spawner_bench, storage_bench
 from .report import write_report
 
-SUITES = {"storage": storage_bench.run, "memory": memory_bench.run, "spawner": spawner_bench.run}
+SUITES = {
+    "storage": storage_bench.run,
+    "memory": memory_bench.run,
+    "spawner": spawner_bench.run,
+    "jobs": jobs_bench.run,
+}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    ap.add_argument("suites", nargs="*", help="storage, memory, search, spawner (default: all)")
+    ap.add_argument(
+        "suites", nargs="*", help="storage, memory, search, spawner, jobs (default: all)"
+    )
     ap.add_argument(
         "--full", action="store_true", help="the issue's sizes (2 GB, 1M files: ~15 min)"
     )
@@ -30,7 +37,7 @@ def main() -> None:
     if unknown:
         ap.error(
             f"unknown suite(s) {', '.join(sorted(unknown))}: "
-            "choose storage, memory, search or spawner"
+            "choose storage, memory, search, spawner or jobs"
         )
     print(f"fermi_jupyter benchmarks ({size}) on {common.machine()}")
     figures, search_rows = [], []
