@@ -5,6 +5,12 @@ One hub gives identity to everything here. It runs one managed registry (for the
 hub restarting it) and knows one external registry per database backend, which the tests start,
 kill and start again themselves (tests/support/registry_process.py). PostgreSQL is a server of
 its own, since tests restart it.
+
+For a new fault test: take ``registry`` (a running ``RegistryProcess`` on SQLite and on
+PostgreSQL: ``.client(alice)``, ``.kill()``, ``.terminate()``, ``.start()``, ``.storage_root``)
+and hold a job where the fault must land with a pause point (``registry.arm("copying")``,
+``registry.wait_paused("copying", job_id)``; fermi_jupyter/registry/jobs/pause.py). Leave the
+registry running and its points disarmed: the next test gets the same process.
 """
 
 from __future__ import annotations

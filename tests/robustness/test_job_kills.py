@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from ..support.trees import change_some, content_map, independent_digest, make_tree, wait_version
 from .flows import events, leftovers, register, source, wait_job
 
@@ -27,6 +29,7 @@ def _assert_mid_copy(reg, src, number: int) -> None:
     assert not (ds / str(number)).exists(), "the copy had already finished"
 
 
+@pytest.mark.timeout(900)  # ten restarts: minutes on a busy machine
 def test_kill_9_during_snapshots_never_costs_a_registration(registry, alice):
     """10 kills, each while two registrations copy at once: five versions each of two changing
     2,000-file trees, every registration killed twice mid-copy."""
