@@ -28,17 +28,28 @@ from ..conftest import BACKENDS
 from ..support.hub import Hub
 from ..support.ports import free_port
 from ..support.postgres import PostgresServer
-from ..support.registry_process import RegistryProcess, external_registry_config
+from ..support.registry_process import (
+    RegistryProcess,
+    close_forker,
+    external_registry_config,
+    stop_hub,
+)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package", autouse=True)
+def _fork_server() -> Iterator[None]:
+    yield
+    close_forker()  # the registries' fork server, once this tier is done
+
+
+@pytest.fixture(scope="package")
 def fault_pg() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fault_hub() -> Iterator[Hub]:
     home = Path(tempfile.mkdtemp(prefix="fermi-faults-hub-"))
     externals = {b: (f"fermi-faults-{b}", free_port(), secrets.token_hex(16)) for b in BACKENDS}
@@ -57,20 +68,20 @@ def fault_hub() -> Iterator[Hub]:
     try:
         hub.start()
     except Exception:
-        hub.stop()
+        stop_hub(hub)
         raise
     yield hub
-    hub.stop()
+    stop_hub(hub)
     hub.cleanup()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def alice(fault_hub: Hub) -> str:
     """A hub token of a plain user."""
     return fault_hub.create_user("alice")
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="package", params=BACKENDS)
 def registry(request: pytest.FixtureRequest, fault_hub: Hub) -> Iterator[RegistryProcess]:
     """A registry process of our own on SQLite or on the PostgreSQL server ``fault_pg``."""
     backend = request.param

@@ -256,6 +256,13 @@ def forker() -> Forker:
     return _forker
 
 
+def close_forker() -> None:
+    global _forker
+    if _forker is not None:
+        _forker.close()
+        _forker = None
+
+
 def wait_paused(
     folder: Path, point: str, job_id: int, timeout: float, proc: RegistryProcess | None = None
 ) -> Path:
@@ -294,6 +301,21 @@ def kill_tree(pid: int) -> None:
     for p in descendants(pid):
         with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
             os.kill(p, signal.SIGKILL)
+
+
+def stop_hub(hub: Hub) -> None:
+    """Stop a hub and make sure nothing it started outlives it: a hub killed while it was
+    still starting leaves its managed services running, orphaned."""
+    started = []
+    if hub.proc is not None:
+        for p in descendants(hub.proc.pid)[1:]:
+            with contextlib.suppress(OSError):
+                started.append((p, Path(f"/proc/{p}/cmdline").read_bytes()))
+    hub.stop()
+    for p, cmdline in started:
+        with contextlib.suppress(OSError):  # gone already, as it should be
+            if Path(f"/proc/{p}/cmdline").read_bytes() == cmdline:
+                os.kill(p, signal.SIGKILL)
 
 
 def service_pid(hub: Hub, marker: str = "fermi_jupyter.registry") -> int:
