@@ -16,6 +16,7 @@ from ..support.trees import change_some, content_map, independent_digest, make_t
 from .flows import events, leftovers, register, source, wait_job
 
 FILES = 2000  # 8 MB in 20 folders: the copy is well under way at its first progress report
+ROUNDS = 5  # versions per tree, each killed twice: 10 kills (the tier's main cost: restarts)
 
 
 def _wait_ready(client, ds: str, number: int) -> dict:
@@ -36,7 +37,7 @@ def test_kill_9_during_snapshots_never_costs_a_registration(registry, alice):
     reg = registry
     with reg.client(alice) as c:
         sources = [source(c, reg.storage_root, f"kills-{reg.backend}-{k}", FILES) for k in "ab"]
-    for i in range(5):
+    for i in range(ROUNDS):
         expected = []
         for k, src in enumerate(sources):
             if i:
