@@ -10,10 +10,15 @@ import argparse
 import sys
 import time
 
-from . import common, memory_bench, spawner_bench, storage_bench
+from . import common, jobs_bench, memory_bench, spawner_bench, storage_bench
 from .report import write_report
 
-SUITES = {"storage": storage_bench.run, "memory": memory_bench.run, "spawner": spawner_bench.run}
+SUITES = {
+    "storage": storage_bench.run,
+    "memory": memory_bench.run,
+    "spawner": spawner_bench.run,
+    "jobs": jobs_bench.run,
+}
 
 
 def main() -> None:
@@ -21,7 +26,7 @@ def main() -> None:
     ap.add_argument(
         "suites",
         nargs="*",
-        help="storage, memory, search, spawner, serve, dbaccess (default: all but the last two)",
+        help="storage, memory, search, spawner, jobs, serve, dbaccess (default: all but the last two)",
     )
     ap.add_argument(
         "--full", action="store_true", help="the issue's sizes (2 GB, 1M files: ~15 min)"
@@ -34,7 +39,7 @@ def main() -> None:
     if unknown:
         ap.error(
             f"unknown suite(s) {', '.join(sorted(unknown))}: "
-            "choose storage, memory, search, spawner, serve or dbaccess"
+            "choose storage, memory, search, spawner, jobs, serve or dbaccess"
         )
     print(f"fermi_jupyter benchmarks ({size}) on {common.machine()}")
     figures, search_rows = [], []

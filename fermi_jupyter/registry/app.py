@@ -87,6 +87,28 @@ class RegistryApp(Application):
     recover_interval = Float(30.0, help="Seconds between checks for abandoned jobs.").tag(
         config=True
     )
+    job_max_attempts = Integer(
+        2,
+        help="Attempts a job may fail by itself (an internal error, a result that could not be "
+        "recorded) before it fails for good, e.g. 2. Restarts of the registry never count; a "
+        "source that cannot be read fails at once.",
+    ).tag(config=True)
+    job_max_crashes = Integer(
+        3,
+        help="Times the registry may die while running the same job before that job is parked "
+        "(failed, with a message), so one tree that crashes the registry cannot crash-loop it, "
+        "e.g. 3. Stopping the registry on purpose (a deploy, a node drain) never counts.",
+    ).tag(config=True)
+    job_commit_retry_seconds = Float(
+        60.0,
+        help="How long a job keeps retrying to record its result while the database is away "
+        "(a restart, a failover), e.g. 60. After that the job is retried later.",
+    ).tag(config=True)
+    job_pause_dir = Unicode(
+        "",
+        help="Fault drills only: a folder of pause points (see fermi_jupyter/registry/jobs/"
+        "pause.py) that hold a job at an exact moment, e.g. /tmp/fermi-drill. Empty: off.",
+    ).tag(config=True)
     metrics_require_auth = Bool(
         False, help="Require an admin token for /metrics (open by default, like exporters)."
     ).tag(config=True)
@@ -185,6 +207,10 @@ class RegistryApp(Application):
             self.bus.publish,
             workers=self.job_workers,
             stale_after=self.stale_after,
+            max_attempts=self.job_max_attempts,
+            max_crashes=self.job_max_crashes,
+            commit_retry_seconds=self.job_commit_retry_seconds,
+            pause_dir=self.job_pause_dir or None,
         )
         hub_auth = HubOAuth(parent=self, cache_max_age=60)
         identities = IdentityResolver(
@@ -223,8 +249,9 @@ class RegistryApp(Application):
         ms = 1000.0 * handler.request.request_time()
         level("%d %s %s %.1fms", status, handler.request.method, handler.request.uri, ms)
 
-    async def serve(self, stop: asyncio.Event | None = None) -> None:
-        """Serve until SIGINT/SIGTERM (or until ``stop`` is set, when embedded in a test)."""
+    async def serve(self, stop: asyncio.Event | None = None) -> int:
+        """Serve until SIGINT/SIGTERM (or until ``stop`` is set, when embedded in a test).
+        Returns how many jobs were still running (see start)."""
         server = HTTPServer(self.make_app(), xheaders=True, max_body_size=MAX_BODY)
         # SO_REUSEPORT: each process has its own socket; the kernel spreads connections
         server.add_sockets(bind_sockets(self.port, self.ip, reuse_port=self.processes > 1))
@@ -260,8 +287,13 @@ class RegistryApp(Application):
         recover_task.cancel()
         server.stop()
         await self.bus.stop()
-        self.runner.shutdown(wait=False)
-        self.ctx.pool.shutdown()
+        running = self.runner.stop()
+        if running:
+            self.log.info("%d running job(s) will resume when a registry starts", running)
+        if not own_process or not running:  # embedded: jobs stop at their next progress check
+            self.runner.shutdown(wait=False)
+            self.ctx.pool.shutdown()
+        return running
 
     async def _recover_periodically(self) -> None:
         while True:
@@ -273,7 +305,7 @@ class RegistryApp(Application):
 
     def start(self) -> None:
         if self.processes <= 1:
-            asyncio.run(self.serve())
+            self._exit_after(asyncio.run(self.serve()))
             return
         # the parent only supervises: no engine, thread or loop may cross the fork
         self.engine.dispose()
@@ -281,6 +313,14 @@ class RegistryApp(Application):
         self.runner.shutdown(wait=True)
         self.ctx.pool.shutdown()
         Supervisor(self.processes, self._child, log=self.log).run()
+
+    @staticmethod
+    def _exit_after(running: int) -> None:
+        if running:
+            # crash-only stop: the running jobs are marked and resume in the next registry,
+            # keeping what they stored; waiting for them (or cancelling them) would not
+            logging.shutdown()
+            os._exit(0)
 
     def _child(self, index: int) -> None:
         os.environ["FERMI_REGISTRY_CHILD"] = str(index + 1)
@@ -291,7 +331,7 @@ class RegistryApp(Application):
                 if hasattr(fmt, "_style"):
                     fmt._style._fmt = fmt._fmt
         self.build()
-        asyncio.run(self.serve())
+        self._exit_after(asyncio.run(self.serve()))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -129,6 +129,7 @@ class Version(Base):
     new_bytes: Mapped[int | None] = mapped_column(BigInteger)
     digest: Mapped[str | None] = mapped_column(String(80))
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
+    phase: Mapped[str | None] = mapped_column(String(16))  # what a processing version is doing
     parents: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["ds-…@N", …]
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -194,6 +195,15 @@ class Job(Base):
     worker: Mapped[str | None] = mapped_column(String(128))
     heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # what happened to it, for people: [{"at", "event", "message"}] (jobs/history.py)
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    phase: Mapped[str | None] = mapped_column(String(16))  # counting, copying, sealing, …
+    crashes: Mapped[int] = mapped_column(Integer, default=0)  # registry died while running it
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # attempts that failed by themselves
+    # every ORM update checks and bumps it: a recovering process and the worker never both win
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": lock_version}
 
 
 class AuditEvent(Base):

@@ -29,6 +29,7 @@ def progress_json(obj: Version | Job) -> dict[str, Any]:
         "files_total": obj.files_total,
         "bytes_done": obj.bytes_done,
         "bytes_total": obj.bytes_total,
+        "phase": obj.phase,
     }
 
 
@@ -128,11 +129,18 @@ def job_json(j: Job, version_ref: str | None = None) -> dict[str, Any]:
         "error": j.error,
         "attempts": j.attempts,
         "progress": progress_json(j),
+        "history": job_history(j),
         "created_by": j.created_by,
         "created_at": iso(j.created_at),
         "started_at": iso(j.started_at),
         "finished_at": iso(j.finished_at),
     }
+
+
+def job_history(j: Job) -> list[dict[str, Any]]:
+    """What happened to a job, oldest first, starting with its creation."""
+    queued = {"at": iso(j.created_at), "event": "queued", "message": "waiting for a worker"}
+    return [queued, *(j.history or [])]
 
 
 def audit_json(e: AuditEvent) -> dict[str, Any]:

@@ -1,5 +1,7 @@
-"""SIGKILL a registry in the middle of a snapshot: no version stays processing, none becomes
-ready with partial content, and the source is never modified."""
+"""SIGKILL one of two registry processes sharing a database in the middle of a snapshot: the
+other one resumes the registration, which ends ready with its source's content (never partial,
+never failed for the crash), and the source is never modified. tests/robustness has the
+single-registry variants (repeated kills, database restarts, crash loops)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ def test_kill_9_mid_snapshot_never_leaves_partial_ready(hub, users):
         vol = c.post("/volumes", json={"name": "crashy", "capacity": "10Gi"}).json()
         ds = c.post("/datasets", json={"name": "crashy"}).json()
     src = hub.storage_root / "volumes" / vol["id"] / "big"
-    make_tree(src, 20000, 8192, seed=11, dirs=100)  # 160 MB in 20,000 files
+    make_tree(src, 5000, 8192, seed=11, dirs=100)  # 40 MB in 5,000 files
     digest_before = independent_digest(src)
     content_before = content_map(src)
     mtimes_before = {p: p.stat().st_mtime_ns for p in src.rglob("*")}
@@ -39,16 +41,16 @@ def test_kill_9_mid_snapshot_never_leaves_partial_ready(hub, users):
         # killed mid-copy: the version had not been renamed into place yet
         assert not (hub.storage_root / "datasets" / ds["id"] / str(number)).exists()
 
-    # the other registry process notices the dead worker and retries (or fails) the job
+    # the other registry process notices the dead worker and resumes the job
     with hub.client(users.tokens["alice"], hub.registry_b_url) as c:
         final = wait_version(c, ds["id"], number, timeout=180)
-    assert final["status"] in ("ready", "failed"), final
+        jobs = c.get("/jobs", params={"limit": 50}).json()["items"]
+    job = next(j for j in jobs if j["version"] == final["ref"])
+    assert final["status"] == "ready", final
     version_dir = hub.storage_root / "datasets" / ds["id"] / str(number)
-    if final["status"] == "ready":
-        assert final["digest"] == digest_before[0]
-        assert content_map(version_dir) == content_before
-    else:
-        assert final["error"] and not version_dir.exists()
+    assert final["digest"] == digest_before[0]
+    assert content_map(version_dir) == content_before
+    assert [h["event"] for h in job["history"]][-3:] == ["crashed", "resumed", "done"]
     leftovers = [
         p.name
         for p in (hub.storage_root / "datasets" / ds["id"]).iterdir()

@@ -1,48 +1,66 @@
-"""Runs jobs on a thread pool; state lives in the database so a restart can recover.
+"""Runs jobs on a thread pool; their state lives in the database so any restart resumes them.
 
-A job is claimed with one conditional UPDATE, so several registry processes sharing a
-PostgreSQL database never run the same job twice. A running job writes a heartbeat; at
-start-up (and periodically) jobs whose worker died are cleaned up and retried once, then failed.
+One attempt of a job: claim it (an optimistic-locked update, so several registry processes
+sharing a database never run it twice), read what it needs, do the storage work with no
+database connection held, record the result — that last transaction retried through database
+blips (jobs/retry.py). The job's history tells its owner what happened (jobs/history.py).
+
+A registry that dies leaves its jobs ``running``; the next one to look (at start-up, then every
+``recover_interval``) puts them back in the queue (jobs/recovery.py). A registry stopped on
+purpose does not wait for its jobs: it marks them and exits, and they resume elsewhere
+keeping what they stored (``stop``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ...domain.states import (
+    JOB_ACTIVE,
+    JobKind,
+    JobState,
+    VersionStatus,
+    job_move,
+    version_move,
+)
 from .. import metrics, storage
 from ..errors import RegistryError
 from ..events import Publisher
 from ..orm import Dataset, Job, Version, utcnow
 from ..serialize import progress_json
-from .progress import JobProgress, is_stale
-from .tasks import TASKS
+from ..storage import sealed
+from . import history
+from .pause import PausePoints
+from .progress import LIVE, PUBLISHING, STARTING, STOPPING, JobProgress, work_phase
+from .recovery import Decision, judge, recover_job, worker_name
+from .retry import transaction
+from .tasks import TASKS, Plan
 
 log = logging.getLogger(__name__)
+ACTIVE = tuple(s.value for s in JOB_ACTIVE)
+FAILED, CANCELLED = JobState.failed.value, JobState.cancelled.value
+REGISTER = JobKind.register.value  # the only kind that moves its version's status
+Begun = tuple["Attempt | None", "dict[str, Any] | None"]  # what to run, what to publish
 
 
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+@dataclass
+class Attempt:
+    """A claimed job, as plain data (no ORM objects cross sessions)."""
 
-
-def _pid_alive(worker: str | None) -> bool:
-    host, _, pid = (worker or "").rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
-        return True  # another host: trust its heartbeat instead
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    job_id: int
+    kind: str
+    version_id: int | None
+    plan: Plan
+    event_base: dict[str, Any]
 
 
 class JobRunner:
@@ -55,205 +73,343 @@ class JobRunner:
         workers: int = 2,
         stale_after: float = 60.0,
         max_attempts: int = 2,
+        max_crashes: int = 3,
+        commit_retry_seconds: float = 60.0,
+        pause_dir: str | None = None,
     ):
         self.sessions = sessions
         self.layout = layout
         self.publish = publish
         self.stale_after = stale_after
         self.max_attempts = max_attempts
+        self.max_crashes = max_crashes
+        self.commit_retry_seconds = commit_retry_seconds
+        self.pauses = PausePoints(pause_dir)
         self.worker = worker_name()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fermi-job")
-        self._cancels: dict[int, threading.Event] = {}
+        self._active: dict[int, threading.Event] = {}  # job id → its cancel flag
+        self._queued: set[int] = set()
         self._lock = threading.Lock()
-        self._started_at = time.time()
+        self._stopping = threading.Event()
 
     # -- public -----------------------------------------------------------------------------
     def submit(self, job_id: int) -> None:
+        with self._lock:
+            if self._stopping.is_set() or job_id in self._queued or job_id in self._active:
+                return
+            self._queued.add(job_id)
         self._pool.submit(self._run, job_id)
 
     def cancel(self, job_id: int) -> None:
-        """Ask a job to stop, whichever process runs it (the heartbeat reads the flag)."""
-        with self.sessions() as db:
-            db.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.state == "queued")
-                .values(state="cancelling")
-            )
-            db.execute(
-                update(Job)
-                .where(Job.id == job_id, Job.state == "running")
-                .values(state="cancelling")
-            )
-            db.commit()
+        """Ask a job to stop, whichever process runs it (its heartbeat reads the flag)."""
+
+        def ask(db: Session) -> None:
+            job = db.get(Job, job_id)
+            if job is not None and job.state in (JobState.queued.value, JobState.running.value):
+                job.state = job_move(job.state, JobState.cancelling).value
+                history.add(job, "cancel-requested")
+
+        transaction(self.sessions, ask, what=f"cancelling job {job_id}", seconds=5.0)
         with self._lock:
-            ev = self._cancels.get(job_id)
+            ev = self._active.get(job_id)
         if ev:
             ev.set()
         else:
             self.submit(job_id)  # a queued job: let a worker finish the cancellation
 
     def recover(self) -> int:
-        """Requeue or fail jobs left behind by a dead worker. Returns how many were touched."""
-        touched = 0
+        """Queue unclaimed jobs and recover those left by a dead worker (or by a thread of ours
+        that could not record its result). Returns how many were recovered."""
+        if self._stopping.is_set():
+            return 0
+        with self._lock:
+            active = set(self._active)
         with self.sessions() as db:
-            jobs = list(
-                db.scalars(select(Job).where(Job.state.in_(("queued", "running", "cancelling"))))
+            jobs = list(db.scalars(select(Job).where(Job.state.in_(ACTIVE)).order_by(Job.id)))
+        touched = 0
+        for job in jobs:
+            if job.state == JobState.queued.value or job.worker is None:
+                self.submit(job.id)
+                continue
+            why = judge(job, self.worker, active, self.stale_after)
+            if why is None:
+                continue
+            decision = transaction(
+                self.sessions,
+                lambda db, j=job, w=why: self._recover_one(db, j.id, j.worker, w),
+                what=f"recovering job {job.id}",
+                seconds=5.0,
             )
-            for job in jobs:
-                if job.state == "queued" or (job.state == "cancelling" and job.worker is None):
-                    self.submit(job.id)
-                    continue
-                if job.worker == self.worker and job.id in self._cancels:
-                    continue
-                dead = not _pid_alive(job.worker) or is_stale(job.heartbeat_at, self.stale_after)
-                if not dead:
-                    continue
-                touched += 1
-                self._reset_dead(db, job)
-            db.commit()
+            if decision is None:
+                continue
+            touched += 1
+            log.warning("job %s %s after %s", job.id, decision.outcome, why)
+            if decision.outcome == "requeued":
+                self.submit(job.id)
+            else:
+                self._discard_version_files(decision.version_id)
+            self._publish_version_by_id(decision.version_id, decision.job_id)
         return touched
 
-    def _reset_dead(self, db: Session, job: Job) -> None:
-        v = db.get(Version, job.version_id) if job.version_id else None
-        if job.kind == "register" and v is not None:
-            storage.cleanup_partial(self.layout, v.dataset_id, v.number)
-        if job.state == "cancelling" or job.attempts >= self.max_attempts:
-            reason = (
-                "cancelled"
-                if job.state == "cancelling"
-                else "the registry stopped while this job was running"
-            )
-            job.state = "cancelled" if job.state == "cancelling" else "failed"
-            job.error, job.finished_at = reason, utcnow()
-            if v is not None and job.kind == "register":
-                v.status = "cancelled" if job.state == "cancelled" else "failed"
-                v.error = None if job.state == "cancelled" else reason + "; register it again"
-                self._publish_version(db, v)
-            log.warning("job %s %s after a dead worker", job.id, job.state)
-        else:
-            job.state, job.worker = "queued", None
-            if v is not None and job.kind == "register":
-                v.status, v.files_done, v.bytes_done = "pending", 0, 0
-                self._publish_version(db, v)
-            log.warning("job %s requeued after a dead worker (attempt %s)", job.id, job.attempts)
-            db.flush()
-            self.submit(job.id)
+    def stop(self) -> int:
+        """Crash-only stop for a registry shutting down: no new work, and each running job is
+        marked ``stopping`` so whichever registry starts next resumes it without counting a
+        crash. The jobs are not waited for — waiting would take as long as they do, and
+        cancelling them would throw away what they copied; the caller exits the process.
+        Returns how many jobs were running."""
+        self._stopping.set()
+        with self._lock:
+            ids = list(self._active)
+        if not ids:
+            return 0
+        try:
+            with self.sessions() as db:
+                db.execute(
+                    update(Job)
+                    .where(Job.id.in_(ids), Job.worker == self.worker, Job.state.in_(LIVE))
+                    .values(phase=STOPPING, heartbeat_at=None)
+                )
+                db.commit()
+        except DBAPIError as e:  # then the next registry counts it as a crash: still resumed
+            log.warning("could not mark running jobs as stopping: %s", e.orig)
+        return len(ids)
 
     def shutdown(self, wait: bool = False) -> None:
+        """Stop in-process (tests, embedding): running jobs stop at their next progress check
+        and go back to the queue, resumed by the next runner on this database."""
+        self._stopping.set()
         with self._lock:
-            for ev in self._cancels.values():
+            for ev in self._active.values():
                 ev.set()
         self._pool.shutdown(wait=wait, cancel_futures=True)
 
-    # -- internals --------------------------------------------------------------------------
-    def _claim(self, db: Session, job_id: int) -> Job | None:
-        now = utcnow()
-        res = db.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.state == "queued")
-            .values(
-                state="running",
-                worker=self.worker,
-                started_at=now,
-                heartbeat_at=now,
-                attempts=Job.attempts + 1,
-            )
-        )
-        db.commit()
-        if res.rowcount != 1:
-            return None
-        return db.get(Job, job_id)
-
-    def _finish_cancelled_queue(self, db: Session, job_id: int) -> None:
-        job = db.get(Job, job_id)
-        if job is None or job.state != "cancelling" or job.worker is not None:
-            return
-        job.state, job.finished_at = "cancelled", utcnow()
-        v = db.get(Version, job.version_id) if job.version_id else None
-        if v is not None and job.kind == "register":
-            v.status = "cancelled"
-            self._publish_version(db, v)
-        db.commit()
-
+    # -- one attempt ------------------------------------------------------------------------
     def _run(self, job_id: int) -> None:
-        try:
-            with self.sessions() as db:
-                self._finish_cancelled_queue(db, job_id)
-                job = self._claim(db, job_id)
-                if job is None:
-                    return
-                self._execute(db, job)
-        except Exception:  # a bug, not bad input: keep the worker alive and say so
-            log.exception("job %s crashed", job_id)
-
-    def _execute(self, db: Session, job: Job) -> None:
-        v = db.get(Version, job.version_id) if job.version_id else None
-        cancel = threading.Event()
         with self._lock:
-            self._cancels[job.id] = cancel
-        ds = db.get(Dataset, v.dataset_id) if v else None
+            self._queued.discard(job_id)
+            if self._stopping.is_set() or job_id in self._active:
+                return
+            # registered before the claim, so recovery never takes it for an orphan
+            cancel = self._active[job_id] = threading.Event()
+        try:
+            self._attempt(job_id, cancel)
+        except Exception:  # a bug or a database away for long: recovery picks the job up
+            log.exception("job %s: the attempt ended without recording a result", job_id)
+        finally:
+            with self._lock:
+                self._active.pop(job_id, None)
+
+    def _attempt(self, job_id: int, cancel: threading.Event) -> None:
+        attempt, ended = transaction(
+            self.sessions,
+            lambda db: self._begin(db, job_id),
+            what=f"starting job {job_id}",
+            seconds=self.commit_retry_seconds,
+        )
+        if ended is not None:  # cancelled while queued, or could not start
+            self.publish(ended)
+        if attempt is None:
+            return
         progress = JobProgress(
             self.sessions,
-            job.id,
-            v.id if (v and job.kind == "register") else None,
+            job_id,
+            attempt.version_id if attempt.kind == REGISTER else None,
+            self.worker,
             self.publish,
-            self._event_base(ds, v, job),
+            attempt.event_base,
             cancel,
+            work_phase=work_phase(attempt.kind, attempt.plan.mode),
+            pauses=self.pauses,
+            stopping=self._stopping,
         )
-        if v is not None and job.kind == "register":
-            v.status, v.error = "processing", None
-            self._publish_version(db, v)
-        db.commit()
+        progress.set_phase(STARTING)
+        outcome: Any = None
+        end, message = "done", None
         started = time.monotonic()
         metrics.JOBS_RUNNING.inc()
         try:
-            job.result = TASKS[job.kind](self.layout, db, job, v, progress, cancel)
-            job.state = "done"
+            outcome = TASKS[attempt.kind].work(self.layout, attempt.plan, progress, cancel)
         except storage.Cancelled:
-            db.rollback()
-            job.state, job.error = "cancelled", "cancelled"
-            if v is not None and job.kind == "register":
-                v.status, v.error = "cancelled", None
+            end = "lost" if progress.lost else "stopped" if self._stopping.is_set() else "cancelled"
         except (storage.StorageError, RegistryError) as e:
-            db.rollback()
-            job.state, job.error = "failed", str(e)
-            if v is not None and job.kind == "register":
-                v.status, v.error = "failed", str(e)
+            end, message = "failed", str(e)
         except Exception as e:
-            log.exception("job %s failed unexpectedly", job.id)
-            db.rollback()
-            job.state, job.error = "failed", f"internal error ({type(e).__name__}); see the logs"
-            if v is not None and job.kind == "register":
-                v.status, v.error = "failed", job.error
+            log.exception("job %s failed unexpectedly", job_id)
+            end, message = "error", f"internal error ({type(e).__name__}); see the registry logs"
         finally:
             metrics.JOBS_RUNNING.dec()
-            with self._lock:
-                self._cancels.pop(job.id, None)
-        if job.kind == "register" and v is not None and v.status != "ready":
-            storage.cleanup_partial(self.layout, v.dataset_id, v.number)
-        job.finished_at = utcnow()
-        if progress.last is not None:
-            job.files_done, job.bytes_done = progress.last.files_done, progress.last.bytes_done
-            job.files_total, job.bytes_total = progress.last.files_total, progress.last.bytes_total
-        db.commit()
-        metrics.JOBS.labels(job.kind, job.state).inc()
-        metrics.JOB_SECONDS.labels(job.kind).observe(time.monotonic() - started)
-        if job.kind == "register" and v is not None and v.new_bytes:
-            metrics.BYTES_STORED.inc(v.new_bytes)
-        if v is not None:
-            self._publish_version(db, v, job=job)
+        if end == "lost":
+            return  # another process runs it now: touch neither its files nor its record
+        if end == "done":
+            progress.set_phase(PUBLISHING)
+            self.pauses.at("stored", job_id)
+        event = transaction(
+            self.sessions,
+            lambda db: self._end(db, attempt, end, outcome, message, progress),
+            what=f"recording the result of job {job_id}",
+            seconds=self.commit_retry_seconds,
+        )
+        if event is None:
+            return
+        state = event["job_state"]
+        if state != JobState.queued.value:  # finished, not put back for another attempt
+            metrics.JOBS.labels(attempt.kind, state).inc()
+            metrics.JOB_SECONDS.labels(attempt.kind).observe(time.monotonic() - started)
+        if attempt.kind == REGISTER and state in (FAILED, CANCELLED):
+            self._discard_version_files(attempt.version_id, attempt.plan)
+        if state == JobState.done.value and attempt.kind == REGISTER and outcome.new_bytes:
+            metrics.BYTES_STORED.inc(outcome.new_bytes)
+        self.publish(event)
+        if state == JobState.queued.value and not self._stopping.is_set():
+            self.submit(job_id)  # a failed attempt with attempts left
 
-    def _event_base(self, ds: Dataset | None, v: Version | None, job: Job) -> dict:
-        base: dict = {"type": "version", "job_id": job.id, "job_kind": job.kind}
-        if v is not None:
-            base.update(dataset_id=v.dataset_id, number=v.number, ref=v.ref)
+    def _begin(self, db: Session, job_id: int) -> Begun:
+        """Claim a queued job and read its plan (one transaction). No attempt when there is
+        nothing to run: taken by another process, finished, or ended before it could start
+        (then with an event to publish)."""
+        job = db.get(Job, job_id)
+        if job is None:
+            return None, None
+        v = db.get(Version, job.version_id) if job.version_id else None
+        if job.state == JobState.cancelling.value and job.worker is None:
+            # cancelled before any worker took it
+            job.state = job_move(job.state, JobState.cancelled).value
+            job.finished_at = utcnow()
+            history.add(job, "cancelled")
+            if v is not None and job.kind == REGISTER:
+                v.status = version_move(v.status, VersionStatus.cancelled).value
+            return None, self._event(db, v, job)
+        if job.state != JobState.queued.value or self._stopping.is_set():
+            return None, None  # (a stopping registry claims nothing more)
+        now = utcnow()
+        job.state = job_move(job.state, JobState.running).value
+        job.worker, job.started_at, job.heartbeat_at, job.phase = self.worker, now, now, STARTING
+        job.attempts += 1
+        job.error = None
+        history.add(job, history.start_event(job))
+        if v is None:
+            self._fail(job, None, "its version was deleted")
+            return None, self._event(db, v, job)
+        if job.kind == REGISTER:
+            v.status = version_move(v.status, VersionStatus.processing).value
+            v.error, v.phase = None, STARTING
+        try:
+            plan = TASKS[job.kind].prepare(self.layout, db, job, v)
+        except (storage.StorageError, RegistryError) as e:
+            self._fail(job, v, str(e))
+            return None, self._event(db, v, job)
+        ds = db.get(Dataset, v.dataset_id)
+        return Attempt(job.id, job.kind, v.id, plan, self._event_base(ds, v, job)), None
+
+    def _end(
+        self,
+        db: Session,
+        attempt: Attempt,
+        end: str,
+        outcome: Any,
+        message: str | None,
+        progress: JobProgress,
+    ) -> dict[str, Any] | None:
+        """Record how the attempt ended. Runs again on a database blip: returns None when an
+        earlier try already recorded it (or another process took the job over)."""
+        job = db.get(Job, attempt.job_id)
+        if job is None or job.worker != self.worker or job.state not in LIVE:
+            return None
+        if end == "done":
+            self.pauses.at("publishing", job.id)
+        v = db.get(Version, job.version_id) if job.version_id else None
+        if job.state == JobState.cancelling.value and end != "done":
+            end = "cancelled"
+        job.phase = None
+        if end == "done":
+            if v is None:
+                self._fail(job, None, "its version was deleted while it ran")
+            else:
+                job.result = TASKS[job.kind].finish(db, job, v, attempt.plan, outcome)
+                job.state = job_move(job.state, JobState.done).value
+                history.add(job, "done")
+        elif end == "cancelled":
+            job.state = job_move(job.state, JobState.cancelled).value
+            job.error = "cancelled"
+            history.add(job, "cancelled")
+            if v is not None and job.kind == REGISTER:
+                v.status = version_move(v.status, VersionStatus.cancelled).value
+                v.error = v.phase = None
+        elif end == "error" and job.failures + 1 < self.max_attempts:
+            job.failures += 1
+            self._requeue(job, v, "attempt-failed", message)
+        elif end == "stopped":
+            self._requeue(job, v, "interrupted", None)
+        else:
+            if end == "error":
+                job.failures += 1
+            self._fail(job, v, message or "failed")
+        if job.state != JobState.queued.value:
+            job.finished_at = utcnow()
+        counts = progress.counts()
+        if counts:
+            for k, value in counts.items():
+                setattr(job, k, value)
+        return self._event(db, v, job)
+
+    # -- state changes ----------------------------------------------------------------------
+    def _fail(self, job: Job, v: Version | None, message: str) -> None:
+        job.state = job_move(job.state, JobState.failed).value
+        job.error, job.finished_at, job.phase = message, utcnow(), None
+        history.add(job, "failed", message)
+        if v is not None and job.kind == REGISTER:
+            v.status = version_move(v.status, VersionStatus.failed).value
+            v.error, v.phase = message, None
+
+    def _requeue(self, job: Job, v: Version | None, event: str, message: str | None) -> None:
+        job.state = job_move(job.state, JobState.queued).value
+        job.worker = job.heartbeat_at = job.phase = None
+        history.add(job, event, message and f"{history.MESSAGES[event]}: {message}")
+        if v is not None and job.kind == REGISTER:
+            v.status = version_move(v.status, VersionStatus.pending).value
+            v.phase = None
+
+    def _recover_one(self, db: Session, job_id: int, seen: str | None, why: str) -> Decision | None:
+        job = db.get(Job, job_id)
+        if job is None or job.state not in LIVE or job.worker != seen:
+            return None  # it moved on since we looked
+        return recover_job(
+            db, job, why, max_crashes=self.max_crashes, max_attempts=self.max_attempts
+        )
+
+    def _discard_version_files(self, version_id: int | None, plan: Plan | None = None) -> None:
+        """A registration that ended without a version: remove what it built on disk."""
+        if plan is None:
+            with self.sessions() as db:
+                v = db.get(Version, version_id) if version_id else None
+                if v is None or v.status not in (FAILED, CANCELLED):
+                    return
+                ds_id, n = v.dataset_id, v.number
+        else:
+            ds_id, n = plan.dataset_id, plan.number
+        try:
+            storage.cleanup_partial(self.layout, ds_id, n)
+            sealed.discard(self.layout, ds_id, n)
+        except OSError:
+            log.exception("could not remove the files of %s@%s", ds_id, n)
+
+    # -- events -----------------------------------------------------------------------------
+    def _event_base(self, ds: Dataset | None, v: Version, job: Job) -> dict[str, Any]:
+        base: dict[str, Any] = {
+            "type": "version",
+            "job_id": job.id,
+            "job_kind": job.kind,
+            "dataset_id": v.dataset_id,
+            "number": v.number,
+            "ref": v.ref,
+        }
         if ds is not None:
             base.update(dataset_name=ds.name, _acl=(ds.owner, ds.team, ds.visibility))
         return base
 
-    def _publish_version(self, db: Session, v: Version, job: Job | None = None) -> None:
+    def _version_event(self, db: Session, v: Version, job: Job) -> dict[str, Any]:
         ds = db.get(Dataset, v.dataset_id)
-        event = {
+        return {
             "type": "version",
             "dataset_id": v.dataset_id,
             "dataset_name": ds.name if ds else None,
@@ -263,7 +419,19 @@ class JobRunner:
             "error": v.error,
             "progress": progress_json(v),
             "_acl": (ds.owner, ds.team, ds.visibility) if ds else None,
+            "job_id": job.id,
+            "job_kind": job.kind,
+            "job_state": job.state,
         }
-        if job is not None:
-            event.update(job_id=job.id, job_kind=job.kind, job_state=job.state)
-        self.publish(event)
+
+    def _event(self, db: Session, v: Version | None, job: Job) -> dict[str, Any]:
+        if v is not None:
+            return self._version_event(db, v, job)
+        return {"type": "job", "job_id": job.id, "job_kind": job.kind, "job_state": job.state}
+
+    def _publish_version_by_id(self, version_id: int | None, job_id: int) -> None:
+        with self.sessions() as db:
+            v = db.get(Version, version_id) if version_id else None
+            job = db.get(Job, job_id)
+            if v is not None and job is not None:
+                self.publish(self._version_event(db, v, job))

@@ -1,18 +1,57 @@
-"""What each job kind does. Runs in a worker thread with its own session."""
+"""What each kind of job does, in three steps so no database connection is held while files
+are copied (a connection held for minutes dies with any database restart):
+
+``prepare(layout, db, job, v) -> Plan``  reads what the work needs; raises for a job that
+                                         cannot run (its volume is gone, …)
+``work(layout, plan, progress, cancel)``  the storage work: no database
+``finish(db, job, v, plan, outcome)``     records the result; may run twice (retried on a
+                                         database blip), so it only sets values
+
+Every step is safe to repeat after a restart: a job resumed after the registry died picks up
+whatever the dead attempt left behind (see docs/explanation/registration.md).
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ...domain.states import JobKind, Mode, VersionStatus, version_move
 from .. import storage
 from ..errors import RegistryError
 from ..orm import Dataset, Job, Version, Volume, utcnow
+from ..storage import sealed
 from .progress import JobProgress
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Plan:
+    """Everything the storage work needs, read from the database before it starts."""
+
+    dataset_id: str
+    number: int
+    mode: str
+    tree: Path  # register: the source folder; verify and restore: the version's files
+    manifest: Path
+    previous_manifest: Path | None = None
+    dest: Path | None = None  # restore
+    resumed: bool = False  # an earlier attempt of this job ran (and was interrupted)
+
+
+@dataclass(frozen=True)
+class Task:
+    prepare: Callable[[storage.StorageLayout, Session, Job, Version], Plan]
+    work: Callable[[storage.StorageLayout, Plan, JobProgress, threading.Event], Any]
+    finish: Callable[[Session, Job, Version, Plan, Any], dict[str, Any]]
 
 
 def _source_dir(layout: storage.StorageLayout, db: Session, v: Version) -> Path:
@@ -24,7 +63,7 @@ def _source_dir(layout: storage.StorageLayout, db: Session, v: Version) -> Path:
 
 def version_tree(layout: storage.StorageLayout, db: Session, v: Version) -> Path:
     """Where a ready version's files are: its snapshot, or its source for references."""
-    if v.mode == "snapshot":
+    if v.mode == Mode.snapshot.value:
         return layout.version_dir(v.dataset_id, v.number)
     return _source_dir(layout, db, v)
 
@@ -35,8 +74,8 @@ def previous_manifest(layout: storage.StorageLayout, db: Session, v: Version) ->
         select(func.max(Version.number)).where(
             Version.dataset_id == v.dataset_id,
             Version.number < v.number,
-            Version.status == "ready",
-            Version.mode == "snapshot",
+            Version.status == VersionStatus.ready.value,
+            Version.mode == Mode.snapshot.value,
             Version.source_volume_id == v.source_volume_id,
             Version.source_path == v.source_path,
         )
@@ -47,59 +86,95 @@ def previous_manifest(layout: storage.StorageLayout, db: Session, v: Version) ->
     return path if path.exists() else None
 
 
-def register(
-    layout: storage.StorageLayout,
-    db: Session,
-    job: Job,
-    v: Version,
-    progress: JobProgress,
-    cancel: threading.Event,
-) -> dict[str, Any]:
+def _plan(layout: storage.StorageLayout, job: Job, v: Version, tree: Path, **kw: Any) -> Plan:
+    return Plan(
+        dataset_id=v.dataset_id,
+        number=v.number,
+        mode=v.mode,
+        tree=tree,
+        manifest=layout.manifest_path(v.dataset_id, v.number),
+        resumed=job.attempts > 1,
+        **kw,
+    )
+
+
+# -- register -------------------------------------------------------------------------------
+def prepare_register(layout: storage.StorageLayout, db: Session, job: Job, v: Version) -> Plan:
     src = _source_dir(layout, db, v)
-    storage.cleanup_partial(layout, v.dataset_id, v.number)
-    if v.mode == "snapshot":
-        result = storage.snapshot(
-            layout,
-            src,
-            v.dataset_id,
-            v.number,
-            previous_manifest=previous_manifest(layout, db, v),
-            progress=progress,
-            cancel=cancel,
-        )
-    else:
-        out = layout.manifest_path(v.dataset_id, v.number)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        result = storage.scan(src, out, progress=progress, cancel=cancel)
+    prev = previous_manifest(layout, db, v) if v.mode == Mode.snapshot.value else None
+    return _plan(layout, job, v, src, previous_manifest=prev)
+
+
+def register(
+    layout: storage.StorageLayout, plan: Plan, progress: JobProgress, cancel: threading.Event
+) -> storage.Result:
+    ds, n = plan.dataset_id, plan.number
+    if plan.mode != Mode.snapshot.value:
+        plan.manifest.parent.mkdir(parents=True, exist_ok=True)
+        return storage.scan(plan.tree, plan.manifest, progress=progress, cancel=cancel)
+    try:
+        # the registry may have died after the version was renamed into place and before
+        # it was recorded: then it is finished, not "already there"
+        done = sealed.finished_snapshot(layout, ds, n)
+    except sealed.Unfinished as e:
+        log.warning("version %s@%s on disk is not complete (%s): building it again", ds, n, e)
+        sealed.discard(layout, ds, n)
+        done = None
+    if done is not None:
+        log.info("version %s@%s was already complete on disk: recording it", ds, n)
+        return done
+    storage.cleanup_partial(layout, ds, n)  # what an interrupted attempt left half-built
+    return storage.snapshot(
+        layout,
+        plan.tree,
+        ds,
+        n,
+        previous_manifest=plan.previous_manifest,
+        progress=progress,
+        cancel=cancel,
+    )
+
+
+def finish_register(
+    db: Session, job: Job, v: Version, plan: Plan, result: storage.Result
+) -> dict[str, Any]:
     v.files, v.bytes, v.new_bytes = result.files, result.bytes, result.new_bytes
-    v.digest, v.warnings = result.digest, result.warnings[:100]
+    v.digest, v.warnings = result.digest, list(result.warnings[:100])
     v.files_done, v.bytes_done = result.files, result.bytes
     v.files_total, v.bytes_total = result.files, result.bytes
-    v.status, v.ready_at, v.error = "ready", utcnow(), None
+    v.status = version_move(v.status, VersionStatus.ready).value
+    v.ready_at, v.error, v.phase = utcnow(), None, None
     ds = db.get(Dataset, v.dataset_id)
     if ds is not None:
         ds.updated_at = utcnow()
     return {"files": result.files, "bytes": result.bytes, "new_bytes": result.new_bytes}
 
 
+# -- verify ---------------------------------------------------------------------------------
+def prepare_verify(layout: storage.StorageLayout, db: Session, job: Job, v: Version) -> Plan:
+    return _plan(layout, job, v, version_tree(layout, db, v))
+
+
 def verify(
-    layout: storage.StorageLayout,
-    db: Session,
-    job: Job,
-    v: Version,
-    progress: JobProgress,
-    cancel: threading.Event,
-) -> dict[str, Any]:
-    report = storage.verify(
-        version_tree(layout, db, v),
-        layout.manifest_path(v.dataset_id, v.number),
+    layout: storage.StorageLayout, plan: Plan, progress: JobProgress, cancel: threading.Event
+) -> storage.VerifyReport:
+    return storage.verify(
+        plan.tree,
+        plan.manifest,
         progress=progress,
         cancel=cancel,
-        compare_modes=v.mode == "reference",  # snapshot files are all stored read-only
+        compare_modes=plan.mode == Mode.reference.value,  # snapshot files are all read-only
     )
+
+
+def finish_verify(
+    db: Session, job: Job, v: Version, plan: Plan, report: storage.VerifyReport
+) -> dict[str, Any]:
     v.verified_at = utcnow()
-    if v.status in ("ready", "drifted"):
-        v.status = "ready" if report.ok else "drifted"
+    if v.status in (VersionStatus.ready.value, VersionStatus.drifted.value):
+        want = VersionStatus.ready if report.ok else VersionStatus.drifted
+        if v.status != want.value:
+            v.status = version_move(v.status, want).value
     return {
         "ok": report.ok,
         "digest": report.digest,
@@ -115,32 +190,48 @@ def verify(
     }
 
 
-def restore(
-    layout: storage.StorageLayout,
-    db: Session,
-    job: Job,
-    v: Version,
-    progress: JobProgress,
-    cancel: threading.Event,
-) -> dict[str, Any]:
+# -- restore --------------------------------------------------------------------------------
+def prepare_restore(layout: storage.StorageLayout, db: Session, job: Job, v: Version) -> Plan:
     vol = db.get(Volume, job.params["volume_id"])
     if vol is None:
         raise RegistryError("the target volume no longer exists")
     dest = storage.confine(layout.volume_dir(vol.id), job.params["path"], must_exist=False)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    result = storage.restore(
-        version_tree(layout, db, v),
-        layout.manifest_path(v.dataset_id, v.number),
-        dest,
-        progress=progress,
-        cancel=cancel,
-    )
+    return _plan(layout, job, v, version_tree(layout, db, v), dest=dest)
+
+
+def restore(
+    layout: storage.StorageLayout, plan: Plan, progress: JobProgress, cancel: threading.Event
+) -> storage.Result:
+    assert plan.dest is not None
+    plan.dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return storage.restore(
+            plan.tree, plan.manifest, plan.dest, progress=progress, cancel=cancel
+        )
+    except storage.StorageError as e:
+        if not (plan.resumed and e.reason == "exists"):
+            raise
+        # the registry died after the restored folder was renamed into place: finished if it
+        # holds exactly the version
+        report = storage.verify(plan.dest, plan.manifest, progress=progress, compare_modes=True)
+        if not report.ok:
+            raise
+        return storage.Result(digest=report.digest, files=report.files, bytes=report.bytes)
+
+
+def finish_restore(
+    db: Session, job: Job, v: Version, plan: Plan, result: storage.Result
+) -> dict[str, Any]:
     return {
-        "volume_id": vol.id,
+        "volume_id": job.params["volume_id"],
         "path": job.params["path"],
         "files": result.files,
         "bytes": result.bytes,
     }
 
 
-TASKS = {"register": register, "verify": verify, "restore": restore}
+TASKS = {
+    JobKind.register.value: Task(prepare_register, register, finish_register),
+    JobKind.verify.value: Task(prepare_verify, verify, finish_verify),
+    JobKind.restore.value: Task(prepare_restore, restore, finish_restore),
+}
