@@ -4,14 +4,14 @@ Its id is the event's sequence number (the SSE ``id:``), so a client reconnectin
 ``Last-Event-ID`` is replayed what it missed; old rows are pruned by the registry.
 
 Revision ID: 0004_serving
-Revises: 0002
+Revises: 0003_jobs
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_serving"
-down_revision = "0002"
+down_revision = "0003_jobs"
 branch_labels = None
 depends_on = None
 
