@@ -112,11 +112,11 @@ def test_an_unreadable_file_fails_cleanly(layout, volume, monkeypatch):
     real = objects.open_source
     calls = {"n": 0}
 
-    def flaky(path):
+    def flaky(path, *args):
         calls["n"] += 1
         if calls["n"] == 10:
             raise PermissionError(13, "Permission denied", path)
-        return real(path)
+        return real(path, *args)
 
     monkeypatch.setattr(objects, "open_source", flaky)
     with pytest.raises(StorageError) as e:

@@ -1,8 +1,9 @@
 """The storage engine: confined paths, snapshots into a de-duplicating object store,
-BLAKE3 manifests, verify, restore, browsing. No database, no HTTP: the job runner calls it."""
+BLAKE3 manifests, verify, restore, browsing. No database, no HTTP: the job runner calls it
+from worker threads. docs/reference/manifest.md describes the manifest and the digests."""
 
 from .errors import Cancelled, PathRefused, StorageError
-from .gc import cleanup_partial, remove_version
+from .gc import cleanup_partial, remove_version, sweep_objects
 from .layout import StorageLayout
 from .listing import DirEntry, disk_usage, list_dir
 from .manifest import ManifestEntry, iter_manifest, read_manifest, version_digest
@@ -35,6 +36,7 @@ __all__ = [
     "restore",
     "scan",
     "snapshot",
+    "sweep_objects",
     "verify",
     "version_digest",
 ]

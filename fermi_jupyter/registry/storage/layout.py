@@ -9,41 +9,51 @@ from .errors import StorageError
 
 VOL_RE = re.compile(r"^vol-[a-z0-9]+$")
 DS_RE = re.compile(r"^ds-[a-z0-9]+$")
+SUBDIRS = ("volumes", "datasets", "objects", "manifests", "tmp")
 
 
 class StorageLayout:
-    """``volumes/<vol-id>/``, ``datasets/<ds-id>/<N>/``, ``objects/``, ``manifests/``, ``tmp/``.
+    """``volumes/<vol-id>/``, ``datasets/<ds-id>/<N>/``, ``objects/<d[:2]>/<digest>``,
+    ``manifests/<ds-id>/<N>.tsv``, ``tmp/``: all on one filesystem so renames and hard links
+    between them work.
 
-    Ids are checked against their pattern so no id can name a path outside the root.
+    Ids are checked against their pattern, so no id can name a path outside the root.
     """
 
     def __init__(self, root: Path):
         self.root = Path(root)
 
     def ensure(self) -> None:
-        for sub in ("volumes", "datasets", "objects", "manifests", "tmp"):
+        for sub in SUBDIRS:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
 
     @staticmethod
-    def _check(value: str, pattern: re.Pattern[str]) -> str:
-        if not pattern.match(value or ""):
-            raise StorageError(f"{value!r} is not a valid id", "invalid-id")
+    def _check(value: str, pattern: re.Pattern[str], what: str) -> str:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise StorageError(f"{value!r} is not a valid {what} id", "invalid-id")
         return value
 
+    @staticmethod
+    def _number(n: int) -> int:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise StorageError(f"{n!r} is not a valid version number", "invalid-id")
+        return n
+
     def volume_dir(self, vol_id: str) -> Path:
-        return self.root / "volumes" / self._check(vol_id, VOL_RE)
+        return self.root / "volumes" / self._check(vol_id, VOL_RE, "volume")
 
     def dataset_dir(self, ds_id: str) -> Path:
-        return self.root / "datasets" / self._check(ds_id, DS_RE)
+        return self.root / "datasets" / self._check(ds_id, DS_RE, "dataset")
 
     def version_dir(self, ds_id: str, n: int) -> Path:
-        return self.dataset_dir(ds_id) / str(int(n))
+        return self.dataset_dir(ds_id) / str(self._number(n))
 
     def partial_dir(self, ds_id: str, n: int) -> Path:
-        return self.dataset_dir(ds_id) / f".{int(n)}.partial"
+        return self.dataset_dir(ds_id) / f".{self._number(n)}.partial"
 
     def manifest_path(self, ds_id: str, n: int) -> Path:
-        return self.root / "manifests" / self._check(ds_id, DS_RE) / f"{int(n)}.tsv"
+        ds = self._check(ds_id, DS_RE, "dataset")
+        return self.root / "manifests" / ds / f"{self._number(n)}.tsv"
 
     @property
     def objects_dir(self) -> Path:

@@ -1,113 +1,116 @@
-"""The content-addressed object store: each distinct file content is stored once, read-only."""
+"""The content-addressed object store: each distinct content once, read-only, shared by every
+version of every dataset through hard links.
+
+A new object is written straight into the version being built (``partial/<path>``) and then
+hard-linked to ``objects/<d[:2]>/<digest>``: the object's name appears only once its content
+is complete, so a crash never leaves a truncated object behind a valid name; a crash leaves
+at most a file in the partial tree (removed by ``cleanup_partial``) or an object nothing
+links to (freed by ``sweep_objects``). One inode, two names, no temp-file rename."""
 
 from __future__ import annotations
 
 import os
-import uuid
+import threading
+from dataclasses import dataclass
 
 from blake3 import blake3
 
-from .hashing import SMALL, copy_and_hash, open_source, read_small
-from .layout import StorageLayout
+from .hashing import buffer, new_hasher, open_source, stream, write_all
 
 OBJECT_MODE = 0o444
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC
 
 
-_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
-_ROOT_FD: int | None = None
+@dataclass(frozen=True)
+class Store:
+    """Where one snapshot reads from and writes to (strings: this is the per-file hot path)."""
+
+    objects: str  # <root>/objects
+    src: str  # the source tree
+    dst: str  # the partial version tree
+
+    def object_path(self, digest: str) -> str:
+        return f"{self.objects}/{digest[:2]}/{digest}"
 
 
-def _root_fd() -> int:
-    global _ROOT_FD
-    if _ROOT_FD is None:
-        _ROOT_FD = os.open("/", os.O_RDONLY)
-    return _ROOT_FD
-
-
-def _open_anonymous(layout: StorageLayout) -> int | None:
-    """An unnamed file in tmp/ (O_TMPFILE): nothing to clean up if we die mid-write, and one
-    link(2) publishes it. None where the filesystem cannot do that."""
-    if not _O_TMPFILE:
-        return None
+def link_object(store: Store, digest: str, rel: str) -> bool:
+    """Give the version the stored object ``digest`` at ``rel``; False if there is no such
+    object (any more)."""
     try:
-        return os.open(layout.tmp_dir, os.O_WRONLY | _O_TMPFILE, OBJECT_MODE)
-    except OSError:
-        return None
-
-
-def _publish_fd(layout: StorageLayout, fd: int, digest: str) -> bool:
-    obj = layout.object_path(digest)
-    try:
-        # linkat(AT_SYMLINK_FOLLOW) on /proc/self/fd/N gives the unnamed file its name
-        os.link(f"/proc/self/fd/{fd}", obj, src_dir_fd=_root_fd(), follow_symlinks=True)
+        os.link(store.object_path(digest), f"{store.dst}/{rel}")
         return True
-    except FileExistsError:
-        return False
     except FileNotFoundError:
-        obj.parent.mkdir(parents=True, exist_ok=True)
-        return _publish_fd(layout, fd, digest)
+        return False
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
+def _create(path: str) -> int:
+    fd = os.open(path, _CREATE, OBJECT_MODE)
+    os.fchmod(fd, OBJECT_MODE)  # whatever the process umask is
+    return fd
 
 
-def _publish(layout: StorageLayout, tmp: str, digest: str) -> bool:
-    """Link a finished temp file in as an object; False if that content was already stored."""
-    obj = layout.object_path(digest)
+def _publish(store: Store, digest: str, rel: str) -> bool:
+    """Name the freshly written ``dst/rel`` as object ``digest``. False if another writer
+    stored that content first: then the version links the stored object instead, so both
+    share one inode and ours is dropped."""
+    obj = store.object_path(digest)
+    path = f"{store.dst}/{rel}"
     try:
-        os.link(tmp, obj)
+        os.link(path, obj)
         return True
     except FileExistsError:
+        os.unlink(path)
+        os.link(obj, path)
         return False
-    except FileNotFoundError:  # the fan-out folder is missing (a store made by hand)
-        obj.parent.mkdir(parents=True, exist_ok=True)
-        return _publish(layout, tmp, digest)
-    finally:
-        os.unlink(tmp)
+    except FileNotFoundError:  # fan-out folder missing (a store made by hand)
+        os.makedirs(os.path.dirname(obj), exist_ok=True)
+        return _publish(store, digest, rel)
 
 
 def store_file(
-    layout: StorageLayout, path: str, size: int, tmp_prefix: str
+    store: Store,
+    rel: str,
+    size: int,
+    ino: int | None,
+    mtime_ns: int,
+    cancel: threading.Event | None = None,
 ) -> tuple[str, int, int]:
-    """Store the file at ``path``: (digest, bytes newly stored, bytes read)."""
-    fd = open_source(path)
+    """Copy ``src/rel`` into the version and the store, reading it once.
+    Returns (digest, bytes newly stored, bytes read)."""
+    fd = open_source(f"{store.src}/{rel}", rel, ino)
     try:
-        if size <= SMALL:
-            data = read_small(fd, size)
+        view = buffer()
+        n = os.readv(fd, [view])
+        if n < len(view):
+            # the whole file is in memory: hash first, write only if the content is new
+            data = view[:n]
             digest = blake3(data).hexdigest()
-            if os.path.exists(layout.object_path(digest)):
-                return digest, 0, len(data)  # de-duplicated without writing anything
-            anon = _open_anonymous(layout)
-            if anon is not None:
-                try:
-                    _write_all(anon, data)
-                    return digest, len(data) if _publish_fd(layout, anon, digest) else 0, len(data)
-                finally:
-                    os.close(anon)
-            tmp = str(layout.tmp_dir / f"{tmp_prefix}{uuid.uuid4().hex}")
-            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+            if link_object(store, digest, rel):
+                return digest, 0, n
+            out = _create(f"{store.dst}/{rel}")
             try:
-                _write_all(out, data)
+                write_all(out, data)
+                os.utime(out, ns=(mtime_ns, mtime_ns))
             finally:
                 os.close(out)
-            return digest, len(data) if _publish(layout, tmp, digest) else 0, len(data)
-        tmp = str(layout.tmp_dir / f"{tmp_prefix}{uuid.uuid4().hex}")
-        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
-        try:
-            digest, nread = copy_and_hash(fd, out)
-        except BaseException:
-            os.close(out)
-            os.unlink(tmp)
-            raise
-        os.close(out)
-        return digest, nread if _publish(layout, tmp, digest) else 0, nread
+        else:
+            # big file: copy and hash in one pass, then learn whether it was new
+            out = _create(f"{store.dst}/{rel}")
+            try:
+                h = new_hasher(size)
+                n = stream(fd, h, out, view[:n], cancel)
+                os.utime(out, ns=(mtime_ns, mtime_ns))
+            finally:
+                os.close(out)
+            digest = h.hexdigest()
     finally:
         os.close(fd)
+    return digest, (n if _publish(store, digest, rel) else 0), n
 
 
-def ensure_fanout(layout: StorageLayout) -> None:
+def ensure_fanout(objects_dir: str) -> None:
+    """Create the 256 ``objects/xx`` folders (``ff``, made last, says they all exist)."""
+    if os.path.isdir(os.path.join(objects_dir, "ff")):
+        return
     for i in range(256):
-        (layout.objects_dir / f"{i:02x}").mkdir(parents=True, exist_ok=True)
+        os.makedirs(os.path.join(objects_dir, f"{i:02x}"), exist_ok=True)

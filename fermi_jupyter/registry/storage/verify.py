@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from .errors import readable
-from .manifest import ManifestEntry, VersionDigest, iter_manifest
+from .manifest import ManifestEntry, VersionDigest, digest_line, iter_manifest, tree_key
 from .progress import ProgressFn, Tracker
 from .results import Capped, VerifyReport
-from .scan import hash_tree
-from .walk import Skipped, count
+from .scan import hash_listing
+from .walk import Skipped, walk
 
 
 def verify(
@@ -22,53 +22,64 @@ def verify(
     cancel: threading.Event | None = None,
     compare_modes: bool = True,
 ) -> VerifyReport:
+    """Rehash ``tree`` and compare it with the manifest: files added, removed or changed
+    (content, size, or mode when ``compare_modes``). ``digest`` is the tree's version digest
+    as found, ``expected_digest`` the manifest's.
+
+    ``compare_modes=False`` is for snapshots, whose stored files are all read-only (0444):
+    their recorded modes are then used, so an intact snapshot reproduces its digest."""
+    tracker = Tracker(progress, cancel)
     try:
-        return _verify(tree, manifest_path, progress, cancel, compare_modes)
+        tracker.report()
+        with walk(str(tree), tracker=tracker, skipped=Skipped()) as items:
+            tracker.set_totals(items.files, items.bytes)
+            report = _compare(str(tree), items, manifest_path, tracker, cancel, compare_modes)
     except OSError as e:
         raise readable(e, str(tree)) from e
+    tracker.report()
+    return report
 
 
-def _verify(
-    tree: Path,
+def _compare(
+    root: str,
+    items,  # type: ignore[no-untyped-def]
     manifest_path: Path,
-    progress: ProgressFn | None,
+    tracker: Tracker,
     cancel: threading.Event | None,
     compare_modes: bool,
 ) -> VerifyReport:
-    """Walk ``tree`` and merge-join it with the manifest (both in tree order).
-
-    ``compare_modes=False`` for snapshots, whose stored files are all read-only: their
-    recorded modes are then used for the digest so an intact snapshot reproduces it.
-    """
+    """Merge-join the walk with the manifest, both in tree order."""
     expected: Iterator[ManifestEntry] = iter_manifest(manifest_path)
     expected_digest, actual_digest = VersionDigest(), VersionDigest()
     added, removed, changed = Capped(), Capped(), Capped()
-    tracker = Tracker(progress, cancel, *count(str(tree)))
     exp = next(expected, None)
+    exp_key = tree_key(exp.path) if exp else ()
     files = nbytes = 0
-    for info, digest, nread in hash_tree(str(tree), Skipped(), tracker):
-        key = tuple(info.rel.split("/"))
-        while exp is not None and exp.key < key:
+    for item, digest, nread in hash_listing(root, items, tracker, cancel):
+        key = tree_key(item.rel)
+        while exp is not None and exp_key < key:
             expected_digest.add(exp)
             removed.add(exp.path)
             exp = next(expected, None)
-        entry = ManifestEntry(info.rel, nread, info.mode, info.mtime_ns, digest)
+            exp_key = tree_key(exp.path) if exp else ()
         files, nbytes = files + 1, nbytes + nread
-        if exp is not None and exp.key == key:
+        mode = item.mode
+        if exp is not None and exp_key == key:
             expected_digest.add(exp)
-            same_mode = not compare_modes or exp.mode == info.mode
-            if (exp.size, exp.digest) != (nread, digest) or not same_mode:
-                changed.add(info.rel)
-            actual_digest.add(entry, None if compare_modes else exp.mode)
+            if not compare_modes:
+                mode = exp.mode
+            if (exp.size, exp.digest, exp.mode) != (nread, digest, mode):
+                changed.add(item.rel)
             exp = next(expected, None)
+            exp_key = tree_key(exp.path) if exp else ()
         else:
-            added.add(info.rel)
-            actual_digest.add(entry)
+            added.add(item.rel)
+        actual_digest.update(digest_line(item.rel, nread, mode, digest))
     while exp is not None:
         expected_digest.add(exp)
         removed.add(exp.path)
         exp = next(expected, None)
-    tracker.report()
+    tracker.check()
     ok = not (added.total or removed.total or changed.total)
     return VerifyReport(
         ok=ok,
