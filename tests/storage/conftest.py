@@ -15,3 +15,10 @@ def volume(layout):
     d = layout.volume_dir("vol-test")
     d.mkdir(parents=True)
     return d
+
+
+def leftovers(layout) -> list[str]:
+    """What the store holds besides finished versions: temp files, trash, journals."""
+    out = [p.name for p in layout.tmp_dir.iterdir() if p.name != "trash"]
+    out += [p.name for p in layout.trash_dir.iterdir()]
+    return sorted(out)

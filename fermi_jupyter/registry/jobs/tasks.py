@@ -22,6 +22,11 @@ def _source_dir(layout: storage.StorageLayout, db: Session, v: Version) -> Path:
     return storage.confine(layout.volume_dir(vol.id), v.source_path, kind="dir")
 
 
+def _reader(layout: storage.StorageLayout, vol_id: str) -> storage.Reader | None:
+    """Whose permissions apply to reading (or restoring into) the volume: its owner's."""
+    return storage.Reader.of(layout.volume_dir(vol_id))
+
+
 def version_tree(layout: storage.StorageLayout, db: Session, v: Version) -> Path:
     """Where a ready version's files are: its snapshot, or its source for references."""
     if v.mode == "snapshot":
@@ -66,11 +71,14 @@ def register(
             previous_manifest=previous_manifest(layout, db, v),
             progress=progress,
             cancel=cancel,
+            read_as=_reader(layout, v.source_volume_id),
         )
     else:
         out = layout.manifest_path(v.dataset_id, v.number)
         out.parent.mkdir(parents=True, exist_ok=True)
-        result = storage.scan(src, out, progress=progress, cancel=cancel)
+        result = storage.scan(
+            src, out, progress=progress, cancel=cancel, read_as=_reader(layout, v.source_volume_id)
+        )
     v.files, v.bytes, v.new_bytes = result.files, result.bytes, result.new_bytes
     v.digest, v.warnings = result.digest, result.warnings[:100]
     v.files_done, v.bytes_done = result.files, result.bytes
@@ -96,6 +104,7 @@ def verify(
         progress=progress,
         cancel=cancel,
         compare_modes=v.mode == "reference",  # snapshot files are all stored read-only
+        read_as=_reader(layout, v.source_volume_id) if v.mode == "reference" else None,
     )
     v.verified_at = utcnow()
     if v.status in ("ready", "drifted"):
@@ -110,6 +119,8 @@ def verify(
         "n_added": report.n_added,
         "n_removed": report.n_removed,
         "n_changed": report.n_changed,
+        "unprotected": report.unprotected,
+        "n_unprotected": report.n_unprotected,
         "files": report.files,
         "bytes": report.bytes,
     }
@@ -127,13 +138,13 @@ def restore(
     if vol is None:
         raise RegistryError("the target volume no longer exists")
     dest = storage.confine(layout.volume_dir(vol.id), job.params["path"], must_exist=False)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    result = storage.restore(
+    result = storage.restore(  # makes missing folders itself, never through a symlink
         version_tree(layout, db, v),
         layout.manifest_path(v.dataset_id, v.number),
         dest,
         progress=progress,
         cancel=cancel,
+        read_as=_reader(layout, vol.id),
     )
     return {
         "volume_id": vol.id,

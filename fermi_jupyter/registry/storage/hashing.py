@@ -1,112 +1,66 @@
-"""Reading source files once: opening them safely, BLAKE3 while copying, or just BLAKE3.
+"""BLAKE3 of open files: small ones in one read, big ones mapped and hashed on BLAKE3's own
+threads (what ``b3sum`` does), or streamed where mapping is not allowed.
 
-Every reader thread owns one reusable buffer, so reading a file allocates nothing; files that
-fit in it (most) are read with one ``readv``. Reading stops at the first short read: for a
-regular file that is its end, and a file still being appended to is captured as it was."""
+Mapping a file someone else can truncate risks SIGBUS on the next page: only worker
+processes map user files (a SIGBUS ends the worker, and the job fails with a readable
+message); in the registry's own process files are streamed.
+"""
 
 from __future__ import annotations
 
-import errno
+import mmap
 import os
-import stat
-import threading
 
 from blake3 import blake3
 
-from .errors import Cancelled, Changed
-
-BUF_SIZE = 4 << 20
-BIG = 32 << 20  # files this large hash on several threads (blake3's own pool)
-_NOATIME = getattr(os, "O_NOATIME", 0)
-# O_NOFOLLOW: a file swapped for a symlink is not followed; O_NONBLOCK: a file swapped for a
-# fifo does not block the open (the fstat check then refuses it)
-_READ = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK
-_local = threading.local()
-_AGAIN = "something is writing to this folder; try again when it is finished"
+SMALL = 4 << 20  # files up to this size are read whole, with one read
+CHUNK = 64 << 20  # big files are mapped and hashed this much at a time
 
 
-def buffer() -> memoryview:
-    """This thread's read buffer."""
-    view = getattr(_local, "view", None)
-    if view is None:
-        view = _local.view = memoryview(bytearray(BUF_SIZE))
-    return view
+def read_into(fd: int, view: memoryview) -> int:
+    """Fill ``view`` from ``fd`` (one ``readv`` for a file that fits); bytes read. Fewer bytes
+    than ``len(view)`` means the end of the file was reached."""
+    n = os.readv(fd, [view])
+    while 0 < n < len(view):
+        more = os.readv(fd, [view[n:]])
+        if more == 0:
+            break
+        n += more
+    return n
 
 
-def open_source(path: str, rel: str = "", ino: int | None = None) -> int:
-    """Open a file read-only, without updating its access time when the OS allows that, and
-    check it is still the regular file the walk saw (same inode): the source is never changed
-    and never swapped for something outside the tree."""
-    try:
-        fd = os.open(path, _READ | _NOATIME)
-    except PermissionError:  # O_NOATIME needs ownership of the file (or CAP_FOWNER)
-        fd = os.open(path, _READ)
-    except OSError as e:
-        if e.errno == errno.ELOOP:  # the file became a symlink
-            raise Changed(f"{rel or path} was replaced while it was being read: {_AGAIN}") from None
-        raise
-    if ino is not None:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_ino != ino:
-            os.close(fd)
-            raise Changed(f"{rel or path} was replaced while it was being read: {_AGAIN}")
-    return fd
+def hash_mapped(fd: int, size: int) -> str:
+    """BLAKE3 of the first ``size`` bytes of ``fd``, mapped, on BLAKE3's threads."""
+    h = blake3(max_threads=blake3.AUTO)
+    offset = 0
+    while offset < size:
+        length = min(CHUNK * 16, size - offset)
+        with mmap.mmap(fd, length, prot=mmap.PROT_READ, offset=offset) as m:
+            h.update(m)
+        offset += length
+    return h.hexdigest()
 
 
-def new_hasher(size: int) -> blake3:
-    return blake3(max_threads=blake3.AUTO) if size >= BIG else blake3()
-
-
-def write_all(fd: int, data: memoryview) -> None:
-    while data:
-        data = data[os.write(fd, data) :]
-
-
-def stream(
-    src: int,
-    h: blake3,
-    out: int | None = None,
-    first: memoryview | None = None,
-    cancel: threading.Event | None = None,
-) -> int:
-    """Hash (and copy to ``out``) everything left in ``src``, after the already-read
-    ``first`` chunk; returns the bytes hashed. Checks ``cancel`` between chunks so a huge
-    file does not hold up a cancel."""
-    view = buffer()
-    total = 0
-    if first is not None:
-        h.update(first)
-        if out is not None:
-            write_all(out, first)
-        total = len(first)
-        if len(first) < len(view):
-            return total
+def hash_stream(fd: int, view: memoryview, first: int = 0) -> tuple[str, int]:
+    """BLAKE3 of everything left in ``fd`` after the ``first`` bytes already in ``view``;
+    (digest, total bytes)."""
+    h = blake3(max_threads=blake3.AUTO)
+    if first:
+        h.update(view[:first])
+    total = first
     while True:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("cancelled")
-        n = os.readv(src, [view])
-        if n:
-            chunk = view[:n]
-            h.update(chunk)
-            if out is not None:
-                write_all(out, chunk)
-            total += n
-        if n < len(view):
-            return total
-
-
-def hash_file(
-    path: str, rel: str = "", ino: int | None = None, cancel: threading.Event | None = None
-) -> tuple[str, int]:
-    """(BLAKE3 hex, bytes read) of one file."""
-    fd = open_source(path, rel, ino)
-    try:
-        view = buffer()
         n = os.readv(fd, [view])
-        if n < len(view):  # the whole file is in the buffer (the common case)
-            return blake3(view[:n]).hexdigest(), n
-        h = new_hasher(BIG)
-        total = stream(fd, h, None, view[:n], cancel)
-        return h.hexdigest(), total
-    finally:
-        os.close(fd)
+        if n == 0:
+            return h.hexdigest(), total
+        h.update(view[:n])
+        total += n
+
+
+def hash_file(fd: int, size: int, view: memoryview, *, may_map: bool) -> tuple[str, int]:
+    """(digest, bytes) of an open regular file whose ``fstat`` said ``size``."""
+    if size > SMALL and may_map:
+        return hash_mapped(fd, size), size
+    n = read_into(fd, view)
+    if n < len(view):
+        return blake3(view[:n]).hexdigest(), n
+    return hash_stream(fd, view, n)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -21,11 +22,16 @@ class StorageLayout:
     """
 
     def __init__(self, root: Path):
-        self.root = Path(root)
+        # resolved once: every later open below the root refuses symlinks (fsafe.open_tree)
+        self.root = Path(os.path.realpath(root))
 
     def ensure(self) -> None:
         for sub in SUBDIRS:
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+            d = self.root / sub
+            d.mkdir(parents=True, exist_ok=True)
+            if sub != "volumes":  # the store: only the registry writes, whatever the umask
+                os.chmod(d, 0o700 if sub == "tmp" else 0o755)
+        self.trash_dir.mkdir(exist_ok=True)
 
     @staticmethod
     def _check(value: str, pattern: re.Pattern[str], what: str) -> str:
@@ -65,3 +71,13 @@ class StorageLayout:
 
     def object_path(self, digest: str) -> Path:
         return self.objects_dir / digest[:2] / digest
+
+    def journal_path(self, ds_id: str, n: int) -> Path:
+        """The objects a snapshot in progress has added (see objects.py)."""
+        ds = self._check(ds_id, DS_RE, "dataset")
+        return self.tmp_dir / f"{ds}-{self._number(n)}.objects"
+
+    @property
+    def trash_dir(self) -> Path:
+        """Whatever is being removed: moved here at once, deleted in the background."""
+        return self.tmp_dir / "trash"

@@ -1,4 +1,7 @@
-"""Browsing a volume: one page of a directory, or a bounded name search below it."""
+"""Browsing a volume: one page of a directory, or a bounded name search below it.
+
+Like every read of a volume, relative to directory descriptors: the checked folder is opened
+once without following symlinks, and nothing below it is reached through a symlink."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from .fsafe import DIR_FLAGS, open_tree
 from .paths import confine
 
 MAX_SCANNED = 200_000  # entries one search request may look at
@@ -23,9 +27,9 @@ class DirEntry:
     mtime: float | None
 
 
-def _describe(dirpath: str, name: str, rel: str) -> DirEntry:
+def _describe(dir_fd: int, name: str, rel: str) -> DirEntry:
     try:
-        st = os.lstat(f"{dirpath}/{name}")
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:  # removed between listing and stat
         return DirEntry(name, rel, "other", None, None)
     mode = st.st_mode
@@ -55,85 +59,105 @@ def list_dir(
     cursor continues it."""
     limit = max(1, min(int(limit), MAX_LIMIT))
     root = str(confine(base, rel, kind="dir"))
-    base_real = os.path.realpath(base)
-    prefix = os.path.relpath(root, base_real)
+    prefix = os.path.relpath(root, os.path.realpath(base))
     prefix = "" if prefix == "." else prefix + "/"
-    if q:
-        return _search(root, prefix.rstrip("/"), q.casefold(), limit, cursor)
-    names = os.listdir(root)
-    if cursor:
-        names = [n for n in names if n > cursor]
-    page = heapq.nsmallest(limit + 1, names)
-    more = len(page) > limit
-    page = page[:limit]
-    entries = [_describe(root, name, prefix + name) for name in page]
-    return entries, (page[-1] if more else None), False
+    fd = open_tree(root)
+    try:
+        if q:
+            return _search(fd, prefix.rstrip("/"), q.casefold(), limit, cursor)
+        names = os.listdir(fd)
+        if cursor:
+            names = [n for n in names if n > cursor]
+        page = heapq.nsmallest(limit + 1, names)
+        more = len(page) > limit
+        page = page[:limit]
+        entries = [_describe(fd, name, prefix + name) for name in page]
+        return entries, (page[-1] if more else None), False
+    finally:
+        os.close(fd)
 
 
 def _search(
-    root: str, prefix: str, needle: str, limit: int, cursor: str | None
+    root_fd: int, prefix: str, needle: str, limit: int, cursor: str | None
 ) -> tuple[list[DirEntry], str | None, bool]:
     """Depth-first in tree order, so a cursor (a path) resumes exactly where a page ended."""
     after = tuple(cursor.split("/")) if cursor else None
     found: list[DirEntry] = []
     scanned = 0
-    # (folder's real path, its path relative to the volume, sorted child names, next index)
-    stack: list[tuple[str, str, list[tuple[str, bool]], int]] = []
+    # (folder descriptor, its path relative to the volume, sorted child names, next index)
+    stack: list[tuple[int, str, list[tuple[str, bool]], int]] = []
 
-    def push(path: str, rel: str) -> None:
+    def push(parent: int | None, name: str, rel: str) -> None:
         try:
-            with os.scandir(path) as it:
+            fd = os.dup(root_fd) if parent is None else os.open(name, DIR_FLAGS, dir_fd=parent)
+        except OSError:
+            return  # swapped for a symlink, or unreadable: passed over, not fatal
+        try:
+            with os.scandir(fd) as it:
                 kids = sorted((e.name, e.is_dir(follow_symlinks=False)) for e in it)
         except OSError:
-            return  # unreadable folders are passed over, not fatal
-        stack.append((path, rel, kids, 0))
+            os.close(fd)
+            return
+        stack.append((fd, rel, kids, 0))
 
-    push(root, prefix)
-    while stack:
-        path, rel, kids, i = stack[-1]
-        if i >= len(kids):
-            stack.pop()
-            continue
-        stack[-1] = (path, rel, kids, i + 1)
-        name, is_dir = kids[i]
-        child = f"{rel}/{name}" if rel else name
-        if after is not None:
-            key = tuple(child.split("/"))
-            if key <= after:
-                # before the cursor: only the cursor's own ancestors (or itself) are entered
-                if is_dir and after[: len(key)] == key:
-                    push(f"{path}/{name}", child)
+    push(None, "", prefix)
+    try:
+        while stack:
+            fd, rel, kids, i = stack[-1]
+            if i >= len(kids):
+                stack.pop()
+                os.close(fd)
                 continue
-            after = None  # past the cursor: everything from here on is new
-        scanned += 1
-        if needle in name.casefold():
-            found.append(_describe(path, name, child))
-            if len(found) == limit:
-                return found, child, False
-        if scanned >= MAX_SCANNED:
-            return found, child, True
-        if is_dir:
-            push(f"{path}/{name}", child)
-    return found, None, False
+            stack[-1] = (fd, rel, kids, i + 1)
+            name, is_dir = kids[i]
+            child = f"{rel}/{name}" if rel else name
+            if after is not None:
+                key = tuple(child.split("/"))
+                if key <= after:
+                    # before the cursor: only the cursor's own ancestors (or itself) are entered
+                    if is_dir and after[: len(key)] == key:
+                        push(fd, name, child)
+                    continue
+                after = None  # past the cursor: everything from here on is new
+            scanned += 1
+            if needle in name.casefold():
+                found.append(_describe(fd, name, child))
+                if len(found) == limit:
+                    return found, child, False
+            if scanned >= MAX_SCANNED:
+                return found, child, True
+            if is_dir:
+                push(fd, name, child)
+        return found, None, False
+    finally:
+        for fd, *_ in stack:
+            os.close(fd)
 
 
 def disk_usage(path: Path) -> tuple[int, int]:
-    """(bytes, files) of the regular files under ``path`` (apparent sizes), symlinks not
-    followed."""
+    """(bytes, files) of the regular files under ``path`` (apparent sizes), symlinks never
+    followed, folders opened relative to their parent's descriptor."""
     total = files = 0
-    stack = [str(path)]
+    try:
+        top = open_tree(os.path.realpath(path))
+    except (OSError, ValueError):
+        return 0, 0
+    stack = [top]
     while stack:
+        fd = stack.pop()
         try:
-            with os.scandir(stack.pop()) as it:
+            with os.scandir(fd) as it:
                 for e in it:
                     try:
                         if e.is_dir(follow_symlinks=False):
-                            stack.append(e.path)
+                            stack.append(os.open(e.name, DIR_FLAGS, dir_fd=fd))
                         elif e.is_file(follow_symlinks=False):
                             total += e.stat(follow_symlinks=False).st_size
                             files += 1
-                    except FileNotFoundError:
+                    except OSError:
                         continue
-        except (FileNotFoundError, NotADirectoryError, PermissionError):
-            continue
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
     return total, files

@@ -112,59 +112,81 @@ def version_digest(entries: Iterable[ManifestEntry]) -> str:
 class ManifestWriter:
     """Writes to ``<path>.tmp`` and renames on ``commit``, so a manifest is whole or absent.
 
-    Entries arrive in tree order from the caller; lines and digest input are appended in
-    batches (one ``write`` and one ``update`` per batch rather than per file)."""
+    Lines arrive in tree order, a batch at a time, already formatted by the workers (with
+    the version digest's input for the same entries): one ``write`` and one ``update`` per
+    batch, nothing per file."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
         self.tmp = tmp_path_of(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f = open(  # noqa: SIM115 - closed by commit/abort
-            self.tmp, "w", encoding=ENCODING[0], errors=ENCODING[1], buffering=1 << 20
-        )
-        self._f.write(HEADER)
+        self._f = open(self.tmp, "wb", buffering=1 << 20)  # noqa: SIM115 - closed by commit/abort
+        self._f.write(HEADER.encode())
         self.digest = VersionDigest()
         self.files = 0
         self.bytes = 0
-        self._lines: list[str] = []
-        self._dlines: list[str] = []
+
+    def add_chunk(self, lines: bytes, digest_input: bytes, files: int, nbytes: int) -> None:
+        self._f.write(lines)
+        self.digest.update(digest_input)
+        self.files += files
+        self.bytes += nbytes
 
     def add(self, path: str, size: int, mode: int, mtime_ns: int, digest: str) -> None:
-        self._lines.append(format_line(path, size, mode, mtime_ns, digest))
-        self._dlines.append(f"{path}\0{size}\0{mode:o}\0{digest}\n")
-        self.files += 1
-        self.bytes += size
-        if len(self._lines) >= 1024:
-            self.flush()
-
-    def add_entry(self, e: ManifestEntry) -> None:
-        self.add(e.path, e.size, e.mode, e.mtime_ns, e.digest)
-
-    def flush(self) -> None:
-        if self._lines:
-            self._f.write("".join(self._lines))
-            self.digest.update("".join(self._dlines).encode(*ENCODING))
-            self._lines.clear()
-            self._dlines.clear()
+        self.add_chunk(
+            format_line(path, size, mode, mtime_ns, digest).encode(*ENCODING),
+            digest_line(path, size, mode, digest),
+            1,
+            size,
+        )
 
     def commit(self) -> None:
-        self.flush()
         self._f.flush()
         os.fsync(self._f.fileno())  # one fsync per version: the manifest is the record
         self._f.close()
         os.replace(self.tmp, self.path)
-
-    def close_keep(self) -> None:
-        """Close the temp file and leave it for cleanup, which frees the objects it names."""
-        if not self._f.closed:
-            self.flush()
-            self._f.close()
 
     def abort(self) -> None:
         """Close and delete the temp file (idempotent)."""
         if not self._f.closed:
             self._f.close()
         self.tmp.unlink(missing_ok=True)
+
+
+class ManifestCursor:
+    """Reads a manifest alongside a walk of a tree, both in tree order: ``take(rel)`` gives
+    the line for ``rel`` (or None) and the lines before it that the tree does not have."""
+
+    def __init__(self, path: Path | None):
+        self._lines = _raw_lines(Path(path), False) if path is not None else iter(())
+        self.line: str | None = None
+        self.path = ""
+        self._advance()
+
+    def _advance(self) -> None:
+        line = next(self._lines, None)
+        self.line = line
+        if line is not None:
+            p = line[: line.find("\t")]
+            self.path = unescape(p) if "\\" in p else p
+
+    def take(self, rel: str) -> tuple[str | None, list[str]]:
+        missing: list[str] = []
+        while self.line is not None:
+            if self.path == rel:
+                line = self.line
+                self._advance()
+                return line, missing
+            if tree_key(self.path) > tree_key(rel):
+                break
+            missing.append(self.line)
+            self._advance()
+        return None, missing
+
+    def rest(self) -> Iterator[str]:
+        while self.line is not None:
+            yield self.line
+            self._advance()
 
 
 def tmp_path_of(manifest: Path) -> Path:

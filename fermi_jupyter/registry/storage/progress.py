@@ -13,7 +13,8 @@ from .errors import Cancelled
 
 @dataclass
 class Progress:
-    """Totals are None while the tree is still being counted."""
+    """``files_total`` is None while the walk is still going, ``bytes_total`` until the end
+    (the walk reads names only: sizes come from the workers' ``fstat``)."""
 
     files_done: int
     bytes_done: int
@@ -40,7 +41,7 @@ class Tracker:
         self.bytes = 0
         self._next = 0.0
 
-    def set_totals(self, files: int, nbytes: int) -> None:
+    def set_totals(self, files: int, nbytes: int | None) -> None:
         self.files_total, self.bytes_total = files, nbytes
         self.report()
 

@@ -2,32 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
+from . import hooks
+from .creds import Reader, Switch, open_as
+from .engine import Plan, run
 from .errors import readable
-from .hashing import hash_file
 from .manifest import ManifestWriter
-from .pipeline import Pipeline
+from .pool import Batch
 from .progress import ProgressFn, Tracker
 from .results import Result
-from .walk import Item, Listing, Skipped, walk
-
-
-def hash_listing(
-    root: str, items: Listing, tracker: Tracker, cancel: threading.Event | None
-) -> Iterator[tuple[Item, str, int]]:
-    """(item, digest, bytes read) for every file of ``items``, in order, hashed on worker
-    threads; progress counted as results arrive."""
-
-    def work(item: Item) -> tuple[str, int]:
-        return hash_file(f"{root}/{item.rel}", item.rel, item.ino, cancel)
-
-    with Pipeline(work, size_of=lambda item: item.size) as pipeline:
-        for item, (digest, nread) in pipeline.run(i for i in items if i.size >= 0):
-            tracker.add(1, nread)
-            yield item, digest, nread
+from .walk import Skipped
 
 
 def scan(
@@ -36,32 +23,53 @@ def scan(
     *,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    read_as: Reader | None = None,
+    workers: int | None = None,
 ) -> Result:
-    """Hash every regular file under ``src`` into a manifest at ``manifest_out`` (written to
-    a temp name, renamed when complete). Nothing is copied: ``new_bytes`` is 0."""
-    src_s = str(src)
-    manifest_out = Path(manifest_out)
+    """Hash every regular file under ``src`` (a resolved path, from :func:`confine`) into a
+    manifest at ``manifest_out`` (written to a temp name, renamed when complete). Nothing is
+    copied: ``new_bytes`` is 0. ``read_as``: whose permissions apply (the volume owner's)."""
     tracker = Tracker(progress, cancel)
+    tracker.report()
     skipped = Skipped()
+    switch = Switch(read_as)
     writer: ManifestWriter | None = None
+    root_fd = -1
     try:
-        tracker.report()
-        manifest_out.parent.mkdir(parents=True, exist_ok=True)
-        spill = str(manifest_out.parent)
-        with walk(src_s, tracker=tracker, skipped=skipped, spill_dir=spill) as items:
-            tracker.set_totals(items.files, items.bytes)
-            writer = ManifestWriter(manifest_out)
-            for item, digest, nread in hash_listing(src_s, items, tracker, cancel):
-                writer.add(item.rel, nread, item.mode, item.mtime_ns, digest)
-            tracker.check()
-            writer.commit()
+        switch.enter()
+        hooks.pause("source-checked", path=str(src))
+        root_fd = open_as(src, switch)
+        writer = ManifestWriter(Path(manifest_out))
+
+        def deliver(batch: Batch, result: dict) -> None:
+            writer.add_chunk(result["manifest"], result["digest"], result["files"], result["bytes"])  # type: ignore[union-attr]
+            tracker.add(result["files"], result["bytes"])
+
+        run(
+            Plan(
+                op="scan",
+                root_fd=root_fd,
+                switch=switch,
+                tracker=tracker,
+                deliver=deliver,
+                skipped=skipped,
+                config={"hooks": hooks.DIR},
+                workers=workers,
+            )
+        )
+        tracker.check()
+        writer.commit()
     except BaseException as e:
         if writer is not None:
             writer.abort()
         if isinstance(e, OSError):
-            raise readable(e, src_s) from e
+            raise readable(e, str(src)) from e
         raise
-    tracker.report()
+    finally:
+        if root_fd >= 0:
+            os.close(root_fd)
+        switch.leave()
+    tracker.set_totals(writer.files, writer.bytes)
     return Result(
         digest=writer.digest.hexdigest(),
         files=writer.files,

@@ -1,74 +1,57 @@
-"""Snapshot versions: copy a source tree into the object store, one read per new file.
+"""Snapshot versions: copy a source tree into the object store, reading each new file once.
 
-1. walk the source once (sizes, modes, mtimes, inodes; the totals for progress);
-2. merge-join the walk with the previous version's manifest (both in tree order): files with
-   the same path, size and mtime are linked to the object they had, unread (rsync's quick
-   check); every other file is read once, hashed while in memory (or while copying, if big)
-   and linked or stored;
-3. write the manifest, seal the folders read-only, rename ``.N.partial`` to ``N``.
+1. open the source root once (``open_tree``: no symlink anywhere on the checked path), walk it
+   in the registry (names only), and hand the files to worker processes in batches with the
+   descriptors of their folders;
+2. a file with the path, size and mtime it had in the previous version (the previous
+   manifest is read alongside the walk) is linked to the object it had, unread (rsync's quick
+   check); every other file is opened without following symlinks, checked (a regular file on
+   the source's device), read once, hashed, and linked to the stored object with that
+   content or stored as a new one (objects.py);
+3. flush the filesystem, write the manifest, rename ``.N.partial`` to ``N``. Folders are
+   sealed read-only as they are finished.
 
-Any failure or cancel removes what was built (and the objects only it stored) and raises.
+Any failure or cancel gives back what was built and the objects only it stored (gc.py).
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import StorageError, readable
+from . import hooks
+from .creds import Reader, Switch, open_as
+from .engine import Plan, run
+from .errors import Cancelled, StorageError, readable
+from .fsafe import DIR_FLAGS, syncfs
 from .gc import cleanup_partial, seal
 from .layout import StorageLayout
-from .manifest import ManifestEntry, ManifestWriter, iter_manifest, tree_key
-from .objects import Store, ensure_fanout, link_object, store_file
-from .pipeline import Pipeline
+from .manifest import ManifestCursor, ManifestWriter
+from .pool import Batch
 from .progress import ProgressFn, Tracker
 from .results import Result
-from .walk import Item, Skipped, walk
+from .walk import Folder, Skipped
+
+# tests only: behave as if the filesystem's hard-link limit were this low
+LINK_LIMIT = int(os.environ.get("FERMI_STORAGE_TEST_LINK_LIMIT", "0")) or None
 
 
-class QuickCheck:
-    """Streams the previous manifest alongside the walk (both sorted), one entry in memory."""
+def ensure_fanout(objects_dir: Path) -> None:
+    """Create the 256 ``objects/xx`` folders (``ff``, made last, says they all exist)."""
+    if (objects_dir / "ff").is_dir():
+        return
+    for i in range(256):
+        (objects_dir / f"{i:02x}").mkdir(mode=0o755, parents=True, exist_ok=True)
 
-    def __init__(self, manifest: Path | None):
-        self._it: Iterator[ManifestEntry] | None = None
-        self._cur: ManifestEntry | None = None
-        self._key: tuple[str, ...] = ()
-        if manifest is not None and Path(manifest).exists():
-            self._it = iter_manifest(manifest)
-            self._advance()
 
-    def _advance(self) -> None:
-        assert self._it is not None
-        try:
-            self._cur = next(self._it, None)
-        except StorageError:  # an unreadable previous manifest: read every file instead
-            self._cur = None
-        if self._cur is not None:
-            self._key = tree_key(self._cur.path)
-
-    def match(self, item: Item) -> str | None:
-        """The digest ``item`` had in the previous version if its size and mtime are the same."""
-        if self._cur is None:
-            return None
-        key = tree_key(item.rel)
-        while self._cur is not None and self._key < key:
-            self._advance()
-        cur = self._cur
-        if (
-            cur is not None
-            and self._key == key
-            and cur.size == item.size
-            and cur.mtime_ns == item.mtime_ns
-        ):
-            return cur.digest
+def _previous(path: Path | None) -> ManifestCursor | None:
+    if path is None or not Path(path).exists():
         return None
-
-
-# a unit of work: the file, and the digest it had in the previous version (or None)
-Job = tuple[Item, "str | None"]
-Done = tuple[str, int, int]  # digest, bytes newly stored, bytes read
+    try:
+        return ManifestCursor(path)
+    except StorageError:  # an unreadable previous manifest: read every file instead
+        return None
 
 
 def snapshot(
@@ -80,77 +63,98 @@ def snapshot(
     previous_manifest: Path | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    read_as: Reader | None = None,
+    workers: int | None = None,
 ) -> Result:
-    """Copy ``src`` into version ``n`` of ``ds_id``; see the module docstring. The source is
-    only ever opened read-only. Raises StorageError (reason "exists" if the version is on disk
-    already), Cancelled, or a readable StorageError for OS errors."""
+    """Copy ``src`` (a resolved path, from :func:`confine`) into version ``n`` of ``ds_id``;
+    see the module docstring. ``read_as``: whose permissions apply to reading the source
+    (the volume owner's). The source is only ever opened read-only. Raises StorageError
+    (reason "exists" if the version is on disk already), Cancelled, or a readable
+    StorageError for OS errors."""
     layout.ensure()
     final = layout.version_dir(ds_id, n)
     if final.exists():
         raise StorageError(f"version {n} of {ds_id} already exists on disk", "exists")
     cleanup_partial(layout, ds_id, n)
-    ensure_fanout(str(layout.objects_dir))
-    partial = layout.partial_dir(ds_id, n)
-    partial.mkdir(parents=True)
-    src_s = str(src)
-    store = Store(str(layout.objects_dir), src_s, str(partial))
+    ensure_fanout(layout.objects_dir)
     tracker = Tracker(progress, cancel)
+    tracker.report()
     skipped = Skipped()
+    switch = Switch(read_as)
+    fds: list[int] = []
     writer: ManifestWriter | None = None
-    pipeline: Pipeline[Job, Done] | None = None
     new_bytes = 0
+    partial = layout.partial_dir(ds_id, n)
     try:
-        tracker.report()
-        with walk(src_s, tracker=tracker, skipped=skipped, spill_dir=str(layout.tmp_dir)) as items:
-            tracker.set_totals(items.files, items.bytes)
-            writer = ManifestWriter(layout.manifest_path(ds_id, n))
-            quick = QuickCheck(previous_manifest)
-            dirs: list[str] = []
+        switch.enter()
+        hooks.pause("source-checked", path=str(src))
+        root_fd = open_as(src, switch)
+        fds.append(root_fd)
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.mkdir(mode=0o755)
+        partial_fd = os.open(partial, DIR_FLAGS)
+        fds.append(partial_fd)
+        objects_fd = os.open(layout.objects_dir, DIR_FLAGS)
+        fds.append(objects_fd)
+        journal_fd = os.open(
+            layout.journal_path(ds_id, n),
+            os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
+            0o600,
+        )
+        fds.append(journal_fd)
+        writer = ManifestWriter(layout.manifest_path(ds_id, n))
 
-            def jobs() -> Iterator[Job]:
-                for item in items:
-                    if item.size < 0:
-                        # folders are made here, on the walking thread, before any of
-                        # their files is handed to a worker
-                        os.mkdir(f"{store.dst}/{item.rel}")
-                        dirs.append(item.rel)
-                    else:
-                        yield item, quick.match(item)
+        def on_folder(folder: Folder, parent: Folder | None) -> None:
+            if parent is None:
+                folder.dst = os.dup(partial_fd)
+                return
+            name = folder.rel.rpartition("/")[2]
+            os.mkdir(name, 0o755, dir_fd=parent.dst)
+            folder.dst = os.open(name, DIR_FLAGS, dir_fd=parent.dst)
 
-            def work(job: Job) -> Done:
-                item, digest = job
-                if digest is not None and link_object(store, digest, item.rel):
-                    return digest, 0, item.size  # unchanged: one link(2), not read
-                return store_file(store, item.rel, item.size, item.ino, item.mtime_ns, cancel)
+        def on_release(folder: Folder) -> None:
+            seal(folder.dst)
 
-            pipeline = Pipeline(work, size_of=lambda job: 0 if job[1] else job[0].size)
-            for (item, _prev), (digest, added, nread) in pipeline.run(jobs()):
-                writer.add(item.rel, nread, item.mode, item.mtime_ns, digest)
-                new_bytes += added
-                tracker.add(1, nread)
-            tracker.check()
-            seal(partial, dirs)
-            writer.commit()
-            os.rename(partial, final)  # the version exists only once it is complete
+        def deliver(batch: Batch, result: dict) -> None:
+            nonlocal new_bytes
+            writer.add_chunk(result["manifest"], result["digest"], result["files"], result["bytes"])  # type: ignore[union-attr]
+            new_bytes += result["new"]
+            tracker.add(result["files"], result["bytes"])
+
+        run(
+            Plan(
+                op="snapshot",
+                root_fd=root_fd,
+                switch=switch,
+                tracker=tracker,
+                deliver=deliver,
+                skipped=skipped,
+                cursor=_previous(previous_manifest),
+                config={"link_limit": LINK_LIMIT, "hooks": hooks.DIR},
+                init_fds=[objects_fd, journal_fd],
+                on_folder=on_folder,
+                on_release=on_release,
+                workers=workers,
+            )
+        )
+        tracker.check()
+        syncfs(partial_fd)  # the objects and the tree are on disk before the version exists
+        writer.commit()
+        os.rename(partial, final)  # the version exists only once it is complete
+        layout.journal_path(ds_id, n).unlink(missing_ok=True)  # its objects are all linked
     except BaseException as e:
-        if pipeline is not None:
-            # record what finished anyway, so cleanup frees the objects it stored
-            if writer is not None:
-                for (item, _prev), (digest, _added, nread) in pipeline.drain():
-                    writer.add(item.rel, nread, item.mode, item.mtime_ns, digest)
-                writer.flush()
-            pipeline.close()
-            pipeline = None
         if writer is not None:
-            writer.close_keep()
+            writer.abort()
+        _close(fds)
+        fds = []
         cleanup_partial(layout, ds_id, n)
         if isinstance(e, OSError):
-            raise readable(e, src_s) from e
+            raise readable(e, str(src)) from e
         raise
     finally:
-        if pipeline is not None:
-            pipeline.close()
-    tracker.report()
+        _close(fds)
+        switch.leave()
+    tracker.set_totals(writer.files, writer.bytes)
     return Result(
         digest=writer.digest.hexdigest(),
         files=writer.files,
@@ -159,3 +163,11 @@ def snapshot(
         warnings=skipped.warnings(),
         manifest_path=writer.path,
     )
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+__all__ = ["Cancelled", "ensure_fanout", "snapshot"]

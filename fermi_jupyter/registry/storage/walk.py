@@ -1,13 +1,18 @@
-"""Walking a tree once, in tree order, without following symlinks, into a compact listing.
+"""Walking a tree once, in tree order, relative to directory descriptors.
 
-The walk is the only pass that looks at the source's metadata: it records every regular
-file's size, mode, mtime and inode (one ``stat`` each) and every folder, in tree order, so
-the totals for progress bars are known before any file is read and nothing is stat'ed twice.
-Listings of big trees go to an anonymous temporary file, so memory stays flat.
+The walk reads names only (``getdents``: the kind of each entry comes from ``d_type``, no
+``stat`` per file) and yields each regular file as (folder, name); whoever reads the file
+opens it relative to the folder's descriptor, without following symlinks, and checks what it
+opened. Folders are opened with :func:`open_subdir` — never through a symlink, never across a
+mount point — so nothing outside the tree is listed or read, whatever is swapped in while the
+walk runs.
 
-Race safety: folders are opened relative to their parent's descriptor with ``O_NOFOLLOW``,
-so a folder swapped for a symlink after ``confine`` is never followed out of the volume; the
-readers check each opened file's inode against the one recorded here (see hashing.py).
+Tree order = each folder's names sorted, sub-folders expanded in place = the order of
+``tuple(path.split("/"))``, the order of manifests.
+
+Folders are reference-counted: the walk holds its folder while listing it, and every batch
+of files handed to a worker holds the folders it names until its result is back, so a
+folder's descriptors live exactly as long as someone may still use them.
 """
 
 from __future__ import annotations
@@ -15,37 +20,22 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from operator import attrgetter
-from typing import IO, NamedTuple
 
-from .manifest import escape, unescape
+from . import hooks
+from .creds import Switch
+from .fsafe import Refused, open_subdir
 from .progress import Tracker
 
-DIR = -1  # Item.size of a folder
-SPILL_AFTER = 50_000  # items kept in memory before the listing moves to a temporary file
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-_by_name = attrgetter("name")
 _WARNINGS_CAP = 100
-
-
-class Item(NamedTuple):
-    rel: str  # "/"-separated, relative to the walked root
-    size: int  # DIR for folders
-    mode: int  # S_IMODE
-    mtime_ns: int
-    ino: int
-
-    @property
-    def is_dir(self) -> bool:
-        return self.size == DIR
+FILE, DIR, LINK, OTHER = 0, 1, 2, 3
 
 
 @dataclass
 class Skipped:
-    """What a walk passed over: symlinks, sockets, fifos, devices (counted, a few named)."""
+    """What a walk passed over: symlinks, sockets, fifos, devices, mount points, entries that
+    changed while being read (counted, the first hundred named)."""
 
     count: int = 0
     examples: list[str] = field(default_factory=list)
@@ -55,70 +45,45 @@ class Skipped:
         if len(self.examples) < _WARNINGS_CAP:
             self.examples.append(f"skipped {what}: {rel}")
 
+    def extend(self, warnings: list[str], count: int) -> None:
+        self.count += count
+        room = _WARNINGS_CAP - len(self.examples)
+        if room > 0:
+            self.examples.extend(warnings[:room])
+
     def warnings(self) -> list[str]:
         extra = self.count - len(self.examples)
         return self.examples + ([f"… and {extra} more skipped"] if extra > 0 else [])
 
 
-class Listing:
-    """Items in tree order: in memory up to ``SPILL_AFTER``, then in an unlinked temp file."""
+class Folder:
+    """One open folder of the walk (and, for snapshots and restores, its copy)."""
 
-    def __init__(self, spill_dir: str | None = None):
-        self._mem: list[Item] = []
-        self._spill: IO[str] | None = None
-        self._spill_dir = spill_dir
-        self.files = 0
-        self.bytes = 0
-        self.dirs = 0
+    __slots__ = ("dst", "fd", "id", "refs", "rel")
 
-    def add(self, item: Item) -> None:
-        if item.size == DIR:
-            self.dirs += 1
-        else:
-            self.files += 1
-            self.bytes += item.size
-        self._mem.append(item)
-        if len(self._mem) >= SPILL_AFTER:
-            self._flush()
-
-    def _flush(self) -> None:
-        if self._spill is None:
-            self._spill = tempfile.TemporaryFile(  # noqa: SIM115 - closed by close()
-                "w+", encoding="utf-8", errors="surrogateescape", dir=self._spill_dir
-            )
-        self._spill.write(
-            "".join(
-                f"{i.size}\t{i.mode}\t{i.mtime_ns}\t{i.ino}\t{escape(i.rel)}\n" for i in self._mem
-            )
-        )
-        self._mem.clear()
-
-    def __iter__(self) -> Iterator[Item]:
-        if self._spill is None:
-            yield from self._mem
-            return
-        self._flush()
-        self._spill.seek(0)
-        for line in self._spill:
-            size, mode, mtime, ino, rel = line[:-1].split("\t", 4)
-            yield Item(unescape(rel), int(size), int(mode), int(mtime), int(ino))
-
-    def close(self) -> None:
-        self._mem.clear()
-        if self._spill is not None:
-            self._spill.close()
-            self._spill = None
-
-    def __enter__(self) -> Listing:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __init__(self, id: int, rel: str, fd: int):
+        self.id = id
+        self.rel = rel
+        self.fd = fd
+        self.dst = -1
+        self.refs = 1
 
 
-def _kind(mode: int) -> str:
-    if stat.S_ISLNK(mode):
-        return "symlink"
+def _kind(entry: os.DirEntry[str]) -> int:
+    if entry.is_file(follow_symlinks=False):
+        return FILE
+    if entry.is_dir(follow_symlinks=False):
+        return DIR
+    if entry.is_symlink():
+        return LINK
+    return OTHER
+
+
+def _other_kind(fd: int, name: str) -> str:
+    try:
+        mode = os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode
+    except OSError:
+        return "entry that vanished during the walk"
     if stat.S_ISSOCK(mode):
         return "socket"
     if stat.S_ISFIFO(mode):
@@ -126,96 +91,130 @@ def _kind(mode: int) -> str:
     return "special file"
 
 
-def _sorted_entries(fd: int, rel: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(fd) as it:
-            return sorted(it, key=_by_name)
-    except OSError as e:
-        raise OSError(e.errno, f"cannot read folder {rel or '.'}: {e.strerror}") from None
+class Walk:
+    """``files()`` yields (folder, name) for every regular file, in tree order.
 
+    ``on_folder(folder, parent)`` runs when a folder is entered (the root has parent None):
+    snapshots make the folder's copy there. ``on_release(folder)`` runs when the last user of
+    a folder lets go of it, before its descriptors are closed (snapshots seal the copy).
+    """
 
-def walk(
-    root: str,
-    *,
-    tracker: Tracker | None = None,
-    skipped: Skipped | None = None,
-    spill_dir: str | None = None,
-) -> Listing:
-    """List ``root``: folders and regular files in tree order, symlinks never followed.
+    def __init__(
+        self,
+        root_fd: int,
+        *,
+        switch: Switch,
+        tracker: Tracker | None = None,
+        skipped: Skipped | None = None,
+        on_folder: Callable[[Folder, Folder | None], None] | None = None,
+        on_release: Callable[[Folder], None] | None = None,
+    ):
+        self.root_fd = root_fd
+        self.dev = os.fstat(root_fd).st_dev
+        self.switch = switch
+        self.tracker = tracker
+        self.skipped = skipped if skipped is not None else Skipped()
+        self.on_folder = on_folder
+        self.on_release = on_release
+        self.files_seen = 0
+        self.folders = 0
+        self._next_id = 0
+        self._open: dict[int, Folder] = {}
 
-    Tree order = each folder's names sorted, sub-folders expanded in place = the order of
-    ``tuple(path.split("/"))``. ``tracker`` gets ticks (progress with unknown totals, cancel
-    checks) while the walk runs."""
-    skipped = skipped if skipped is not None else Skipped()
-    listing = Listing(spill_dir)
-    root_fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        top = _sorted_entries(root_fd, "")
-    except BaseException:
-        os.close(root_fd)
-        raise
-    stack: list[tuple[int, Iterator[os.DirEntry[str]], str]] = [(root_fd, iter(top), "")]
-    try:
+    # -- folder lifetimes -----------------------------------------------------------------
+    def _new(self, rel: str, fd: int) -> Folder:
+        self._next_id += 1
+        f = Folder(self._next_id, rel, fd)
+        self._open[f.id] = f
+        self.folders += 1
+        return f
+
+    def hold(self, folder: Folder) -> None:
+        folder.refs += 1
+
+    def release(self, folder: Folder) -> None:
+        folder.refs -= 1
+        if folder.refs > 0:
+            return
+        self._open.pop(folder.id, None)
+        try:
+            if self.on_release is not None:
+                self.on_release(folder)
+        finally:
+            if folder.dst >= 0:
+                os.close(folder.dst)
+            if folder.fd != self.root_fd:
+                os.close(folder.fd)
+
+    def close(self) -> None:
+        """Close every folder still open (after a failure); the root is the caller's."""
+        for folder in list(self._open.values()):
+            if folder.dst >= 0:
+                os.close(folder.dst)
+                folder.dst = -1
+            if folder.fd != self.root_fd:
+                os.close(folder.fd)
+        self._open.clear()
+
+    # -- the walk ---------------------------------------------------------------------------
+    def _list(self, folder: Folder) -> list[tuple[str, int]]:
+        try:
+            with self.switch.as_reader(), os.scandir(folder.fd) as it:
+                entries = [(e.name, _kind(e)) for e in it]
+        except OSError as e:
+            raise OSError(
+                e.errno, f"cannot read folder {folder.rel or '.'}: {e.strerror}"
+            ) from None
+        entries.sort()
+        if hooks.DIR is not None:
+            hooks.pause("walk-listed", rel=folder.rel, names=[n for n, _ in entries[:50]])
+        return entries
+
+    def files(self) -> Iterator[tuple[Folder, str]]:
+        root = self._new("", self.root_fd)
+        if self.on_folder is not None:
+            self.on_folder(root, None)
+        stack: list[tuple[Folder, Iterator[tuple[str, int]]]] = [(root, iter(self._list(root)))]
+        tracker = self.tracker
         seen = 0
         while stack:
-            fd, entries, rel = stack[-1]
-            for entry in entries:
-                name = entry.name
-                child = f"{rel}/{name}" if rel else name
+            folder, entries = stack[-1]
+            for name, kind in entries:
                 seen += 1
                 if tracker is not None and not seen & 255:
                     tracker.tick()
-                try:
-                    if entry.is_dir(follow_symlinks=False):
-                        # relative to the parent's fd and no-follow: a folder swapped for a
-                        # symlink since it was listed fails here instead of leading elsewhere
-                        sub = os.open(name, _DIR_FLAGS, dir_fd=fd)
-                        try:
-                            children = _sorted_entries(sub, child)
-                        except BaseException:
-                            os.close(sub)
-                            raise
-                        listing.add(Item(child, DIR, 0, 0, 0))
-                        stack.append((sub, iter(children), child))
-                        break  # depth-first: descend now, come back to ``entries`` later
-                    if entry.is_symlink():
-                        skipped.add(child, "symlink")
+                if kind == FILE:
+                    self.files_seen += 1
+                    yield folder, name
+                    continue
+                rel = f"{folder.rel}/{name}" if folder.rel else name
+                if kind == DIR:
+                    sub = self._enter(folder, name, rel)
+                    if sub is None:
                         continue
-                    st = entry.stat(follow_symlinks=False)
-                except OSError as e:
-                    if e.errno in (errno.ENOENT, errno.ELOOP, errno.ENOTDIR):
-                        skipped.add(child, "entry that vanished or changed during the walk")
-                        continue
-                    raise
-                if stat.S_ISREG(st.st_mode):
-                    listing.add(
-                        Item(child, st.st_size, stat.S_IMODE(st.st_mode), st.st_mtime_ns, st.st_ino)
-                    )
+                    stack.append((sub, iter(self._list(sub))))
+                    break  # depth first: descend now, come back to ``entries`` later
+                if kind == LINK:
+                    self.skipped.add(rel, "symlink")
                 else:
-                    skipped.add(child, _kind(st.st_mode))
+                    self.skipped.add(rel, _other_kind(folder.fd, name))
             else:
                 stack.pop()
-                os.close(fd)
-    except BaseException:
-        for fd, _entries, _rel in stack:
-            os.close(fd)
-        listing.close()
-        raise
-    return listing
+                self.release(folder)
 
-
-def list_dirs(root: str) -> Iterator[str]:
-    """Every folder under ``root`` (relative, parents first), symlinks not followed; no
-    ``stat`` calls (the kind comes from readdir's ``d_type``)."""
-    stack = [""]
-    while stack:
-        rel = stack.pop()
+    def _enter(self, parent: Folder, name: str, rel: str) -> Folder | None:
         try:
-            with os.scandir(f"{root}/{rel}" if rel else root) as it:
-                subs = sorted(e.name for e in it if e.is_dir(follow_symlinks=False))
-        except FileNotFoundError:
-            continue
-        for name in reversed(subs):
-            stack.append(f"{rel}/{name}" if rel else name)
-        if rel:
-            yield rel
+            with self.switch.as_reader():
+                fd = open_subdir(parent.fd, name, self.dev)
+        except Refused as e:
+            self.skipped.add(rel, f"folder that is {e.strerror}")
+            return None
+        except OSError as e:
+            if e.errno == errno.ENOENT:
+                self.skipped.add(rel, "folder that vanished during the walk")
+                return None
+            raise OSError(e.errno, f"cannot open folder {rel}: {e.strerror}") from None
+        sub = self._new(rel, fd)
+        if self.on_folder is not None:
+            self.on_folder(sub, parent)
+        return sub

@@ -1,0 +1,82 @@
+"""A storage worker process: ``python -m fermi_jupyter.registry.storage.worker SOCKET PARENT``.
+
+Started by :mod:`.pool` for one operation. It receives batches of file names together with
+the descriptors of their folders (``SCM_RIGHTS`` over a ``SOCK_SEQPACKET`` socket), so it
+never resolves a path of the user's tree itself, does the per-file work of
+:mod:`.fileops`, and answers with the batch's manifest lines. It dies with the registry:
+``PR_SET_PDEATHSIG`` sends it SIGKILL when the thread that started it ends, and it checks at
+start that its parent is still the one that started it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import marshal
+import os
+import resource
+import signal
+import socket
+import sys
+
+from .errors import readable
+from .fileops import BatchError, context_from, run_batch
+
+MAX_MESSAGE = 8 << 20
+MAX_FDS = 253  # SCM_MAX_FD
+_PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before the line above: nobody to work for
+        os._exit(1)
+
+
+def _more_descriptors() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
+def serve(sock: socket.socket) -> None:
+    msg, fds, _flags, _addr = socket.recv_fds(sock, MAX_MESSAGE, MAX_FDS)
+    if not msg:
+        return
+    _kind, config = marshal.loads(msg)
+    ctx = context_from(config, fds, owns_fds=True, may_map=True)
+    ctx.switch.enter()
+    while True:
+        msg, fds, _flags, _addr = socket.recv_fds(sock, MAX_MESSAGE, MAX_FDS)
+        if not msg:
+            return  # the registry closed the socket: done
+        _kind, seq, ids, new, files = marshal.loads(msg)
+        try:
+            ctx.set_dirs(ids, new, fds)
+            result = run_batch(ctx, seq, files)
+        except BatchError as e:
+            result = {"seq": seq, "error": (e.err, str(e), e.reason)}
+        except OSError as e:
+            err = readable(e)
+            result = {"seq": seq, "error": (e.errno or 0, str(err), err.reason)}
+        sock.sendall(marshal.dumps(result))
+
+
+def main(argv: list[str]) -> None:
+    sock_fd, parent = int(argv[1]), int(argv[2])
+    die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C is the registry's to handle
+    os.umask(0o022)
+    _more_descriptors()
+    sock = socket.socket(fileno=sock_fd)
+    try:
+        serve(sock)
+    except BrokenPipeError:
+        pass  # the registry went away mid-answer
+    finally:
+        sock.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
