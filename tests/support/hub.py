@@ -29,17 +29,23 @@ c = get_config()
 load_subconfig({local!r})
 registry = c.JupyterHub.services[0]
 registry["command"].append("--RegistryApp.recover_interval=1")
+"""
 # a second registry process on the same database and storage: concurrency and recovery
+SECOND_REGISTRY = """
 second = copy.deepcopy(registry)
 second.update(name="fermi-registry-b", url="http://127.0.0.1:{port_b}", display=False)
 c.JupyterHub.services.append(second)
-c.JupyterHub.services.append({{"name": "fermi-test", "api_token": {token!r}}})
 for role in c.JupyterHub.load_roles:
     if role["name"] == "user":
         role["scopes"].append("access:services!service=fermi-registry-b")
 c.JupyterHub.load_roles += [
     {{"name": "fermi-registry-b", "services": ["fermi-registry-b"],
       "scopes": ["read:users", "read:groups"]}},
+]
+"""
+TEST_SERVICE = """
+c.JupyterHub.services.append({{"name": "fermi-test", "api_token": {token!r}}})
+c.JupyterHub.load_roles += [
     {{"name": "fermi-test", "services": ["fermi-test"],
       "scopes": ["admin:users", "admin:groups", "tokens", "read:users", "admin:servers"]}},
 ]
@@ -59,6 +65,8 @@ class Hub:
     registry_b_port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     proc: subprocess.Popen | None = None
+    second_registry: bool = True  # start fermi-registry-b beside fermi-registry
+    extra_config: str = ""  # appended to the test config (Python, with ``c`` and ``registry``)
 
     @property
     def url(self) -> str:
@@ -96,11 +104,11 @@ class Hub:
     def start(self, timeout: float = 60) -> Hub:
         self.home.mkdir(parents=True, exist_ok=True)
         cfg = self.home / "test_config.py"
-        cfg.write_text(
-            TEST_CONFIG.format(
-                local=str(LOCAL_CONFIG), token=self.token, port_b=self.registry_b_port
-            )
+        parts = [TEST_CONFIG, SECOND_REGISTRY if self.second_registry else "", TEST_SERVICE]
+        text = "".join(parts).format(
+            local=str(LOCAL_CONFIG), token=self.token, port_b=self.registry_b_port
         )
+        cfg.write_text(text + self.extra_config)
         self.log = open(self.home / "hub.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
@@ -120,10 +128,8 @@ class Hub:
             if self.proc and self.proc.poll() is not None:
                 raise RuntimeError(f"jupyterhub exited:\n{self.log_text()[-4000:]}")
             try:
-                ok = [
-                    httpx.get(f"{url}/health", timeout=2)
-                    for url in (self.registry_url, self.registry_b_url)
-                ]
+                urls = [self.registry_url] + [self.registry_b_url] * self.second_registry
+                ok = [httpx.get(f"{url}/health", timeout=2) for url in urls]
                 r = ok[-1] if ok[0].status_code == 200 else ok[0]
                 if all(x.status_code == 200 for x in ok):
                     return

@@ -26,6 +26,7 @@ from .manifest import ManifestEntry, escape, parse_line
 from .objects import EMPTY_DIGEST, OBJECT_MODE, Store, copy_all
 
 CAP = 100  # names listed per result list; the rest are counted
+_CREATE_RW = (CREATE_FLAGS & ~os.O_WRONLY) | os.O_RDWR  # a big copy is mapped to be hashed
 Files = list[tuple[int, "str | None", "str | None"]]
 
 
@@ -147,6 +148,16 @@ def _rel(drel: str, name: str) -> str:
     return f"{drel}/{name}" if drel else name
 
 
+def file_error(e: OSError, rel: str) -> BatchError:
+    """An error on one file as a sentence naming it (relative to the tree, never the
+    server's paths); running out of space says so."""
+    full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+    what = "no space left to store" if full else "cannot read or write"
+    return BatchError(
+        e.errno or 0, f"{what} {rel!r}: {e.strerror or e}", "no-space" if full else "io-error"
+    )
+
+
 def _open_error(e: OSError, rel: str, out: Out) -> None:
     """A file that could not be opened: skipped if it changed under us, fatal otherwise."""
     if e.errno == errno.ENOENT:
@@ -156,7 +167,7 @@ def _open_error(e: OSError, rel: str, out: Out) -> None:
     elif e.errno in (errno.ENXIO, errno.EWOULDBLOCK):
         out.skip(rel, "file replaced by a fifo or socket during the walk")
     else:
-        raise BatchError(e.errno or 0, f"cannot read {rel!r}: {e.strerror or e}")
+        raise file_error(e, rel)
 
 
 def run_batch(ctx: Context, seq: int, files: Files) -> dict:
@@ -245,7 +256,10 @@ def _hash(ctx: Context, files: Files, out: Out) -> None:
                 if verifying and line is not None:
                     out.note("removed", _expected(line, out).path)  # type: ignore[arg-type]
                 continue
-            digest, n = hash_file(fd, st.st_size, ctx.view, may_map=ctx.may_map)
+            try:
+                digest, n = hash_file(fd, st.st_size, ctx.view, may_map=ctx.may_map)
+            except OSError as e:
+                raise file_error(e, rel) from None
             mode = stat.S_IMODE(st.st_mode)
             if verifying:
                 _compare(ctx, out, rel, n, mode, st, digest, line)  # type: ignore[arg-type]
@@ -312,11 +326,14 @@ def _snapshot(ctx: Context, files: Files, out: Out) -> None:
                 to_open.append((dir_id, name, pos))  # type: ignore[arg-type]
     for pos, dir_id, name, st, digest in quick:
         _src, dst, drel = dirs[dir_id]
-        if st.st_size == 0:
-            store.empty(dst, name, st.st_mtime_ns)
-        elif not store.link(digest, dst, name):
-            to_open.append((dir_id, name, pos))  # no longer stored: read it after all
-            continue
+        try:
+            if st.st_size == 0:
+                store.empty(dst, name, st.st_mtime_ns)
+            elif not store.link(digest, dst, name):
+                to_open.append((dir_id, name, pos))  # no longer stored: read it after all
+                continue
+        except OSError as e:
+            raise file_error(e, _rel(drel, name)) from None
         done[pos] = (_rel(drel, name), st.st_size, stat.S_IMODE(st.st_mode), st.st_mtime_ns, digest)
     to_open.sort(key=lambda t: t[2])  # type: ignore[arg-type,return-value]
     # 2. everything else: opened as the reader, read, hashed and stored as the registry
@@ -326,7 +343,10 @@ def _snapshot(ctx: Context, files: Files, out: Out) -> None:
             st = _checked(fd, rel, ctx, out)
             if st is None:
                 continue
-            digest, n, new = _store(ctx, store, fd, st, dst, rel.rpartition("/")[2])
+            try:
+                digest, n, new = _store(ctx, store, fd, st, dst, rel.rpartition("/")[2])
+            except OSError as e:
+                raise file_error(e, rel) from None
             done[pos] = (rel, n, stat.S_IMODE(st.st_mode), st.st_mtime_ns, digest)  # type: ignore[index]
             out.new += new
     finally:
@@ -361,7 +381,7 @@ def _store(
             os.close(out)
         return digest, n, (n if store.publish(digest, dst, name) else 0)
     # big: copied by the kernel, then the copy (which nobody else can change) is hashed
-    out = os.open(name, CREATE_FLAGS, OBJECT_MODE, dir_fd=dst)
+    out = os.open(name, _CREATE_RW, OBJECT_MODE, dir_fd=dst)
     try:
         n = copy_all(fd, out)
         digest = hash_mapped(out, n) if n else EMPTY_DIGEST
@@ -416,18 +436,10 @@ def _restore(ctx: Context, files: Files, out: Out) -> None:
                         "corrupt",
                     )
                 e = parse_line(line)  # type: ignore[arg-type]
-                st = os.fstat(fd)
-                target = os.open(rel.rpartition("/")[2], CREATE_FLAGS, 0o600, dir_fd=dst)
                 try:
-                    if st.st_size > SMALL and ctx.may_map:
-                        n = copy_all(fd, target)
-                        digest = hash_mapped(fd, n) if n else EMPTY_DIGEST
-                    else:
-                        digest, n = _copy_hashing(fd, target, ctx.view)
-                    os.fchmod(target, e.mode & 0o777)
-                    os.utime(target, ns=(e.mtime_ns, e.mtime_ns))
-                finally:
-                    os.close(target)
+                    digest, n = _restore_one(ctx, fd, dst, rel.rpartition("/")[2], e)
+                except OSError as err:
+                    raise file_error(err, rel) from None
                 if (n, digest) != (e.size, e.digest):
                     raise BatchError(
                         0,
@@ -439,6 +451,22 @@ def _restore(ctx: Context, files: Files, out: Out) -> None:
                 out.dlines.append(f"{e.path}\0{e.size}\0{e.mode:o}\0{e.digest}\n")
     finally:
         _close_all(opened)
+
+
+def _restore_one(ctx: Context, fd: int, dst: int, name: str, e: ManifestEntry) -> tuple[str, int]:
+    st = os.fstat(fd)
+    target = os.open(name, CREATE_FLAGS, 0o600, dir_fd=dst)
+    try:
+        if st.st_size > SMALL and ctx.may_map:
+            n = copy_all(fd, target)
+            digest = hash_mapped(fd, n) if n else EMPTY_DIGEST
+        else:
+            digest, n = _copy_hashing(fd, target, ctx.view)
+        os.fchmod(target, e.mode & 0o777)
+        os.utime(target, ns=(e.mtime_ns, e.mtime_ns))
+    finally:
+        os.close(target)
+    return digest, n
 
 
 def _copy_hashing(src: int, out: int, view: memoryview) -> tuple[str, int]:

@@ -23,6 +23,7 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Callable
+from typing import NoReturn
 
 from .errors import StorageError
 from .fileops import BatchError, Context, run_batch
@@ -153,7 +154,10 @@ class Pool:
         self.tick()
         for fd, _ev in events:
             w = next(i for i, s in enumerate(self.socks) if s.fileno() == fd)
-            data = self.socks[w].recv(8 << 20)
+            try:
+                data = self.socks[w].recv(8 << 20)
+            except OSError as e:  # ECONNRESET: the worker died with data unread
+                self._died(w, e)
             if not data:
                 self._died(w, None)
             result = marshal.loads(data)
@@ -169,7 +173,7 @@ class Pool:
         while any(self.inflight):
             self._wait()
 
-    def _died(self, w: int, e: OSError | None) -> None:
+    def _died(self, w: int, e: OSError | None) -> NoReturn:
         proc = self.procs[w]
         try:
             code = proc.wait(5)
