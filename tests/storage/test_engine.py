@@ -93,9 +93,7 @@ def test_big_files_are_mapped_and_copied_by_the_kernel(layout, volume, workers):
     assert stat.S_IMODE((dest / "big.bin").stat().st_mode) == 0o640
 
 
-def test_progress_flows_during_the_walk_and_cancel_stops_it(
-    layout, volume, monkeypatch, tmp_path
-):
+def test_progress_flows_during_the_walk_and_cancel_stops_it(layout, volume, monkeypatch, tmp_path):
     src = volume / "d"
     make_tree(src, 6000, 10, dirs=300)
     hooks = Hooks(tmp_path / "hooks")
