@@ -24,9 +24,9 @@ from fermi_jupyter.registry.storage import (
 from fermi_jupyter.registry.storage import hooks as hooks_mod
 from fermi_jupyter.registry.storage.gc import drop_if_unused
 
+from ..support.storage import leftovers
 from ..support.storage_hooks import Hooks
 from ..support.trees import content_map, independent_digest, make_tree
-from .conftest import leftovers
 
 
 def _nested(root, files: int) -> None:

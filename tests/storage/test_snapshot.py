@@ -19,8 +19,8 @@ from fermi_jupyter.registry.storage import (
     verify,
 )
 
+from ..support.storage import leftovers
 from ..support.trees import change_some, content_map, independent_digest, make_tree
-from .conftest import leftovers
 
 
 def test_snapshot_round_trip(layout, volume):

@@ -66,6 +66,7 @@ def verify(
 
     try:
         switch.enter()
+        hooks.pause("source-checked", path=str(tree))
         root_fd = open_as(tree, switch)
         run(
             Plan(
