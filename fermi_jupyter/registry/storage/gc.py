@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import stat
 import threading
 import time
@@ -29,6 +30,7 @@ from .layout import StorageLayout
 from .manifest import iter_manifest, tmp_path_of
 from .objects import EMPTY_DIGEST, object_name
 
+_JOURNAL_LINE = re.compile(r"^[0-9a-f]{64}(\.d/[0-9]+)?$")
 REAP_NOW = 1.0  # seconds a failing snapshot spends deleting its tree before going on
 _counter = itertools.count()
 _reaping = threading.Lock()
@@ -87,17 +89,19 @@ def drop_if_unused(objects: Path | str, name: str) -> int:
 
 
 def drop_digest(layout: StorageLayout, digest: str) -> int:
-    """:func:`drop_if_unused` for an object and its replicas (``.r1``, ``.r2``, … up to the
-    first missing one; the sweep finds any beyond a gap)."""
+    """:func:`drop_if_unused` for an object and its replicas (``<digest>.d/<k>``)."""
     if digest == EMPTY_DIGEST or len(digest) < 3:
         return 0
     name = object_name(digest)
     freed = drop_if_unused(layout.objects_dir, name)
-    for k in itertools.count(1):
-        if not os.path.lexists(layout.objects_dir / f"{name}.r{k}"):
-            return freed
-        freed += drop_if_unused(layout.objects_dir, f"{name}.r{k}")
-    return freed  # pragma: no cover
+    replicas = layout.objects_dir / f"{name}.d"
+    for k in _listdir(replicas):
+        if k.isdigit():
+            freed += drop_if_unused(replicas, k)
+    if freed:
+        with contextlib.suppress(OSError):  # not empty: replicas still in use
+            os.rmdir(replicas)
+    return freed
 
 
 def free_unused(layout: StorageLayout, manifest: Path, *, partial_ok: bool = False) -> int:
@@ -117,9 +121,12 @@ def free_journal(layout: StorageLayout, journal: Path) -> int:
     with f:
         for line in f:
             name = line.strip()
-            if not name or "/" in name or name.startswith("."):
+            if not _JOURNAL_LINE.match(name):
                 continue
             freed += drop_if_unused(layout.objects_dir, f"{name[:2]}/{name}")
+            if ".d/" in name:
+                with contextlib.suppress(OSError):
+                    os.rmdir(layout.objects_dir / name[:2] / name.split("/", 1)[0])
     return freed
 
 
@@ -266,10 +273,14 @@ def sweep(
     _, freed = reap(layout)
     report.object_bytes += freed
     # objects and replicas nothing links (and stray temporary names in the fan-out folders)
-    for sub in _listdir(layout.objects_dir):
-        folder = layout.objects_dir / sub
+    folders = [layout.objects_dir / sub for sub in _listdir(layout.objects_dir)]
+    while folders:
+        folder = folders.pop()
         with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(folder) as it:
             for e in it:
+                if e.is_dir(follow_symlinks=False):
+                    folders.append(Path(e.path))  # a <digest>.d folder of replicas
+                    continue
                 try:
                     st = e.stat(follow_symlinks=False)
                 except FileNotFoundError:
@@ -286,6 +297,9 @@ def sweep(
                 if size or st.st_size == 0:
                     report.objects += 1
                     report.object_bytes += size
+            if folder.name.endswith(".d"):
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)  # no replicas left
     return report
 
 

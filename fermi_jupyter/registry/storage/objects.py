@@ -1,9 +1,10 @@
 """The content-addressed object store: each distinct content once, read-only, shared by every
 version of every dataset through hard links.
 
-``objects/<d[:2]>/<digest>`` is an object; ``<digest>.r<k>`` (k = 1, 2, …) are its replicas,
-made when the object reached its filesystem's hard-link limit (``EMLINK``: ext4 allows 65,000
-links per inode) — identical content on another inode, linked from then on. Empty files are
+``objects/<d[:2]>/<digest>`` is an object; ``<digest>.d/<k>`` (k = 1, 2, …) are its
+replicas, made when the object reached its filesystem's hard-link limit (``EMLINK``: ext4
+allows 65,000 links per inode; the limit is whatever the filesystem enforces, never a number
+assumed here) — identical content on another inode, linked from then on. Empty files are
 never objects: each version gets its own empty file.
 
 A new content is written straight into the version being built and then linked as the
@@ -24,7 +25,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from .fsafe import CREATE_FLAGS
+from .fsafe import CREATE_FLAGS, DIR_FLAGS
 
 OBJECT_MODE = 0o444
 EMPTY_DIGEST = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
@@ -43,7 +44,8 @@ class Store:
     objects: int  # descriptor of objects/
     journal: int  # descriptor of the snapshot's journal (O_APPEND), -1 for none
     link_limit: int | None = None  # tests only: behave as if EMLINK came at this many links
-    replicas: dict[str, int] = field(default_factory=dict)  # digest → replica known to have room
+    full: set[str] = field(default_factory=set)  # objects found full during this operation
+    replicas: dict[str, list[str]] = field(default_factory=dict)  # digest → replicas to try
     _tmp: int = 0
 
     # -- linking an existing object -------------------------------------------------------
@@ -57,49 +59,78 @@ class Store:
     def link(self, digest: str, dst: int, to: str) -> bool:
         """Link the stored content ``digest`` into ``dst`` as ``to``; False if it is not
         stored (any more)."""
-        k = self.replicas.get(digest, 0)
         name = object_name(digest)
-        while True:
-            candidate = name if k == 0 else f"{name}.r{k}"
+        if digest not in self.full:
             try:
-                self._linkat(candidate, dst, to)
-                if k:
-                    self.replicas[digest] = k
+                self._linkat(name, dst, to)
                 return True
             except FileNotFoundError:
-                if k == 0:
-                    return False
-                return self._new_replica(digest, k, dst, to)
+                return False
             except OSError as e:
                 if e.errno != errno.EMLINK:
                     raise
-                k += 1  # this inode is full: the next replica
+                self.full.add(digest)  # the link limit is what the filesystem says it is
+        return self._link_replica(digest, name, dst, to)
 
-    def _new_replica(self, digest: str, k: int, dst: int, to: str) -> bool:
-        """Make replica ``k`` of ``digest`` (a copy of the object on a fresh inode), then
-        link it. Written unnamed and named once complete, so no one links half a copy."""
-        name = object_name(digest)
+    def _link_replica(self, digest: str, name: str, dst: int, to: str) -> bool:
+        folder = f"{name}.d"
+        for _attempt in range(64):
+            names = self.replicas.get(digest)
+            if names is None:
+                names = self.replicas[digest] = self._list(folder)
+            while names:
+                try:
+                    self._linkat(f"{folder}/{names[0]}", dst, to)
+                    return True
+                except FileNotFoundError:
+                    names.pop(0)  # freed meanwhile
+                except OSError as e:
+                    if e.errno != errno.EMLINK:
+                        raise
+                    names.pop(0)  # full too
+            made = self._new_replica(digest, name, folder)
+            if made is None:
+                return False  # the object itself is gone: the caller stores the content
+            self.replicas[digest] = [made]
+        raise OSError(errno.EMLINK, "Too many links, and no replica could be made", name)
+
+    def _list(self, folder: str) -> list[str]:
+        try:
+            fd = os.open(folder, DIR_FLAGS, dir_fd=self.objects)
+        except FileNotFoundError:
+            return []
+        try:
+            return sorted((n for n in os.listdir(fd) if n.isdigit()), key=int)
+        finally:
+            os.close(fd)
+
+    def _new_replica(self, digest: str, name: str, folder: str) -> str | None:
+        """Make the next replica of ``digest`` (a copy of the object on a fresh inode) in
+        ``<digest>.d/``; its name. Written unnamed and named once complete, so nobody links
+        half a copy; journaled first, like a new object."""
         try:
             src = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=self.objects)
         except FileNotFoundError:
-            return False
+            return None
         try:
-            out, tmp_name = self._unnamed(os.path.dirname(name))
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder, 0o755, dir_fd=self.objects)
+            existing = self._list(folder)
+            k = str(int(existing[-1]) + 1 if existing else 1)
+            out, tmp_name = self._unnamed(folder)
             try:
                 copy_all(src, out)
-                os.fchmod(out, OBJECT_MODE)
                 st = os.fstat(src)
                 os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
-                self.note(f"{digest}.r{k}")
-                # (someone else may have made replica k first: then theirs is used)
+                self.note(f"{digest}.d/{k}")
+                # (someone may have made replica k first: then theirs, complete, is used)
                 with contextlib.suppress(FileExistsError):
-                    self._name_unnamed(out, tmp_name, f"{name}.r{k}")
+                    self._name_unnamed(out, tmp_name, f"{folder}/{k}")
             finally:
                 os.close(out)
         finally:
             os.close(src)
-        self.replicas[digest] = k
-        return self.link(digest, dst, to)
+        return k
 
     def _unnamed(self, fanout: str) -> tuple[int, str | None]:
         if _TMPFILE:
