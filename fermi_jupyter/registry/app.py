@@ -37,6 +37,13 @@ class RegistryApp(Application):
     description = "The fermi_jupyter registry: volumes, datasets and versions for JupyterHub."
     classes = [IdentityResolver]
 
+    subcommands = {
+        "gc": (
+            "fermi_jupyter.registry.sweeper.GcApp",
+            "Give back space nothing uses (objects, unfinished snapshots, temp files).",
+        )
+    }
+
     aliases = {
         "db-url": "RegistryApp.db_url",
         "storage-root": "RegistryApp.storage_root",
@@ -77,6 +84,14 @@ class RegistryApp(Application):
     recover_interval = Float(30.0, help="Seconds between checks for abandoned jobs.").tag(
         config=True
     )
+    gc_interval = Float(
+        3600.0,
+        help="Seconds between sweeps giving back space nothing uses (as `fermi-registry gc`), "
+        "e.g. 3600; 0 turns the sweep off.",
+    ).tag(config=True)
+    gc_min_age = Float(
+        3600.0, help="Seconds: the sweep leaves alone anything younger, e.g. 3600."
+    ).tag(config=True)
     metrics_require_auth = Bool(
         False, help="Require an admin token for /metrics (open by default, like exporters)."
     ).tag(config=True)
@@ -100,6 +115,8 @@ class RegistryApp(Application):
 
     def initialize(self, argv: list[str] | None = None) -> None:  # type: ignore[override]
         super().initialize(argv)
+        if self.subapp is not None:  # fermi-registry gc
+            return
         if self.config_file:
             self.load_config_file(self.config_file)
         host, port = self._service_url()
@@ -175,9 +192,17 @@ class RegistryApp(Application):
             # a hub-managed service may inherit "SIGINT ignored"; install real handlers
             loop.add_signal_handler(sig, stop.set)
         recover_task = asyncio.create_task(self._recover_periodically())
+        if self.gc_interval > 0:
+            from .sweeper import sweep_periodically
+
+            sweep_task = asyncio.create_task(
+                sweep_periodically(self.layout, self.sessions, self.gc_interval, self.gc_min_age)
+            )
         await stop.wait()
         self.log.info("fermi registry stopping")
         recover_task.cancel()
+        if self.gc_interval > 0:
+            sweep_task.cancel()
         server.stop()
         self.runner.shutdown(wait=False)
 
@@ -190,6 +215,9 @@ class RegistryApp(Application):
                 self.log.exception("job recovery failed")
 
     def start(self) -> None:
+        if self.subapp is not None:
+            self.subapp.start()
+            return
         asyncio.run(self.serve())
 
 

@@ -11,6 +11,7 @@ their path components, i.e. a depth-first walk with each directory's names sorte
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -149,7 +150,8 @@ class ManifestWriter:
     def abort(self) -> None:
         """Close and delete the temp file (idempotent)."""
         if not self._f.closed:
-            self._f.close()
+            with contextlib.suppress(OSError):  # the unflushed rest is not wanted (disk full)
+                self._f.close()
         self.tmp.unlink(missing_ok=True)
 
 
