@@ -19,7 +19,7 @@ from fermi_jupyter.registry.storage import (
     verify,
 )
 
-from ..support.storage import leftovers
+from ..support.storage import leftovers, settled
 from ..support.trees import change_some, content_map, independent_digest, make_tree
 
 
@@ -44,7 +44,7 @@ def test_snapshot_round_trip(layout, volume):
         assert m == (0o555 if p.is_dir() else 0o444), p
     assert {p: p.stat().st_mtime_ns for p in src.rglob("*")} == mtimes
     assert not layout.partial_dir("ds-a", 1).exists()
-    assert leftovers(layout) == []
+    assert leftovers(settled(layout)) == []
 
 
 def test_dedup_across_versions_and_datasets(layout, volume):
@@ -103,7 +103,7 @@ def test_cancel_removes_partial_data(layout, volume):
     assert not layout.partial_dir("ds-a", 1).exists()
     assert not layout.version_dir("ds-a", 1).exists()
     assert not layout.manifest_path("ds-a", 1).exists()
-    assert leftovers(layout) == []
+    assert leftovers(settled(layout)) == []
 
 
 def test_an_unreadable_file_fails_cleanly(layout, volume):
@@ -121,7 +121,7 @@ def test_an_unreadable_file_fails_cleanly(layout, volume):
     assert str(src) not in str(e.value)  # paths relative to the source, not the server's
     assert not layout.partial_dir("ds-a", 1).exists()
     assert not layout.manifest_path("ds-a", 1).exists()
-    assert leftovers(layout) == []
+    assert leftovers(settled(layout)) == []
 
 
 def test_existing_version_is_not_overwritten(layout, volume):

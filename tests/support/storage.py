@@ -24,3 +24,14 @@ def leftovers(layout: StorageLayout) -> list[str]:
     out = [p.name for p in layout.tmp_dir.iterdir() if p.name != "trash"]
     out += [p.name for p in layout.trash_dir.iterdir()]
     return sorted(out)
+
+
+def settled(layout: StorageLayout, timeout: float = 30.0) -> StorageLayout:
+    """Wait until the trash is empty: a failed snapshot gives its space back in the
+    background after its first fraction of a second."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while any(layout.trash_dir.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return layout

@@ -47,64 +47,112 @@ class Plan:
     workers: int | None = None  # None: WORKERS processes, or inline for a tiny tree
 
 
+class _Batcher:
+    """Cuts runs of names into batches: at most ``BATCH_FILES`` files, ``BATCH_FOLDERS``
+    folders and ``BATCH_COST`` bytes of messages each."""
+
+    def __init__(self, walk: Walk):
+        self.walk = walk
+        self.seq = 0
+        self.batch = Batch(0)
+
+    def add(self, folder: Folder, names: list[str], lines: list[str | None] | None) -> None:
+        batch = self.batch
+        if folder.id not in batch.folders:
+            self.walk.hold(folder)
+            batch.folders[folder.id] = folder
+        batch.files.append((folder.id, names, lines))
+        batch.count += len(names)
+        # what the answer will carry: two lines a file (three when verifying) with the path
+        batch.cost += 250 * len(names) + 3 * (len(folder.rel) * len(names) + sum(map(len, names)))
+        if lines is not None:
+            batch.cost += sum(len(x) for x in lines if x is not None)
+
+    def mark(self, lines: list[str]) -> None:
+        """Manifest lines with no file on disk (verify, restore)."""
+        self.batch.files.append((0, None, lines))
+        self.batch.cost += sum(250 + len(x) for x in lines)
+
+    def room(self) -> int:
+        return BATCH_FILES - self.batch.count
+
+    def full(self) -> bool:
+        b = self.batch
+        return b.count >= BATCH_FILES or len(b.folders) >= BATCH_FOLDERS or b.cost >= BATCH_COST
+
+    def take(self) -> Batch:
+        done = self.batch
+        self.seq += 1
+        self.batch = Batch(self.seq)
+        return done
+
+
 def _batches(walk: Walk, plan: Plan) -> Iterator[Batch]:
-    seq = 0
-    batch = Batch(seq)
+    cut = _Batcher(walk)
     cursor = plan.cursor
     markers = plan.markers
-    for folder, name in walk.files():
-        line = None
-        cost = 250 + 3 * (len(folder.rel) + len(name))
-        if cursor is not None:
-            rel = f"{folder.rel}/{name}" if folder.rel else name
-            line, missing = cursor.take(rel)
-            if line is not None:
-                cost += len(line)
+    for folder, names in walk.runs():
+        if cursor is None:  # the common case: whole slices of a folder's names, no per-file work
+            i = 0
+            each = 250 + 3 * (len(folder.rel) + 64)  # a generous guess of one file's share
+            while i < len(names):
+                fits = max(1, min(cut.room(), (BATCH_COST - cut.batch.cost) // each))
+                part = names[i : i + fits]
+                cut.add(folder, part, None)
+                i += len(part)
+                if cut.full():
+                    yield cut.take()
+            continue
+        prefix = f"{folder.rel}/" if folder.rel else ""
+        part: list[str] = []
+        lines: list[str | None] = []
+        for name in names:
+            line, missing = cursor.take(prefix + name)
             if missing and markers:
-                for m in missing:
-                    batch.files.append((0, None, m))
-                    batch.cost += 250 + len(m)
-        if folder.id not in batch.folders:
-            walk.hold(folder)
-            batch.folders[folder.id] = folder
-        batch.files.append((folder.id, name, line))
-        batch.cost += cost
-        if (
-            len(batch.files) >= BATCH_FILES
-            or len(batch.folders) >= BATCH_FOLDERS
-            or batch.cost >= BATCH_COST
-        ):
-            yield batch
-            seq += 1
-            batch = Batch(seq)
+                if part:
+                    cut.add(folder, part, lines)
+                    part, lines = [], []
+                cut.mark(missing)
+            part.append(name)
+            lines.append(line)
+            if cut.batch.count + len(part) >= BATCH_FILES:
+                cut.add(folder, part, lines)
+                part, lines = [], []
+                if cut.full():
+                    yield cut.take()
+        if part:
+            cut.add(folder, part, lines)
+        if cut.full():
+            yield cut.take()
     if cursor is not None and markers:
-        for m in cursor.rest():
-            batch.files.append((0, None, m))
-            batch.cost += 250 + len(m)
-            if batch.cost >= BATCH_COST:
-                yield batch
-                seq += 1
-                batch = Batch(seq)
-    if batch.files:
-        yield batch
+        rest: list[str] = []
+        for line in cursor.rest():
+            rest.append(line)
+            if len(rest) >= BATCH_FILES:
+                cut.mark(rest)
+                rest = []
+                yield cut.take()
+        if rest:
+            cut.mark(rest)
+    if cut.batch.files:
+        yield cut.take()
 
 
 def _tiny(batch: Batch | None, plan: Plan) -> bool:
     """A tree in one batch of few files, none big: not worth starting processes."""
     if batch is None or plan.workers == 0:
         return True
-    if plan.workers is not None or len(batch.files) > INLINE_FILES:
+    if plan.workers is not None or batch.count > INLINE_FILES:
         return False
     with plan.switch.as_reader():
-        for dir_id, name, _line in batch.files:
-            if name is None:
-                continue
-            try:
-                st = os.stat(name, dir_fd=batch.folders[dir_id].fd, follow_symlinks=False)
-            except OSError:
-                continue  # the real open will say what is wrong
-            if stat.S_ISREG(st.st_mode) and st.st_size > SMALL:
-                return False
+        for dir_id, names, _lines in batch.files:
+            for name in names or ():
+                try:
+                    st = os.stat(name, dir_fd=batch.folders[dir_id].fd, follow_symlinks=False)
+                except OSError:
+                    continue  # the real open will say what is wrong
+                if stat.S_ISREG(st.st_mode) and st.st_size > SMALL:
+                    return False
     return True
 
 
@@ -135,7 +183,7 @@ def run(plan: Plan) -> Walk:
         batches = _batches(walk, plan)
         first = next(batches, None)
         second = next(batches, None) if first is not None else None
-        if second is None and _tiny(first, plan):
+        if plan.workers == 0 or (second is None and _tiny(first, plan)):
             ctx = context_from(config, plan.init_fds, owns_fds=False, may_map=False)
             executor = Inline(ctx, deliver, plan.tracker.tick)
         else:

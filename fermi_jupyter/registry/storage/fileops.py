@@ -1,8 +1,8 @@
 """The per-file work of every operation, one batch at a time: what a worker process runs (and,
 for trees of a few hundred small files, the registry itself).
 
-A batch names files as (folder id, name, manifest line or None); the folders come as
-descriptors. Every file is opened relative to its folder's descriptor without following
+A batch names files as runs (folder id, names, their manifest lines or None); the folders
+come as descriptors. Every file is opened relative to its folder's descriptor without following
 symlinks, and what was opened is checked (a regular file on the tree's device) before a byte
 is read. Opening happens with the reader's credentials (the volume owner's, where known);
 writing into the store with the registry's. A batch's result carries its manifest lines and
@@ -15,6 +15,7 @@ import errno
 import os
 import stat
 from dataclasses import dataclass, field
+from itertools import repeat
 
 from blake3 import blake3
 
@@ -170,7 +171,25 @@ def _open_error(e: OSError, rel: str, out: Out) -> None:
         raise file_error(e, rel)
 
 
-def run_batch(ctx: Context, seq: int, files: Files) -> dict:
+Runs = list[tuple[int, "list[str] | None", "list[str | None] | None"]]
+
+
+def flatten(runs: Runs) -> Files:
+    """A batch's runs — (folder id, names, their manifest lines or None) — as one entry per
+    file (folder id 0 and name None: a manifest line with no file)."""
+    flat: Files = []
+    for dir_id, names, lines in runs:
+        if names is None:
+            flat.extend([(0, None, line) for line in lines])  # type: ignore[union-attr]
+        elif lines is None:
+            flat.extend([(dir_id, name, None) for name in names])
+        else:
+            flat.extend(zip(repeat(dir_id), names, lines))
+    return flat
+
+
+def run_batch(ctx: Context, seq: int, runs: Runs) -> dict:
+    files = flatten(runs)
     if hooks.DIR is not None:
         hooks.pause("worker-batch", op=ctx.op, names=[f[1] for f in files[:50]])
     out = Out()

@@ -31,7 +31,7 @@ from .manifest import iter_manifest, tmp_path_of
 from .objects import EMPTY_DIGEST, object_name
 
 _JOURNAL_LINE = re.compile(r"^[0-9a-f]{64}(\.d/[0-9]+)?$")
-REAP_NOW = 1.0  # seconds a failing snapshot spends deleting its tree before going on
+REAP_NOW = 0.3  # seconds a failing snapshot spends deleting its tree before going on
 _counter = itertools.count()
 _reaping = threading.Lock()
 
@@ -134,7 +134,7 @@ def free_journal(layout: StorageLayout, journal: Path) -> int:
 def cleanup_partial(layout: StorageLayout, ds_id: str, n: int) -> None:
     """Idempotent: give back what an unfinished snapshot of ``ds_id`` version ``n`` took (its
     half-built tree, temp manifest and the objects it added that nothing else links). Instant
-    for the caller: the tree moves to the trash, which is emptied now for up to a second and
+    for the caller: the tree moves to the trash, which is emptied now for a fraction of a second and
     in the background after that."""
     moved = False
     for path in (

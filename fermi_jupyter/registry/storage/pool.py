@@ -37,15 +37,17 @@ _SO_SNDBUFFORCE = 32
 
 
 class Batch:
-    """Files for one worker: (folder id, name, manifest line or None), and the folders they
-    are in (held until the result is back)."""
+    """Files for one worker, as runs: (folder id, names, their manifest lines or None) —
+    folder id 0 and names None for manifest lines with no file — and the folders they are
+    in (held until the result is back)."""
 
-    __slots__ = ("cost", "files", "folders", "seq")
+    __slots__ = ("cost", "count", "files", "folders", "seq")
 
     def __init__(self, seq: int):
         self.seq = seq
-        self.files: list[tuple[int, str | None, str | None]] = []
+        self.files: list[tuple[int, list[str] | None, list[str | None] | None]] = []
         self.folders: dict[int, Folder] = {}
+        self.count = 0
         self.cost = 0
 
 

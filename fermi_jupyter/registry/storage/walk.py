@@ -92,7 +92,7 @@ def _other_kind(fd: int, name: str) -> str:
 
 
 class Walk:
-    """``files()`` yields (folder, name) for every regular file, in tree order.
+    """``runs()`` yields every regular file, in tree order, as (folder, names).
 
     ``on_folder(folder, parent)`` runs when a folder is entered (the root has parent None):
     snapshots make the folder's copy there. ``on_release(folder)`` runs when the last user of
@@ -158,9 +158,14 @@ class Walk:
 
     # -- the walk ---------------------------------------------------------------------------
     def _list(self, folder: Folder) -> list[tuple[str, int]]:
+        tracker = self.tracker
+        entries: list[tuple[str, int]] = []
         try:
             with self.switch.as_reader(), os.scandir(folder.fd) as it:
-                entries = [(e.name, _kind(e)) for e in it]
+                for e in it:
+                    entries.append((e.name, _kind(e)))
+                    if tracker is not None and not len(entries) & 4095:
+                        tracker.tick()  # a folder of a million names takes a while
         except OSError as e:
             raise OSError(
                 e.errno, f"cannot read folder {folder.rel or '.'}: {e.strerror}"
@@ -170,23 +175,27 @@ class Walk:
             hooks.pause("walk-listed", rel=folder.rel, names=[n for n, _ in entries[:50]])
         return entries
 
-    def files(self) -> Iterator[tuple[Folder, str]]:
+    def runs(self) -> Iterator[tuple[Folder, list[str]]]:
+        """(folder, names): the regular files in tree order, as runs of names that follow
+        each other in one folder (a folder's files between two of its sub-folders)."""
         root = self._new("", self.root_fd)
         if self.on_folder is not None:
             self.on_folder(root, None)
         stack: list[tuple[Folder, Iterator[tuple[str, int]]]] = [(root, iter(self._list(root)))]
         tracker = self.tracker
-        seen = 0
         while stack:
             folder, entries = stack[-1]
+            if tracker is not None:
+                tracker.tick()
+            run: list[str] = []
             for name, kind in entries:
-                seen += 1
-                if tracker is not None and not seen & 255:
-                    tracker.tick()
                 if kind == FILE:
-                    self.files_seen += 1
-                    yield folder, name
+                    run.append(name)
                     continue
+                if run:
+                    self.files_seen += len(run)
+                    yield folder, run
+                    run = []
                 rel = f"{folder.rel}/{name}" if folder.rel else name
                 if kind == DIR:
                     sub = self._enter(folder, name, rel)
@@ -199,6 +208,9 @@ class Walk:
                 else:
                     self.skipped.add(rel, _other_kind(folder.fd, name))
             else:
+                if run:
+                    self.files_seen += len(run)
+                    yield folder, run
                 stack.pop()
                 self.release(folder)
 
