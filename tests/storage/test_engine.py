@@ -230,17 +230,31 @@ def test_stored_files_are_read_only_and_the_stores(layout, volume):
         assert stat.S_IMODE(st.st_mode) == (0o555 if p.is_dir() else 0o444), p
 
 
-def test_workers_end_with_the_operation(layout, volume):
+def test_workers_are_reused_clean_and_shut_down(layout, volume):
+    from fermi_jupyter.registry.storage import pool
+
     src = volume / "d"
     make_tree(src, 1200, 10, dirs=12)
+    pool.shutdown()
     snapshot(layout, src, "ds-a", 1, workers=2)
+    first = _mine()
+    assert len(first) == 2  # idle, waiting for the next operation…
+    for pid in first:  # …holding nothing of the last one
+        held = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        assert not [p for p in held if p.startswith(str(layout.root))], held
+    scan(src, layout.manifest_path("ds-r", 1), workers=2)
+    assert _mine() == first  # the same processes did the next one
+    pool.shutdown()
     time.sleep(0.2)
-    mine = [
+    assert _mine() == []
+
+
+def _mine() -> list[str]:
+    return sorted(
         pid
         for pid in os.listdir("/proc")
         if pid.isdigit() and _ppid(pid) == os.getpid() and b"storage.worker" in _cmdline(pid)
-    ]
-    assert mine == []
+    )
 
 
 def _ppid(pid: str) -> int:

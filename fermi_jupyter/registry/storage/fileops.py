@@ -74,6 +74,10 @@ class Context:
                 os.close(src)
                 if dst >= 0:
                     os.close(dst)
+            if self.store is not None:
+                for fd in (self.store.objects, self.store.journal):
+                    if fd >= 0:
+                        os.close(fd)
         self.dirs.clear()
 
 

@@ -1,11 +1,11 @@
 """A storage worker process: ``python -m fermi_jupyter.registry.storage.worker SOCKET PARENT``.
 
-Started by :mod:`.pool` for one operation. It receives batches of file names together with
-the descriptors of their folders (``SCM_RIGHTS`` over a ``SOCK_SEQPACKET`` socket), so it
-never resolves a path of the user's tree itself, does the per-file work of
-:mod:`.fileops`, and answers with the batch's manifest lines. It dies with the registry:
-``PR_SET_PDEATHSIG`` sends it SIGKILL when the thread that started it ends, and it checks at
-start that its parent is still the one that started it.
+Started by :mod:`.pool` and used for one operation after another. It receives batches of
+file names together with the descriptors of their folders (``SCM_RIGHTS`` over a
+``SOCK_SEQPACKET`` socket), so it never resolves a path of the user's tree itself, does the
+per-file work of :mod:`.fileops`, and answers with the batch's manifest lines. It dies with
+the registry: ``PR_SET_PDEATHSIG`` sends it SIGKILL when the thread that started it ends,
+and it checks at start that its parent is still the one that started it.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ import signal
 import socket
 import sys
 
+from . import hooks
 from .errors import readable
-from .fileops import BatchError, context_from, run_batch
+from .fileops import BatchError, Context, context_from, run_batch
 
 MAX_MESSAGE = 8 << 20
 MAX_FDS = 253  # SCM_MAX_FD
@@ -41,18 +42,31 @@ def _more_descriptors() -> None:
 
 
 def serve(sock: socket.socket) -> None:
-    msg, fds, _flags, _addr = socket.recv_fds(sock, MAX_MESSAGE, MAX_FDS)
-    if not msg:
-        return
-    _kind, config = marshal.loads(msg)
-    ctx = context_from(config, fds, owns_fds=True, may_map=True)
-    ctx.switch.enter()
+    """Operations one after another: ``init`` (the operation's set-up and descriptors),
+    ``batch`` (files to work on), ``end`` (close everything of it and say so)."""
+    ctx: Context | None = None
     while True:
         msg, fds, _flags, _addr = socket.recv_fds(sock, MAX_MESSAGE, MAX_FDS)
         if not msg:
             return  # the registry closed the socket: done
-        _kind, seq, ids, new, files = marshal.loads(msg)
+        message = marshal.loads(msg)
+        kind = message[0]
+        if kind == "init":
+            if ctx is not None:
+                _end(ctx)
+            ctx = context_from(message[1], fds, owns_fds=True, may_map=True)
+            ctx.switch.enter()
+            continue
+        if kind == "end":
+            if ctx is not None:
+                _end(ctx)
+                ctx = None
+            sock.sendall(marshal.dumps({"ended": True}))
+            continue
+        _kind, seq, ids, new, files = message
         try:
+            if ctx is None:
+                raise BatchError(0, "internal: a batch before its operation's set-up")
             ctx.set_dirs(ids, new, fds)
             result = run_batch(ctx, seq, files)
         except BatchError as e:
@@ -61,6 +75,12 @@ def serve(sock: socket.socket) -> None:
             err = readable(e)
             result = {"seq": seq, "error": (e.errno or 0, str(err), err.reason)}
         sock.sendall(marshal.dumps(result))
+
+
+def _end(ctx: Context) -> None:
+    ctx.close()
+    ctx.switch.leave()
+    hooks.DIR = None
 
 
 def main(argv: list[str]) -> None:
