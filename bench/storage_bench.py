@@ -140,8 +140,9 @@ def snapshot_v2(shape: Shape, src: Path, tmp: Path) -> list[Figure]:
 SCAN_RSS = r"""
 import json, resource, sys
 from pathlib import Path
-from fermi_jupyter.registry.storage import scan
+from fermi_jupyter.registry.storage import pool, scan
 scan(Path(sys.argv[1]), Path(sys.argv[2]))
+pool.shutdown()  # (workers are waited for, so their peak counts below)
 print(json.dumps({"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
