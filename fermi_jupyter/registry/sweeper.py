@@ -59,6 +59,8 @@ async def sweep_periodically(
 ) -> None:
     """The registry's background sweep: every ``interval`` seconds, off the event loop."""
     loop = asyncio.get_running_loop()
+    # at start: finish deleting what a stopped registry left in the trash
+    await loop.run_in_executor(None, storage.reap, layout)
     while True:
         await asyncio.sleep(interval)
         try:

@@ -31,7 +31,7 @@ from .manifest import iter_manifest, tmp_path_of
 from .objects import EMPTY_DIGEST, object_name
 
 _JOURNAL_LINE = re.compile(r"^[0-9a-f]{64}(\.d/[0-9]+)?$")
-REAP_NOW = 0.3  # seconds a failing snapshot spends deleting its tree before going on
+REAP_NOW = 0.1  # seconds a failing snapshot spends deleting its tree before going on
 _counter = itertools.count()
 _reaping = threading.Lock()
 

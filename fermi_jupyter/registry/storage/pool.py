@@ -32,7 +32,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from typing import NoReturn
 
 from .errors import StorageError
@@ -117,6 +117,11 @@ def _start() -> Worker:
     return Worker(proc, ours)
 
 
+def _kill_started(f: Future[Worker]) -> None:
+    if not f.cancelled() and f.exception() is None:
+        f.result().kill()
+
+
 class _Workers:
     """The process's workers: a thread that starts them (and lives as long as the process),
     and the idle ones waiting for the next operation."""
@@ -148,7 +153,9 @@ class _Workers:
         for w in old:
             w.kill()
 
-    def checkout(self, n: int) -> list[Worker]:
+    def checkout(self, n: int, tick: Callable[[], None] | None = None) -> list[Worker]:
+        """``n`` workers: idle ones, and new ones started meanwhile (``tick`` runs while
+        waiting for them, and may raise to give up: those started later are ended)."""
         got: list[Worker] = []
         with self._lock:
             while self._idle and len(got) < n:
@@ -168,10 +175,16 @@ class _Workers:
             self._requests.put(fut)
             futures.append(fut)
         try:
+            while not all(f.done() for f in futures):
+                wait(futures, timeout=0.25)
+                if tick is not None:
+                    tick()
             got += [f.result() for f in futures]
         except BaseException:
             for w in got:
                 w.kill()
+            for f in futures:  # started after we gave up: end them when they are
+                f.add_done_callback(_kill_started)
             raise
         return got
 
@@ -212,7 +225,7 @@ class Pool:
     ):
         self.deliver = deliver
         self.tick = tick
-        self.workers = WORKER_SET.checkout(n)
+        self.workers = WORKER_SET.checkout(n, tick)
         self.inflight: list[deque[Batch]] = [deque() for _ in self.workers]
         self.ready: dict[int, tuple[Batch, dict]] = {}
         self.next_seq = 0

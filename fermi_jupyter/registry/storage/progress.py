@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .errors import Cancelled
 
@@ -23,6 +24,7 @@ class Progress:
 
 
 ProgressFn = Callable[[Progress], None]
+T = TypeVar("T")
 INTERVAL = 0.25  # ~4 reports a second
 
 
@@ -61,6 +63,30 @@ class Tracker:
             self._next = now + INTERVAL
             self.check()
             self.report()
+
+    def wait_for(self, fn: Callable[..., T], *args: object) -> T:
+        """Run ``fn(*args)`` — something that may block for seconds (``syncfs`` on a busy
+        disk, starting worker processes) — on a helper thread, reporting (and checking for
+        cancel) meanwhile, so progress keeps flowing."""
+        box: dict[str, object] = {}
+
+        def run() -> None:
+            try:
+                box["result"] = fn(*args)
+            except BaseException as e:  # handed back to the caller
+                box["error"] = e
+
+        t = threading.Thread(target=run, name="fermi-storage-wait", daemon=True)
+        t.start()
+        while True:
+            t.join(INTERVAL)
+            if not t.is_alive():
+                break
+            self._next = 0.0  # report now: time has passed
+            self.tick()
+        if "error" in box:
+            raise box["error"]  # type: ignore[misc]
+        return box["result"]  # type: ignore[return-value]
 
     def report(self) -> None:
         if self.progress is not None:

@@ -138,8 +138,9 @@ def snapshot(
             )
         )
         tracker.check()
-        syncfs(partial_fd)  # the objects and the tree are on disk before the version exists
-        writer.commit()
+        # the objects and the tree are on disk before the version exists
+        tracker.wait_for(syncfs, partial_fd)
+        tracker.wait_for(writer.commit)
         os.rename(partial, final)  # the version exists only once it is complete
         layout.journal_path(ds_id, n).unlink(missing_ok=True)  # its objects are all linked
     except BaseException as e:
