@@ -14,8 +14,8 @@ import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from .batch import context_from
 from .creds import Switch
-from .fileops import context_from
 from .hashing import SMALL
 from .manifest import ManifestCursor
 from .pool import WORKERS, Batch, Inline, Pool

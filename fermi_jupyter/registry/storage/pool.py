@@ -35,8 +35,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 from typing import NoReturn
 
+from .batch import BatchError, Context
 from .errors import StorageError
-from .fileops import BatchError, Context, run_batch
+from .fileops import run_batch
 from .walk import Folder
 
 WORKERS = int(os.environ.get("FERMI_STORAGE_WORKERS", "0")) or max(2, os.cpu_count() or 2)

@@ -19,8 +19,9 @@ import socket
 import sys
 
 from . import hooks
+from .batch import BatchError, Context, context_from
 from .errors import readable
-from .fileops import BatchError, Context, context_from, run_batch
+from .fileops import run_batch
 
 MAX_MESSAGE = 8 << 20
 MAX_FDS = 253  # SCM_MAX_FD
