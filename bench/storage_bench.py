@@ -66,7 +66,7 @@ def hashing(shape: Shape, src: Path, tmp: Path) -> Figure:
 def snapshot_v1(shape: Shape, src: Path, tmp: Path) -> list[Figure]:
     root, cp_dst = tmp / "store", tmp / "cp"
 
-    def fresh_store() -> None:
+    def fresh_store() -> None:  # an empty store, as it is after the registry's first start
         rmtree_any(root)
         StorageLayout(root).ensure()
 
@@ -138,13 +138,17 @@ def snapshot_v2(shape: Shape, src: Path, tmp: Path) -> list[Figure]:
 
 
 SCAN_RSS = r"""
-import json, resource, sys
+import json, sys
 from pathlib import Path
 from fermi_jupyter.registry.storage import pool, scan
+
+def hwm(pid="self"):  # peak RSS of this very program (ru_maxrss would count the fork before exec)
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+
 scan(Path(sys.argv[1]), Path(sys.argv[2]))
-pool.shutdown()  # (workers are waited for, so their peak counts below)
-print(json.dumps({"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+workers = max(hwm(w.proc.pid) for w in pool.WORKER_SET._idle)
+print(json.dumps({"self": hwm(), "workers": workers}))
 """
 
 

@@ -22,7 +22,7 @@ from .batch import (
     rel_of,
 )
 from .fsafe import CREATE_FLAGS
-from .hashing import SMALL, hash_mapped, read_into
+from .hashing import SMALL, copy_hashing_copy, hash_mapped, read_into
 from .manifest import ManifestEntry, parse_line
 from .objects import EMPTY_DIGEST, OBJECT_MODE, Store, copy_all
 
@@ -100,6 +100,9 @@ def _store(
 ) -> tuple[str, int, int]:
     """Copy one opened source file into the version: (digest, bytes, bytes newly stored)."""
     mtime = st.st_mtime_ns
+    if st.st_size == 0:  # as it was when opened: created, never linked, nothing to read
+        store.empty(dst, name, mtime)
+        return EMPTY_DIGEST, 0, 0
     if st.st_size <= SMALL or not ctx.may_map:
         view = ctx.view
         n = read_into(fd, view)
@@ -119,11 +122,10 @@ def _store(
         finally:
             os.close(out)
         return digest, n, (n if store.publish(digest, dst, name) else 0)
-    # big: copied by the kernel, then the copy (which nobody else can change) is hashed
+    # big: copied by the kernel, and the copy (which nobody else can change) hashed behind it
     out = os.open(name, CREATE_RW, OBJECT_MODE, dir_fd=dst)
     try:
-        n = copy_all(fd, out)
-        digest = hash_mapped(out, n) if n else EMPTY_DIGEST
+        digest, n = copy_hashing_copy(fd, out)
         os.utime(out, ns=(mtime, mtime))
     finally:
         os.close(out)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import mmap
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from blake3 import blake3
 
@@ -64,3 +65,29 @@ def hash_file(fd: int, size: int, view: memoryview, *, may_map: bool) -> tuple[s
     if n < len(view):
         return blake3(view[:n]).hexdigest(), n
     return hash_stream(fd, view, n)
+
+
+def copy_hashing_copy(src: int, out: int) -> tuple[str, int]:
+    """Copy ``src`` to ``out`` (opened read-write) in the kernel, a chunk at a time, while a
+    helper thread hashes each chunk of the copy already written: (digest, bytes). Hashing
+    the copy, not the source, makes the digest describe exactly what was stored."""
+    from .objects import copy_range
+
+    h = blake3(max_threads=blake3.AUTO)
+    pending: Future[None] | None = None
+    total = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fermi-hash") as hasher:
+        while True:
+            n = copy_range(src, out, CHUNK)
+            if pending is not None:
+                pending.result()
+            if n == 0:
+                break
+            pending = hasher.submit(_hash_range, h, out, total, n)
+            total += n
+    return h.hexdigest(), total
+
+
+def _hash_range(h: blake3, fd: int, offset: int, length: int) -> None:
+    with mmap.mmap(fd, length, prot=mmap.PROT_READ, offset=offset) as m:
+        h.update(m)

@@ -32,6 +32,9 @@ class StorageLayout:
             if sub != "volumes":  # the store: only the registry writes, whatever the umask
                 os.chmod(d, 0o700 if sub == "tmp" else 0o755)
         self.trash_dir.mkdir(exist_ok=True)
+        if not (self.objects_dir / "ff").is_dir():  # the 256 fan-out folders; ff made last
+            for i in range(256):
+                (self.objects_dir / f"{i:02x}").mkdir(mode=0o755, exist_ok=True)
 
     @staticmethod
     def _check(value: str, pattern: re.Pattern[str], what: str) -> str:

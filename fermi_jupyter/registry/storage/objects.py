@@ -188,6 +188,31 @@ class Store:
         os.utime(name, ns=(mtime_ns, mtime_ns), dir_fd=dst, follow_symlinks=False)
 
 
+def copy_range(src: int, out: int, length: int) -> int:
+    """Copy up to ``length`` bytes from ``src`` to ``out`` at their offsets, in the kernel
+    where it can (``copy_file_range``); bytes copied, 0 at the end of ``src``."""
+    done = 0
+    try:
+        while done < length:
+            n = os.copy_file_range(src, out, length - done)
+            if n == 0:
+                return done
+            done += n
+        return done
+    except OSError as e:
+        if e.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise
+    while done < length:
+        chunk = os.read(src, min(1 << 20, length - done))
+        if not chunk:
+            break
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(out, view) :]
+        done += len(chunk)
+    return done
+
+
 def copy_all(src: int, out: int) -> int:
     """Copy everything from ``src`` to ``out`` in the kernel where it can; bytes copied."""
     total = 0

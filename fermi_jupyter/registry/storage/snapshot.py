@@ -37,14 +37,6 @@ from .walk import Folder, Skipped
 LINK_LIMIT = int(os.environ.get("FERMI_STORAGE_TEST_LINK_LIMIT", "0")) or None
 
 
-def ensure_fanout(objects_dir: Path) -> None:
-    """Create the 256 ``objects/xx`` folders (``ff``, made last, says they all exist)."""
-    if (objects_dir / "ff").is_dir():
-        return
-    for i in range(256):
-        (objects_dir / f"{i:02x}").mkdir(mode=0o755, parents=True, exist_ok=True)
-
-
 def _previous(path: Path | None) -> ManifestCursor | None:
     if path is None or not Path(path).exists():
         return None
@@ -76,7 +68,6 @@ def snapshot(
     if final.exists():
         raise StorageError(f"version {n} of {ds_id} already exists on disk", "exists")
     cleanup_partial(layout, ds_id, n)
-    ensure_fanout(layout.objects_dir)
     tracker = Tracker(progress, cancel)
     tracker.report()
     skipped = Skipped()
@@ -171,4 +162,4 @@ def _close(fds: list[int]) -> None:
         os.close(fd)
 
 
-__all__ = ["Cancelled", "ensure_fanout", "snapshot"]
+__all__ = ["Cancelled", "snapshot"]
