@@ -13,7 +13,7 @@ from . import hooks
 from .creds import Reader, Switch
 from .fsafe import CREATE_FLAGS, check_regular, open_read
 from .hashing import SMALL
-from .manifest import ManifestEntry, escape, parse_line
+from .manifest import escape, parse_line, unescape
 from .objects import Store
 
 CAP = 100  # names listed per result list; the rest are counted
@@ -235,7 +235,19 @@ def checked(fd: int, rel: str, ctx: Context, out: Out) -> os.stat_result | None:
     return st
 
 
-def expected(line: str, out: Out) -> ManifestEntry:
-    e = parse_line(line)
-    out.elines.append(f"{e.path}\0{e.size}\0{e.mode:o}\0{e.digest}\n")
-    return e
+def fields(line: str) -> tuple[str, str, str, str, str]:
+    """A manifest line's (path, size, mode, mtime, digest) as the strings they are written
+    as (the path unescaped), without converting numbers: what the per-file loops need."""
+    try:
+        path, size, mode, mtime, digest = line.rstrip("\n").rsplit("\t", 4)
+    except ValueError:
+        parse_line(line)  # raises the readable "corrupt manifest" error
+        raise
+    return (unescape(path) if "\\" in path else path), size, mode, mtime, digest
+
+
+def expected(line: str, out: Out) -> tuple[str, str, str, str, str]:
+    """The manifest's say on one file, fed to the expected version digest."""
+    f = fields(line)
+    out.elines.append(f"{f[0]}\0{f[1]}\0{f[2]}\0{f[4]}\n")
+    return f

@@ -16,6 +16,7 @@ from .batch import (
     Out,
     checked,
     close_all,
+    fields,
     file_error,
     open_all,
     open_error,
@@ -48,13 +49,14 @@ def snapshot_files(ctx: Context, files: Files, out: Out) -> None:
             except OSError as e:
                 open_error(e, rel_of(drel, name), out)  # type: ignore[arg-type]
                 continue
-            prev = parse_line(line)
+            _path, size, _mode, mtime, digest = fields(line)  # type: ignore[arg-type]
             if (
                 stat.S_ISREG(st.st_mode)
                 and st.st_dev == ctx.dev
-                and (st.st_size, st.st_mtime_ns) == (prev.size, prev.mtime_ns)
+                and st.st_size == int(size)
+                and st.st_mtime_ns == int(mtime)
             ):
-                quick.append((pos, dir_id, name, st, prev.digest))  # type: ignore[arg-type]
+                quick.append((pos, dir_id, name, st, digest))  # type: ignore[arg-type]
             else:
                 to_open.append((dir_id, name, pos))  # type: ignore[arg-type]
     for pos, dir_id, name, st, digest in quick:

@@ -117,12 +117,12 @@ def _hash(ctx: Context, files: Files, out: Out) -> None:
     try:
         for fd, rel, _dst, line in opened:
             if fd < 0:  # in the manifest, not on disk
-                out.note("removed", expected(line, out).path)  # type: ignore[arg-type]
+                out.note("removed", expected(line, out)[0])  # type: ignore[arg-type]
                 continue
             st = checked(fd, rel, ctx, out)
             if st is None:
                 if verifying and line is not None:
-                    out.note("removed", expected(line, out).path)  # type: ignore[arg-type]
+                    out.note("removed", expected(line, out)[0])  # type: ignore[arg-type]
                 continue
             try:
                 digest, n = hash_file(fd, st.st_size, ctx.view, may_map=ctx.may_map)
@@ -149,14 +149,15 @@ def _compare(
 ) -> None:
     if ctx.store_uid is not None and (mode != OBJECT_MODE or st.st_uid != ctx.store_uid):
         out.note("unprotected", rel)  # a stored file someone could write (or did chmod)
+    octal = f"{mode:o}"
     if line is None:
         out.note("added", rel)
     else:
-        e = expected(line, out)
+        _path, size, want_mode, _mtime, want = expected(line, out)
         if not ctx.compare_modes:
-            mode = e.mode  # snapshots store every file 0444; the manifest keeps the source's
-        if (e.size, e.digest, e.mode) != (n, digest, mode):
+            octal = want_mode  # snapshots store every file 0444; the manifest keeps the source's
+        if (size, want, want_mode) != (str(n), digest, octal):
             out.note("changed", rel)
     out.files += 1
     out.bytes += n
-    out.dlines.append(f"{rel}\0{n}\0{mode:o}\0{digest}\n")
+    out.dlines.append(f"{rel}\0{n}\0{octal}\0{digest}\n")
