@@ -14,6 +14,7 @@ from .batch import (
     Context,
     Files,
     Out,
+    Runs,
     checked,
     close_all,
     fields,
@@ -22,13 +23,85 @@ from .batch import (
     open_error,
     rel_of,
 )
-from .fsafe import CREATE_FLAGS
+from .fsafe import CREATE_FLAGS, open_read
 from .hashing import SMALL, copy_hashing_copy, hash_mapped, read_into
-from .manifest import ManifestEntry, parse_line
+from .manifest import ManifestEntry, escape, parse_line
 from .objects import EMPTY_DIGEST, OBJECT_MODE, Store, copy_all
 
 
 # -- snapshot ---------------------------------------------------------------------------------
+def store_runs(ctx: Context, runs: Runs, out: Out) -> None:
+    """The hot loop of first snapshots (no previous version to compare with): per new small
+    file one open, fstat, read and close of the source, then a link to the stored object —
+    or a create, write, close and a link naming it as the object."""
+    store = ctx.store
+    assert store is not None
+    view, small, dev = ctx.view, len(ctx.view), ctx.dev
+    lines, dlines = out.lines, out.dlines
+    fstat, readv, close, isreg, oopen = os.fstat, os.readv, os.close, stat.S_ISREG, os.open
+    link, publish = store.link, store.publish
+    files = nbytes = new = 0
+    for dir_id, names, _ in runs:
+        src, dst, drel = ctx.dirs[dir_id]
+        prefix = f"{drel}/" if drel else ""
+        eprefix = escape(prefix)
+        fds: list[int] = []
+        with ctx.switch.as_reader():  # every open with the reader's permissions
+            for name in names:  # type: ignore[union-attr]
+                try:
+                    fds.append(open_read(src, name))
+                except OSError as e:
+                    open_error(e, prefix + name, out)
+                    fds.append(-1)
+        try:
+            for i, name in enumerate(names):  # type: ignore[arg-type]
+                fd = fds[i]
+                if fd < 0:
+                    continue
+                st = fstat(fd)
+                if not isreg(st.st_mode) or st.st_dev != dev:
+                    checked(fd, prefix + name, ctx, out)  # says why it is skipped
+                    continue
+                size, mtime = st.st_size, st.st_mtime_ns
+                try:
+                    if size >= small or size == 0:
+                        digest, n, added = _store(ctx, store, fd, st, dst, name)
+                        new += added
+                    else:
+                        n = readv(fd, [view])
+                        if n < size:  # a short read: the rest, if any
+                            n += read_into(fd, view[n:])
+                        if n == 0 or n >= small:  # it changed since the fstat
+                            digest, n, added = _store(ctx, store, fd, st, dst, name)
+                            new += added
+                        else:
+                            data = view[:n]
+                            digest = blake3(data).hexdigest()
+                            if not link(digest, dst, name):
+                                o = oopen(name, CREATE_FLAGS, OBJECT_MODE, dir_fd=dst)
+                                try:
+                                    _write_all(o, data)
+                                    os.utime(o, ns=(mtime, mtime))
+                                finally:
+                                    close(o)
+                                if publish(digest, dst, name):
+                                    new += n
+                except OSError as e:
+                    raise file_error(e, prefix + name) from None
+                mode = f"{st.st_mode & 0o7777:o}"
+                lines.append(f"{eprefix}{escape(name)}\t{n}\t{mode}\t{mtime}\t{digest}\n")
+                dlines.append(f"{prefix}{name}\0{n}\0{mode}\0{digest}\n")
+                files += 1
+                nbytes += n
+        finally:
+            for fd in fds:
+                if fd >= 0:
+                    close(fd)
+    out.files += files
+    out.bytes += nbytes
+    out.new += new
+
+
 def snapshot_files(ctx: Context, files: Files, out: Out) -> None:
     store = ctx.store
     assert store is not None
