@@ -39,7 +39,7 @@ def store_runs(ctx: Context, runs: Runs, out: Out) -> None:
     view, small, dev = ctx.view, len(ctx.view), ctx.dev
     lines, dlines = out.lines, out.dlines
     fstat, readv, close, isreg, oopen = os.fstat, os.readv, os.close, stat.S_ISREG, os.open
-    link, publish = store.link, store.publish
+    link, link_pending, stage = store.link, store.link_pending, store.stage
     files = nbytes = new = 0
     for dir_id, names, _ in runs:
         src, dst, drel = ctx.dirs[dir_id]
@@ -77,15 +77,14 @@ def store_runs(ctx: Context, runs: Runs, out: Out) -> None:
                         else:
                             data = view[:n]
                             digest = blake3(data).hexdigest()
-                            if not link(digest, dst, name):
+                            if not (link_pending(digest, dst, name) or link(digest, dst, name)):
                                 o = oopen(name, CREATE_FLAGS, OBJECT_MODE, dir_fd=dst)
                                 try:
                                     _write_all(o, data)
                                     os.utime(o, ns=(mtime, mtime))
                                 finally:
                                     close(o)
-                                if publish(digest, dst, name):
-                                    new += n
+                                stage(digest, dst, name, n)
                 except OSError as e:
                     raise file_error(e, prefix + name) from None
                 mode = f"{st.st_mode & 0o7777:o}"
@@ -99,7 +98,7 @@ def store_runs(ctx: Context, runs: Runs, out: Out) -> None:
                     close(fd)
     out.files += files
     out.bytes += nbytes
-    out.new += new
+    out.new += new + store.flush()
 
 
 def snapshot_files(ctx: Context, files: Files, out: Out) -> None:
@@ -165,6 +164,7 @@ def snapshot_files(ctx: Context, files: Files, out: Out) -> None:
             out.new += new
     finally:
         close_all(opened)
+    out.new += store.flush()
     for entry in done:
         if entry is not None:
             out.entry(*entry)
@@ -188,7 +188,7 @@ def _store(
         if n == 0:
             store.empty(dst, name, mtime)
             return digest, 0, 0
-        if store.link(digest, dst, name):
+        if store.link_pending(digest, dst, name) or store.link(digest, dst, name):
             return digest, n, 0
         out = os.open(name, CREATE_FLAGS, OBJECT_MODE, dir_fd=dst)
         try:
@@ -196,7 +196,8 @@ def _store(
             os.utime(out, ns=(mtime, mtime))
         finally:
             os.close(out)
-        return digest, n, (n if store.publish(digest, dst, name) else 0)
+        store.stage(digest, dst, name, n)
+        return digest, n, 0  # (counted as new when the batch's objects are named)
     # big: copied by the kernel, and the copy (which nobody else can change) hashed behind it
     out = os.open(name, CREATE_RW, OBJECT_MODE, dir_fd=dst)
     try:

@@ -46,15 +46,18 @@ class Store:
     link_limit: int | None = None  # tests only: behave as if EMLINK came at this many links
     full: set[str] = field(default_factory=set)  # objects found full during this operation
     replicas: dict[str, list[str]] = field(default_factory=dict)  # digest → replicas to try
+    pending: dict[str, tuple[int, str, int]] = field(default_factory=dict)  # see stage()
+    flushed_bytes: int = 0  # new bytes stored ahead of a flush()
     _tmp: int = 0
 
     # -- linking an existing object -------------------------------------------------------
-    def _linkat(self, name: str, dst: int, to: str) -> None:
+    def _linkat(self, name: str, dst: int, to: str, src: int | None = None) -> None:
+        src = self.objects if src is None else src
         if self.link_limit is not None:
-            st = os.stat(name, dir_fd=self.objects)
+            st = os.stat(name, dir_fd=src)
             if st.st_nlink >= self.link_limit:
                 raise OSError(errno.EMLINK, "Too many links (test limit)", name)
-        os.link(name, to, src_dir_fd=self.objects, dst_dir_fd=dst)
+        os.link(name, to, src_dir_fd=src, dst_dir_fd=dst)
 
     def link(self, digest: str, dst: int, to: str) -> bool:
         """Link the stored content ``digest`` into ``dst`` as ``to``; False if it is not
@@ -159,17 +162,62 @@ class Store:
         if self.journal >= 0:
             os.write(self.journal, f"{name}\n".encode())
 
-    def publish(self, digest: str, dst: int, name: str) -> bool:
+    def stage(self, digest: str, dst: int, name: str, size: int) -> None:
+        """``dst/name`` is complete, new content: it becomes object ``digest`` at the next
+        :meth:`flush` (the end of the batch), and until then a second copy of that content
+        in the batch is linked to it."""
+        self.pending.setdefault(digest, (dst, name, size))
+
+    def link_pending(self, digest: str, dst: int, to: str) -> bool:
+        staged = self.pending.get(digest)
+        if staged is None:
+            return False
+        try:
+            self._linkat(staged[1], dst, to, src=staged[0])
+            return True
+        except OSError as e:
+            if e.errno != errno.EMLINK:
+                raise
+        # full before it was even stored: store it now, the caller goes on to its replicas
+        del self.pending[digest]
+        if self.journal >= 0:
+            os.write(self.journal, f"{digest}\n".encode())
+        if self.publish(digest, staged[0], staged[1], journaled=True):
+            self.flushed_bytes += staged[2]
+        return False
+
+    def flush(self) -> int:
+        """Journal the batch's new objects (one write), then name them in the store; the
+        bytes newly stored. Journaled before they exist, so a snapshot that fails or dies
+        at any moment gives back exactly what it added (gc.py)."""
+        if not self.pending:
+            new, self.flushed_bytes = self.flushed_bytes, 0
+            return new
+        if self.journal >= 0:
+            os.write(self.journal, "".join(f"{d}\n" for d in self.pending).encode())
+        new, self.flushed_bytes = self.flushed_bytes, 0
+        pending, self.pending = self.pending, {}
+        for digest, (dst, name, size) in pending.items():
+            if self.publish(digest, dst, name, journaled=True):
+                new += size
+        return new
+
+    def publish(self, digest: str, dst: int, name: str, *, journaled: bool = False) -> bool:
         """The complete file ``dst/name`` becomes object ``digest``. True if it did; False if
         that content was stored by someone else meanwhile — the version then links theirs."""
         obj = object_name(digest)
-        self.note(digest)
+        if not journaled:
+            self.note(digest)
         for _attempt in range(5):
             try:
                 os.link(name, obj, src_dir_fd=dst, dst_dir_fd=self.objects)
                 return True
             except FileExistsError:
                 pass
+            except OSError as e:
+                if e.errno == errno.EMLINK:  # full already: it stays the version's own copy
+                    return False
+                raise
             # theirs replaces ours, through a temporary name: never a moment without the file
             self._tmp += 1
             tmp = f".fermi-link-{os.getpid()}-{self._tmp}"
