@@ -69,12 +69,17 @@ def snapshot_v1(shape: Shape, src: Path, tmp: Path) -> list[Figure]:
     def fresh_store() -> None:  # an empty store, as it is after the registry's first start
         rmtree_any(root)
         StorageLayout(root).ensure()
+        sh("sync")  # the clean-up is not what the next run's sync should pay for
+
+    def fresh_cp() -> None:
+        rmtree_any(cp_dst)
+        sh("sync")
 
     ours, ref = alternate(
         lambda: snapshot(StorageLayout(root), src, "ds-bench", 1),
         lambda: sh(f"cp -a {src} {cp_dst} && sync"),
         before_ours=fresh_store,
-        before_ref=lambda: rmtree_any(cp_dst),
+        before_ref=fresh_cp,
     )
     rmtree_any(cp_dst)
     target = 0.8 if shape.small_files else 1.0
@@ -115,12 +120,17 @@ def snapshot_v2(shape: Shape, src: Path, tmp: Path) -> list[Figure]:
         from fermi_jupyter.registry.storage import remove_version
 
         remove_version(layout, "ds-bench", 2)
+        sh("sync")
+
+    def drop_rsync_v2() -> None:
+        rmtree_any(rs_v2)
+        sh("sync")
 
     t_ours, t_ref = alternate(
         ours,
         lambda: sh(f"rsync -a --link-dest={rs_v1} {work}/ {rs_v2}/ && sync"),
         before_ours=drop_v2,
-        before_ref=lambda: rmtree_any(rs_v2),
+        before_ref=drop_rsync_v2,
     )
     new = results[-1].new_bytes
     for p in (work, root, rs_v1, rs_v2):
