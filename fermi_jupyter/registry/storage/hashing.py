@@ -16,6 +16,7 @@ from blake3 import blake3
 
 SMALL = 4 << 20  # files up to this size are read whole, with one read
 CHUNK = 64 << 20  # big files are mapped and hashed this much at a time
+COPY_CHUNK = 16 << 20  # big files are copied (and the copy hashed behind) this much at a time
 
 
 def read_into(fd: int, view: memoryview) -> int:
@@ -73,12 +74,14 @@ def copy_hashing_copy(src: int, out: int) -> tuple[str, int]:
     the copy, not the source, makes the digest describe exactly what was stored."""
     from .objects import copy_range
 
-    h = blake3(max_threads=blake3.AUTO)
+    # one hashing thread beside the copying one: the kernel's copy takes a core, BLAKE3 the
+    # other (with its own pool of threads both would fight over the two cores)
+    h = blake3()
     pending: Future[None] | None = None
     total = 0
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fermi-hash") as hasher:
         while True:
-            n = copy_range(src, out, CHUNK)
+            n = copy_range(src, out, COPY_CHUNK)
             if pending is not None:
                 pending.result()
             if n == 0:
@@ -89,5 +92,6 @@ def copy_hashing_copy(src: int, out: int) -> tuple[str, int]:
 
 
 def _hash_range(h: blake3, fd: int, offset: int, length: int) -> None:
-    with mmap.mmap(fd, length, prot=mmap.PROT_READ, offset=offset) as m:
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # one fault for the chunk
+    with mmap.mmap(fd, length, flags=flags, prot=mmap.PROT_READ, offset=offset) as m:
         h.update(m)
