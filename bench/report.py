@@ -10,10 +10,10 @@ DOC = REPO / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- figures:{size}:begin -->", "<!-- figures:{size}:end -->"
 
 
-def table(size: str, figures: list[Figure], search_rows: list[tuple]) -> str:
+def table(size: str, figures: list[Figure], search_rows: list[tuple], block: str = "") -> str:
     today = dt.date.today().isoformat()
     lines = [
-        BEGIN.format(size=size),
+        BEGIN.format(size=block or size),
         f"_Measured {today} with `python -m bench{' --full' if size == 'full' else ''}` on "
         f"{machine()}._",
         "",
@@ -35,7 +35,7 @@ def table(size: str, figures: list[Figure], search_rows: list[tuple]) -> str:
         for backend, case, ms, ratio in search_rows:
             ok = "" if case.startswith("reference") else ("ok" if ms < 50 else "MISSED")
             lines.append(f"| {case} | {backend} | {ms:.1f} ms | {ratio:.1f}x | < 50 ms {ok} |")
-    lines.append(END.format(size=size))
+    lines.append(END.format(size=block or size))
     return "\n".join(lines)
 
 
@@ -45,14 +45,19 @@ def _value(v: float, unit: str) -> str:
     return f"{v:,.3f} {unit}" if unit == "s" else f"{v:,.1f} {unit}"
 
 
-def write_report(size: str, figures: list[Figure], search_rows: list[tuple]) -> None:
+def write_report(
+    size: str, figures: list[Figure], search_rows: list[tuple], block: str = ""
+) -> None:
+    """Replace the table between the ``figures:<block>`` markers (``block`` defaults to the
+    size), or append it as a new section."""
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    block = table(size, figures, search_rows)
-    begin, end = BEGIN.format(size=size), END.format(size=size)
+    key = block or size
+    block = table(size, figures, search_rows, key)
+    begin, end = BEGIN.format(size=key), END.format(size=key)
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
         text = head + block + rest.split(end, 1)[1]
     else:
-        text = text.rstrip() + f"\n\n## Figures ({size})\n\n" + block + "\n"
+        text = text.rstrip() + f"\n\n## Figures ({key})\n\n" + block + "\n"
     DOC.write_text(text)
     print(f"\nwrote {DOC.relative_to(REPO)}")

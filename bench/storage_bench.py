@@ -1,86 +1,180 @@
-"""Storage engine figures, each against a reference tool on the same files in the same run:
-hashing vs b3sum, snapshot vs cp -a, second snapshot vs rsync --link-dest, tree page vs ls -f."""
+"""Storage engine figures (issue 12), each against a reference tool on the same files in the
+same run, ours and the reference alternating, medians of three:
+
+- hashing (``scan``) vs ``find | xargs -0 -P2 -n 500 b3sum --num-threads 1`` (one big file:
+  ``b3sum`` with its own threads), on every tree shape;
+- snapshot v1 (which ends with a ``syncfs``) vs ``cp -a`` + ``sync``, on every shape;
+- verify of a snapshot vs the same ``b3sum`` on the version's files;
+- snapshot v2 with 1% of the files rewritten vs ``rsync -a --link-dest`` + ``sync``, and the
+  new bytes it stored;
+- peak memory of a scan; the first page of a 100k-entry folder vs ``ls -f``.
+"""
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
+import random
+import statistics
 import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
-from fermi_jupyter.registry.storage import StorageLayout, list_dir, scan, snapshot
+from fermi_jupyter.registry.storage import StorageLayout, list_dir, scan, snapshot, verify
 
-from .common import WORK, Figure, make_files, median_time, need, rmtree_any, sh
+from .common import WORK, Figure, median_time, need, rmtree_any, sh
+from .trees import SHAPES, Shape, ensure
 
-SIZES = {
-    "quick": {"files": 4_000, "bytes": 400 * 2**20, "dir": 20_000},
-    "full": {"files": 20_000, "bytes": 2 * 2**30, "dir": 100_000},
-}
-
-
-def du_bytes(path: Path) -> int:
-    out = subprocess.run(["du", "-s", "-B1", str(path)], capture_output=True, text=True)
-    return int(out.stdout.split()[0])
+RUNS = int(os.environ.get("FERMI_BENCH_RUNS", "3"))
+B3SUM_P2 = "find {src} -type f -print0 | xargs -0 -P2 -n 500 b3sum --num-threads 1 > /dev/null"
 
 
-def hashing(src: Path, tmp: Path) -> Figure:
-    need("b3sum")
-    manifest = tmp / "hash.tsv"
-    ours = median_time(lambda: scan(src, manifest))
-    # b3sum on two processes, one thread each: the fairest match for many files on 2 cores
-    ref = median_time(
-        lambda: sh(f"find {src} -type f -print0 | xargs -0 -n 256 -P2 b3sum --num-threads 1")
-    )
-    return Figure("manifest hashing (scan)", ours, ref, "b3sum -P2", 1.25)
+def alternate(
+    ours: Callable[[], object],
+    ref: Callable[[], object],
+    *,
+    before_ours: Callable[[], object] | None = None,
+    before_ref: Callable[[], object] | None = None,
+    runs: int = RUNS,
+) -> tuple[float, float]:
+    """Medians of ``runs`` timings each, ours and the reference taking turns."""
+    a: list[float] = []
+    b: list[float] = []
+    for _ in range(runs):
+        for fn, before, out in ((ours, before_ours, a), (ref, before_ref, b)):
+            if before is not None:
+                before()
+            t = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t)
+    return statistics.median(a), statistics.median(b)
 
 
-def snapshots(src: Path, tmp: Path, nfiles: int) -> list[Figure]:
-    need("rsync")
-    root = tmp / "root"
-    cp_dst, rs_v1, rs_v2 = tmp / "cp", tmp / "rsync-v1", tmp / "rsync-v2"
-    counter = {"n": 0}
+def hashing(shape: Shape, src: Path, tmp: Path) -> Figure:
+    out = tmp / "scan.tsv"
+    if shape.single_file:
+        ref_cmd, ref_name = f"b3sum {src}/big.bin > /dev/null", "b3sum (its threads)"
+    else:
+        ref_cmd, ref_name = B3SUM_P2.format(src=src), "b3sum -P2"
+    sh(ref_cmd)  # warm the page cache
+    ours, ref = alternate(lambda: scan(src, out), lambda: sh(ref_cmd))
+    return Figure(f"{shape.name}: hash (scan)", ours, ref, ref_name, 1.0)
 
-    def fresh_root() -> None:
+
+def snapshot_v1(shape: Shape, src: Path, tmp: Path) -> list[Figure]:
+    root, cp_dst = tmp / "store", tmp / "cp"
+
+    def fresh_store() -> None:  # an empty store, as it is after the registry's first start
         rmtree_any(root)
         StorageLayout(root).ensure()
+        sh("sync")  # the clean-up is not what the next run's sync should pay for
 
-    def ours_v1() -> None:
-        counter["n"] += 1
-        snapshot(StorageLayout(root), src, "ds-bench", 1)
+    def fresh_cp() -> None:
+        rmtree_any(cp_dst)
+        sh("sync")
 
-    t_v1 = median_time(ours_v1, setup=fresh_root)
-    t_cp = median_time(lambda: sh(f"cp -a {src} {cp_dst}"), setup=lambda: rmtree_any(cp_dst))
+    ours, ref = alternate(
+        lambda: snapshot(StorageLayout(root), src, "ds-bench", 1),
+        lambda: sh(f"cp -a {src} {cp_dst} && sync"),
+        before_ours=fresh_store,
+        before_ref=fresh_cp,
+    )
+    rmtree_any(cp_dst)
+    target = 0.8 if shape.small_files else 1.0
+    figs = [Figure(f"{shape.name}: snapshot v1", ours, ref, "cp -a + sync", target)]
+    if shape.name == "small5":
+        layout = StorageLayout(root)
+        tree = layout.version_dir("ds-bench", 1)
+        manifest = layout.manifest_path("ds-bench", 1)
+        ref_cmd = B3SUM_P2.format(src=tree)
+        v, r = alternate(lambda: verify(tree, manifest, compare_modes=False), lambda: sh(ref_cmd))
+        figs.append(Figure(f"{shape.name}: verify a snapshot", v, r, "b3sum -P2", 1.0))
+    rmtree_any(root)
+    return figs
+
+
+def snapshot_v2(shape: Shape, src: Path, tmp: Path) -> list[Figure]:
+    """1% of the files rewritten (same sizes, new content), on a copy of the tree."""
+    need("rsync")
+    work, root = tmp / "v2-src", tmp / "v2-store"
+    rs_v1, rs_v2 = tmp / "rsync-v1", tmp / "rsync-v2"
+    for p in (work, root, rs_v1, rs_v2):
+        rmtree_any(p)
+    sh(f"cp -a {src} {work}")
     layout = StorageLayout(root)
-    stored_v1 = du_bytes(layout.objects_dir)
-
-    # change 1% of the files (same sizes, new content, new mtimes)
-    files = sorted(p for p in src.rglob("*") if p.is_file())[:: max(1, 100)]
-    for p in files:
+    layout.ensure()
+    v1 = snapshot(layout, work, "ds-bench", 1)
+    sh(f"rsync -a {work}/ {rs_v1}/")
+    files = sorted(p for p in work.rglob("*") if p.is_file())
+    rng = random.Random(7)
+    for p in rng.sample(files, max(1, len(files) // 100)):
         p.write_bytes(os.urandom(p.stat().st_size))
-    v1_manifest = layout.manifest_path("ds-bench", 1)
+    results = []
+
+    def ours() -> None:
+        results.append(snapshot(layout, work, "ds-bench", 2, previous_manifest=v1.manifest_path))
 
     def drop_v2() -> None:
         from fermi_jupyter.registry.storage import remove_version
 
-        if layout.version_dir("ds-bench", 2).exists():
-            remove_version(layout, "ds-bench", 2)
+        remove_version(layout, "ds-bench", 2)
+        sh("sync")
 
-    t_v2 = median_time(
-        lambda: snapshot(layout, src, "ds-bench", 2, previous_manifest=v1_manifest), setup=drop_v2
+    def drop_rsync_v2() -> None:
+        rmtree_any(rs_v2)
+        sh("sync")
+
+    t_ours, t_ref = alternate(
+        ours,
+        lambda: sh(f"rsync -a --link-dest={rs_v1} {work}/ {rs_v2}/ && sync"),
+        before_ours=drop_v2,
+        before_ref=drop_rsync_v2,
     )
-    new_bytes = du_bytes(layout.objects_dir) - stored_v1
-    rmtree_any(rs_v1)
-    sh(f"rsync -a {cp_dst}/ {rs_v1}/")
-    t_rs = median_time(
-        lambda: sh(f"rsync -a --link-dest={rs_v1} {src}/ {rs_v2}/"), setup=lambda: rmtree_any(rs_v2)
-    )
-    total = du_bytes(src)
+    new = results[-1].new_bytes
+    for p in (work, root, rs_v1, rs_v2):
+        rmtree_any(p)
     return [
-        Figure("snapshot v1", t_v1, t_cp, "cp -a", 1.2),
-        Figure("snapshot v2, 1% of files changed", t_v2, t_rs, "rsync -a --link-dest", 1.1),
-        Figure("snapshot v2 time / v1 time", t_v2, t_v1, "our v1", 0.05),
-        Figure("for scale: rsync v2 time / cp -a time", t_rs, t_cp, "cp -a", None),
-        Figure("snapshot v2 new bytes on disk / tree", new_bytes, total, "tree bytes", 0.02, "B"),
+        Figure(
+            f"{shape.name}: snapshot v2, 1% rewritten",
+            t_ours,
+            t_ref,
+            "rsync --link-dest + sync",
+            0.8,
+        ),
+        Figure(f"{shape.name}: v2 new bytes / tree bytes", new, v1.bytes, "tree bytes", 0.011, "B"),
+    ]
+
+
+SCAN_RSS = r"""
+import json, sys
+from pathlib import Path
+from fermi_jupyter.registry.storage import pool, scan
+
+def hwm(pid="self"):  # peak RSS of this very program (ru_maxrss would count the fork before exec)
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
+
+scan(Path(sys.argv[1]), Path(sys.argv[2]))
+workers = max(hwm(w.proc.pid) for w in pool.WORKER_SET._idle)
+print(json.dumps({"self": hwm(), "workers": workers}))
+"""
+
+
+def scan_memory(shape: Shape, src: Path, tmp: Path) -> list[Figure]:
+    out = subprocess.run(
+        [sys.executable, "-c", SCAN_RSS, str(src), str(tmp / "rss.tsv")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rss = json.loads(out.stdout.strip().splitlines()[-1])
+    return [
+        Figure(
+            f"{shape.name}: scan peak RSS, calling process", rss["self"], 24, "24 MB", None, "MB"
+        ),
+        Figure(f"{shape.name}: scan peak RSS, a worker", rss["workers"], 24, "24 MB", None, "MB"),
     ]
 
 
@@ -88,7 +182,7 @@ def tree_page(tmp: Path, entries: int) -> Figure:
     big = tmp / "vol" / "wide"
     marker = big.with_name("wide.complete")
     if not marker.exists():
-        shutil.rmtree(big, ignore_errors=True)
+        rmtree_any(big)
         big.mkdir(parents=True)
         for i in range(entries):
             (big / f"img-{i:07d}.jpg").touch()
@@ -99,15 +193,26 @@ def tree_page(tmp: Path, entries: int) -> Figure:
 
 
 def run(size: str) -> list[Figure]:
-    cfg = SIZES[size]
-    tmp = WORK / size
-    src = tmp / "src"
-    tmp.mkdir(parents=True, exist_ok=True)
-    make_files(src, cfg["files"], cfg["bytes"])
-    figures = [hashing(src, tmp)]
-    figures += snapshots(src, tmp, cfg["files"])
-    (src.with_name("src.complete")).unlink(
-        missing_ok=True
-    )  # the tree was modified: rebuild next time
-    figures.append(tree_page(tmp, cfg["dir"]))
-    return figures
+    need("b3sum")
+    base = WORK / size
+    figures: list[Figure] = []
+    for shape in SHAPES[size]:
+        t = time.perf_counter()
+        src = ensure(base / "trees" / shape.name, shape.make)
+        tmp = base / "work" / shape.name
+        tmp.mkdir(parents=True, exist_ok=True)
+        print(f"  [{shape.label}] (tree ready in {time.perf_counter() - t:.0f}s)", flush=True)
+        for fig in [hashing(shape, src, tmp), *snapshot_v1(shape, src, tmp)]:
+            print("  " + fig.line(), flush=True)
+            figures.append(fig)
+        if shape.name == "small5":
+            for fig in snapshot_v2(shape, src, tmp) + scan_memory(shape, src, tmp):
+                print("  " + fig.line(), flush=True)
+                figures.append(fig)
+        rmtree_any(tmp)
+    fig = tree_page(base, 100_000 if size == "full" else 20_000)
+    print("  " + fig.line(), flush=True)
+    return [*figures, fig]
+
+
+run.prints = True  # type: ignore[attr-defined]

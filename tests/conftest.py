@@ -42,11 +42,20 @@ class Users:
         return self.hub.client(self.tokens.get(name))
 
 
+def storage_test_config(home: Path) -> str:
+    """The registry's storage test seams: pause points (tests/robustness/test_symlink_races.py)
+    and a small hard-link limit (test_identical_files.py); inert for every other test."""
+    hooks = home / "storage-hooks"
+    hooks.mkdir(parents=True, exist_ok=True)
+    env = {"FERMI_STORAGE_HOOKS": str(hooks), "FERMI_STORAGE_TEST_LINK_LIMIT": "100"}
+    return f"\nregistry.setdefault('environment', {{}}).update({env!r})\n"
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def hub(request: pytest.FixtureRequest) -> Iterator[Hub]:
     home = Path(tempfile.mkdtemp(prefix=f"fermi-hub-{request.param}-"))
     db_url = make_db_url(request, request.param, home, f"fermi_hub_{request.param}")
-    h = Hub(home=home, db_url=db_url)
+    h = Hub(home=home, db_url=db_url, extra_config=storage_test_config(home))
     h.backend = request.param  # type: ignore[attr-defined]
     try:
         h.start()

@@ -46,6 +46,13 @@ class RegistryApp(Application):
     description = "The fermi_jupyter registry: volumes, datasets and versions for JupyterHub."
     classes = [IdentityResolver]
 
+    subcommands = {
+        "gc": (
+            "fermi_jupyter.registry.sweeper.GcApp",
+            "Give back space nothing uses (objects, unfinished snapshots, temp files).",
+        )
+    }
+
     aliases = {
         "db-url": "RegistryApp.db_url",
         "storage-root": "RegistryApp.storage_root",
@@ -108,6 +115,14 @@ class RegistryApp(Application):
         "",
         help="Fault drills only: a folder of pause points (see fermi_jupyter/registry/jobs/"
         "pause.py) that hold a job at an exact moment, e.g. /tmp/fermi-drill. Empty: off.",
+    ).tag(config=True)
+    gc_interval = Float(
+        3600.0,
+        help="Seconds between sweeps giving back space nothing uses (as `fermi-registry gc`), "
+        "e.g. 3600; 0 turns the sweep off.",
+    ).tag(config=True)
+    gc_min_age = Float(
+        3600.0, help="Seconds: the sweep leaves alone anything younger, e.g. 3600."
     ).tag(config=True)
     metrics_require_auth = Bool(
         False, help="Require an admin token for /metrics (open by default, like exporters)."
@@ -172,6 +187,8 @@ class RegistryApp(Application):
 
     def initialize(self, argv: list[str] | None = None) -> None:  # type: ignore[override]
         super().initialize(argv)
+        if self.subapp is not None:  # fermi-registry gc
+            return
         if self.config_file:
             self.load_config_file(self.config_file)
         host, port = self._service_url()
@@ -278,6 +295,12 @@ class RegistryApp(Application):
                 # a hub-managed service may inherit "SIGINT ignored"; install real handlers
                 loop.add_signal_handler(sig, stop.set)
         recover_task = asyncio.create_task(self._recover_periodically())
+        if self.gc_interval > 0:
+            from .sweeper import sweep_periodically
+
+            sweep_task = asyncio.create_task(
+                sweep_periodically(self.layout, self.sessions, self.gc_interval, self.gc_min_age)
+            )
         await stop.wait()
         self.log.info("fermi registry stopping")
         if own_process:  # told to stop, a process ends within seconds whatever hangs
@@ -285,6 +308,8 @@ class RegistryApp(Application):
             deadline.daemon = True
             deadline.start()
         recover_task.cancel()
+        if self.gc_interval > 0:
+            sweep_task.cancel()
         server.stop()
         await self.bus.stop()
         running = self.runner.stop()
@@ -304,6 +329,9 @@ class RegistryApp(Application):
                 self.log.exception("job recovery failed")
 
     def start(self) -> None:
+        if self.subapp is not None:
+            self.subapp.start()
+            return
         if self.processes <= 1:
             self._exit_after(asyncio.run(self.serve()))
             return

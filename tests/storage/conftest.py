@@ -1,17 +1,15 @@
 import pytest
 
-from fermi_jupyter.registry.storage import StorageLayout
+from ..support.storage import leftovers, make_layout, make_volume
+
+__all__ = ["leftovers"]
 
 
 @pytest.fixture
 def layout(tmp_path):
-    lay = StorageLayout(tmp_path / "root")
-    lay.ensure()
-    return lay
+    return make_layout(tmp_path)
 
 
 @pytest.fixture
 def volume(layout):
-    d = layout.volume_dir("vol-test")
-    d.mkdir(parents=True)
-    return d
+    return make_volume(layout)

@@ -8,6 +8,7 @@ import pytest
 
 from fermi_jupyter.registry.storage import (
     Cancelled,
+    Reader,
     StorageError,
     iter_manifest,
     read_manifest,
@@ -18,6 +19,7 @@ from fermi_jupyter.registry.storage import (
     verify,
 )
 
+from ..support.storage import leftovers, settled
 from ..support.trees import change_some, content_map, independent_digest, make_tree
 
 
@@ -42,7 +44,7 @@ def test_snapshot_round_trip(layout, volume):
         assert m == (0o555 if p.is_dir() else 0o444), p
     assert {p: p.stat().st_mtime_ns for p in src.rglob("*")} == mtimes
     assert not layout.partial_dir("ds-a", 1).exists()
-    assert list(layout.tmp_dir.iterdir()) == []
+    assert leftovers(settled(layout)) == []
 
 
 def test_dedup_across_versions_and_datasets(layout, volume):
@@ -101,30 +103,25 @@ def test_cancel_removes_partial_data(layout, volume):
     assert not layout.partial_dir("ds-a", 1).exists()
     assert not layout.version_dir("ds-a", 1).exists()
     assert not layout.manifest_path("ds-a", 1).exists()
-    assert list(layout.tmp_dir.iterdir()) == []
+    assert leftovers(settled(layout)) == []
 
 
-def test_an_unreadable_file_fails_cleanly(layout, volume, monkeypatch):
+def test_an_unreadable_file_fails_cleanly(layout, volume):
+    # read as the volume's owner (uid 12345), a root-only file is unreadable: the snapshot
+    # fails with a readable error and leaves nothing behind
     src = volume / "d"
     make_tree(src, 20, 100)
-    from fermi_jupyter.registry.storage import objects
-
-    real = objects.open_source
-    calls = {"n": 0}
-
-    def flaky(path):
-        calls["n"] += 1
-        if calls["n"] == 10:
-            raise PermissionError(13, "Permission denied", path)
-        return real(path)
-
-    monkeypatch.setattr(objects, "open_source", flaky)
+    os.chown(volume, 12345, 12345)
+    secret = src / "part-003" / "sample-000003.bin"
+    os.chmod(secret, 0o600)
     with pytest.raises(StorageError) as e:
-        snapshot(layout, src, "ds-a", 1)
+        snapshot(layout, src, "ds-a", 1, read_as=Reader.of(volume))
     assert e.value.reason == "io-error" and "Permission denied" in str(e.value)
+    assert "part-003/sample-000003.bin" in str(e.value)
     assert str(src) not in str(e.value)  # paths relative to the source, not the server's
     assert not layout.partial_dir("ds-a", 1).exists()
     assert not layout.manifest_path("ds-a", 1).exists()
+    assert leftovers(settled(layout)) == []
 
 
 def test_existing_version_is_not_overwritten(layout, volume):
@@ -141,8 +138,14 @@ def test_progress_reports_totals(layout, volume):
     make_tree(src, 30, 100)
     seen = []
     snapshot(layout, src, "ds-a", 1, progress=seen.append)
-    assert seen[0].files_total == 30 and seen[0].bytes_total == 3000
-    assert (seen[-1].files_done, seen[-1].bytes_done) == (30, 3000)
+    assert seen[0].files_done == 0 and seen[0].files_total is None  # no counting pre-walk
+    last = seen[-1]
+    assert (last.files_done, last.bytes_done, last.files_total, last.bytes_total) == (
+        30,
+        3000,
+        30,
+        3000,
+    )
 
 
 def test_scan_verify_drift(layout, volume):

@@ -34,7 +34,7 @@ def work_phase(kind: str, mode: str) -> str:
     return WORK_PHASE[JobKind(kind)]
 
 
-STARTING, COUNTING, SEALING, PUBLISHING = "starting", "counting", "sealing", "publishing"
+STARTING, SEALING, PUBLISHING = "starting", "sealing", "publishing"
 STOPPING = "stopping"  # the registry is being stopped on purpose: resume, count no crash
 LIVE = (JobState.running.value, JobState.cancelling.value)
 
@@ -92,13 +92,17 @@ class JobProgress:
         self._publish(p, phase)
         if due:
             self.write()
-        if not self._copying and 0 < p.files_done < (p.files_total or 0):
+        if (
+            not self._copying
+            and 0 < p.files_done
+            and (p.files_total is None or p.files_done < p.files_total)
+        ):
             self._copying = True  # storage reports its first stored file at once: no timing
             self.pauses.at("copying", self.job_id)
 
     def _infer(self, p: storage.Progress) -> str:
-        if p.files_total is None:
-            return COUNTING
+        if p.files_total is None:  # the walk goes on while files are stored: no counting pass
+            return self.work_phase
         if p.files_done >= p.files_total:
             return SEALING if self.work_phase == "copying" else PUBLISHING
         return self.work_phase

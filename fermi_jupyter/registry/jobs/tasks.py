@@ -45,6 +45,7 @@ class Plan:
     previous_manifest: Path | None = None
     dest: Path | None = None  # restore
     resumed: bool = False  # an earlier attempt of this job ran (and was interrupted)
+    reader: storage.Reader | None = None  # whose permissions apply in the user's volume
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,11 @@ def _source_dir(layout: storage.StorageLayout, db: Session, v: Version) -> Path:
     if vol is None:
         raise RegistryError(f"source volume {v.source_volume_id} no longer exists")
     return storage.confine(layout.volume_dir(vol.id), v.source_path, kind="dir")
+
+
+def _reader(layout: storage.StorageLayout, vol_id: str) -> storage.Reader | None:
+    """Whose permissions apply to reading (or restoring into) the volume: its owner's."""
+    return storage.Reader.of(layout.volume_dir(vol_id))
 
 
 def version_tree(layout: storage.StorageLayout, db: Session, v: Version) -> Path:
@@ -102,7 +108,8 @@ def _plan(layout: storage.StorageLayout, job: Job, v: Version, tree: Path, **kw:
 def prepare_register(layout: storage.StorageLayout, db: Session, job: Job, v: Version) -> Plan:
     src = _source_dir(layout, db, v)
     prev = previous_manifest(layout, db, v) if v.mode == Mode.snapshot.value else None
-    return _plan(layout, job, v, src, previous_manifest=prev)
+    reader = _reader(layout, v.source_volume_id)
+    return _plan(layout, job, v, src, previous_manifest=prev, reader=reader)
 
 
 def register(
@@ -111,7 +118,9 @@ def register(
     ds, n = plan.dataset_id, plan.number
     if plan.mode != Mode.snapshot.value:
         plan.manifest.parent.mkdir(parents=True, exist_ok=True)
-        return storage.scan(plan.tree, plan.manifest, progress=progress, cancel=cancel)
+        return storage.scan(
+            plan.tree, plan.manifest, progress=progress, cancel=cancel, read_as=plan.reader
+        )
     try:
         # the registry may have died after the version was renamed into place and before
         # it was recorded: then it is finished, not "already there"
@@ -123,7 +132,6 @@ def register(
     if done is not None:
         log.info("version %s@%s was already complete on disk: recording it", ds, n)
         return done
-    storage.cleanup_partial(layout, ds, n)  # what an interrupted attempt left half-built
     return storage.snapshot(
         layout,
         plan.tree,
@@ -132,6 +140,10 @@ def register(
         previous_manifest=plan.previous_manifest,
         progress=progress,
         cancel=cancel,
+        read_as=plan.reader,
+        # what an interrupted attempt stored stays (its journal carries over): a resumed job
+        # copies only what is still missing; the runner frees it if the job ends without one
+        keep_objects=True,
     )
 
 
@@ -152,7 +164,8 @@ def finish_register(
 
 # -- verify ---------------------------------------------------------------------------------
 def prepare_verify(layout: storage.StorageLayout, db: Session, job: Job, v: Version) -> Plan:
-    return _plan(layout, job, v, version_tree(layout, db, v))
+    reader = _reader(layout, v.source_volume_id) if v.mode == Mode.reference.value else None
+    return _plan(layout, job, v, version_tree(layout, db, v), reader=reader)
 
 
 def verify(
@@ -164,6 +177,7 @@ def verify(
         progress=progress,
         cancel=cancel,
         compare_modes=plan.mode == Mode.reference.value,  # snapshot files are all read-only
+        read_as=plan.reader,
     )
 
 
@@ -196,24 +210,31 @@ def prepare_restore(layout: storage.StorageLayout, db: Session, job: Job, v: Ver
     if vol is None:
         raise RegistryError("the target volume no longer exists")
     dest = storage.confine(layout.volume_dir(vol.id), job.params["path"], must_exist=False)
-    return _plan(layout, job, v, version_tree(layout, db, v), dest=dest)
+    reader = _reader(layout, vol.id)
+    return _plan(layout, job, v, version_tree(layout, db, v), dest=dest, reader=reader)
 
 
 def restore(
     layout: storage.StorageLayout, plan: Plan, progress: JobProgress, cancel: threading.Event
 ) -> storage.Result:
     assert plan.dest is not None
-    plan.dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
+    try:  # restore makes missing folders itself, never through a symlink
         return storage.restore(
-            plan.tree, plan.manifest, plan.dest, progress=progress, cancel=cancel
+            plan.tree,
+            plan.manifest,
+            plan.dest,
+            progress=progress,
+            cancel=cancel,
+            read_as=plan.reader,
         )
     except storage.StorageError as e:
         if not (plan.resumed and e.reason == "exists"):
             raise
         # the registry died after the restored folder was renamed into place: finished if it
         # holds exactly the version
-        report = storage.verify(plan.dest, plan.manifest, progress=progress, compare_modes=True)
+        report = storage.verify(
+            plan.dest, plan.manifest, progress=progress, compare_modes=True, read_as=plan.reader
+        )
         if not report.ok:
             raise
         return storage.Result(digest=report.digest, files=report.files, bytes=report.bytes)

@@ -56,6 +56,39 @@ def _parents(db: Session, who: Identity, value: list[str] | None) -> list[str]:
     return sorted({resolve_ref(db, who, text).ref for text in value or []})
 
 
+def _check_space(
+    db: Session,
+    layout: storage.StorageLayout,
+    ds: Dataset,
+    vol: Volume,
+    path: str,
+    src_dir: Any,
+    ignore: Any,
+) -> None:
+    """409 ``insufficient-space`` when a snapshot cannot fit in the store: the source
+    (measured for a fraction of a second: a lower bound on big trees) less what the
+    previous version of the same source already stored, against the free space."""
+    if ignore not in (None, False, True):
+        raise BadRequest("ignore_space_warning must be true or false")
+    if ignore:
+        return
+    previous = db.scalar(
+        select(Version.bytes)
+        .where(
+            Version.dataset_id == ds.id,
+            Version.status == "ready",
+            Version.mode == Mode.snapshot.value,
+            Version.source_volume_id == vol.id,
+            Version.source_path == path.strip("/"),
+        )
+        .order_by(Version.number.desc())
+        .limit(1)
+    )
+    estimate = storage.estimate_space(layout.root, src_dir, savings=previous or 0)
+    if not estimate.fits:
+        raise Conflict(estimate.message(), reason="insufficient-space")
+
+
 def register(
     db: Session,
     runner: JobRunner,
@@ -78,7 +111,9 @@ def register(
         )
     path = body.get("path", "")
     # refuse bad paths now, with a 4xx, rather than as a failed job later
-    storage.confine(layout.volume_dir(vol.id), path, kind="dir")
+    src_dir = storage.confine(layout.volume_dir(vol.id), path, kind="dir")
+    if mode == Mode.snapshot.value:
+        _check_space(db, layout, ds, vol, path, src_dir, body.get("ignore_space_warning"))
     parents = _parents(db, who, body.get("parents"))
     message = str(body.get("message") or "")[:2000]
 

@@ -1,62 +1,97 @@
-"""Reading files once: BLAKE3 while copying, or just BLAKE3."""
+"""BLAKE3 of open files: small ones in one read, big ones mapped and hashed on BLAKE3's own
+threads (what ``b3sum`` does), or streamed where mapping is not allowed.
+
+Mapping a file someone else can truncate risks SIGBUS on the next page: only worker
+processes map user files (a SIGBUS ends the worker, and the job fails with a readable
+message); in the registry's own process files are streamed.
+"""
 
 from __future__ import annotations
 
+import mmap
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from blake3 import blake3
 
-SMALL = 1 << 20  # files up to this size are read in one call and held in memory
-CHUNK = 1 << 20
-_NOATIME = getattr(os, "O_NOATIME", 0)
+SMALL = 4 << 20  # files up to this size are read whole, with one read
+CHUNK = 64 << 20  # big files are mapped and hashed this much at a time
+COPY_CHUNK = 16 << 20  # big files are copied (and the copy hashed behind) this much at a time
 
 
-def open_source(path: str) -> int:
-    """Open read-only, without touching the source's access time when the OS allows it."""
-    try:
-        return os.open(path, os.O_RDONLY | _NOATIME)
-    except PermissionError:  # O_NOATIME needs ownership; fall back to a plain read-only open
-        return os.open(path, os.O_RDONLY)
-
-
-def read_small(fd: int, size: int) -> bytes:
-    data = os.read(fd, size + 1)
-    while len(data) <= size:  # a short read; keep going until EOF
-        more = os.read(fd, size + 1 - len(data))
-        if not more:
+def read_into(fd: int, view: memoryview) -> int:
+    """Fill ``view`` from ``fd`` (one ``readv`` for a file that fits); bytes read. Fewer bytes
+    than ``len(view)`` means the end of the file was reached."""
+    n = os.readv(fd, [view])
+    while 0 < n < len(view):
+        more = os.readv(fd, [view[n:]])
+        if more == 0:
             break
-        data += more
-    return data
+        n += more
+    return n
 
 
-def hash_file(path: str, size: int | None = None) -> tuple[str, int]:
-    """(hex digest, bytes read)."""
-    fd = open_source(path)
-    try:
-        if size is not None and size <= SMALL:
-            data = read_small(fd, size)
-            return blake3(data).hexdigest(), len(data)
-        h, n = blake3(max_threads=blake3.AUTO if (size or 0) > 64 * CHUNK else 1), 0
-        while chunk := os.read(fd, CHUNK):
-            h.update(chunk)
-            n += len(chunk)
-        return h.hexdigest(), n
-    finally:
-        os.close(fd)
+def hash_mapped(fd: int, size: int) -> str:
+    """BLAKE3 of the first ``size`` bytes of ``fd``, mapped, on BLAKE3's threads."""
+    h = blake3(max_threads=blake3.AUTO)
+    offset = 0
+    while offset < size:
+        length = min(CHUNK * 16, size - offset)
+        with mmap.mmap(fd, length, prot=mmap.PROT_READ, offset=offset) as m:
+            h.update(m)
+        offset += length
+    return h.hexdigest()
 
 
-def copy_and_hash(src_fd: int, dst_fd: int) -> tuple[str, int]:
-    """Stream ``src_fd`` into ``dst_fd`` hashing on the way: one read of the source."""
-    h, n = blake3(), 0
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
+def hash_stream(fd: int, view: memoryview, first: int = 0) -> tuple[str, int]:
+    """BLAKE3 of everything left in ``fd`` after the ``first`` bytes already in ``view``;
+    (digest, total bytes)."""
+    h = blake3(max_threads=blake3.AUTO)
+    if first:
+        h.update(view[:first])
+    total = first
     while True:
-        got = os.readv(src_fd, [buf])
-        if not got:
-            break
-        h.update(view[:got])
-        written = 0
-        while written < got:
-            written += os.write(dst_fd, view[written:got])
-        n += got
-    return h.hexdigest(), n
+        n = os.readv(fd, [view])
+        if n == 0:
+            return h.hexdigest(), total
+        h.update(view[:n])
+        total += n
+
+
+def hash_file(fd: int, size: int, view: memoryview, *, may_map: bool) -> tuple[str, int]:
+    """(digest, bytes) of an open regular file whose ``fstat`` said ``size``."""
+    if size > SMALL and may_map:
+        return hash_mapped(fd, size), size
+    n = read_into(fd, view)
+    if n < len(view):
+        return blake3(view[:n]).hexdigest(), n
+    return hash_stream(fd, view, n)
+
+
+def copy_hashing_copy(src: int, out: int) -> tuple[str, int]:
+    """Copy ``src`` to ``out`` (opened read-write) in the kernel, a chunk at a time, while a
+    helper thread hashes each chunk of the copy already written: (digest, bytes). Hashing
+    the copy, not the source, makes the digest describe exactly what was stored."""
+    from .objects import copy_range
+
+    # one hashing thread beside the copying one: the kernel's copy takes a core, BLAKE3 the
+    # other (with its own pool of threads both would fight over the two cores)
+    h = blake3()
+    pending: Future[None] | None = None
+    total = 0
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fermi-hash") as hasher:
+        while True:
+            n = copy_range(src, out, COPY_CHUNK)
+            if pending is not None:
+                pending.result()
+            if n == 0:
+                break
+            pending = hasher.submit(_hash_range, h, out, total, n)
+            total += n
+    return h.hexdigest(), total
+
+
+def _hash_range(h: blake3, fd: int, offset: int, length: int) -> None:
+    flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # one fault for the chunk
+    with mmap.mmap(fd, length, flags=flags, prot=mmap.PROT_READ, offset=offset) as m:
+        h.update(m)

@@ -1,113 +1,283 @@
-"""The content-addressed object store: each distinct file content is stored once, read-only."""
+"""The content-addressed object store: each distinct content once, read-only, shared by every
+version of every dataset through hard links.
+
+``objects/<d[:2]>/<digest>`` is an object; ``<digest>.d/<k>`` (k = 1, 2, …) are its
+replicas, made when the object reached its filesystem's hard-link limit (``EMLINK``: ext4
+allows 65,000 links per inode; the limit is whatever the filesystem enforces, never a number
+assumed here) — identical content on another inode, linked from then on. Empty files are
+never objects: each version gets its own empty file.
+
+A new content is written straight into the version being built and then linked as the
+object, so an object's name appears only once its content is complete and an object is never
+without a link while a snapshot uses it. Before that link, its name goes into the snapshot's
+journal (``tmp/<ds>-<n>.objects``): a snapshot that fails, is cancelled or dies gives back
+exactly the objects it added (see gc.py), and only those that no version links.
+
+Everything here runs in a worker process, relative to descriptors: ``objects`` is the
+store's folder, ``dst`` a folder of the version being built.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
-import uuid
+import stat
+from dataclasses import dataclass, field
 
-from blake3 import blake3
-
-from .hashing import SMALL, copy_and_hash, open_source, read_small
-from .layout import StorageLayout
+from .fsafe import CREATE_FLAGS, DIR_FLAGS
 
 OBJECT_MODE = 0o444
+EMPTY_DIGEST = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+_TMPFILE = getattr(os, "O_TMPFILE", 0)
 
 
-_O_TMPFILE = getattr(os, "O_TMPFILE", 0)
-_ROOT_FD: int | None = None
+def object_name(digest: str) -> str:
+    """The object's path relative to ``objects/``."""
+    return f"{digest[:2]}/{digest}"
 
 
-def _root_fd() -> int:
-    global _ROOT_FD
-    if _ROOT_FD is None:
-        _ROOT_FD = os.open("/", os.O_RDONLY)
-    return _ROOT_FD
+@dataclass
+class Store:
+    """One worker's handle on the object store."""
 
+    objects: int  # descriptor of objects/
+    journal: int  # descriptor of the snapshot's journal (O_APPEND), -1 for none
+    link_limit: int | None = None  # tests only: behave as if EMLINK came at this many links
+    full: set[str] = field(default_factory=set)  # objects found full during this operation
+    replicas: dict[str, list[str]] = field(default_factory=dict)  # digest → replicas to try
+    pending: dict[str, tuple[int, str, int]] = field(default_factory=dict)  # see stage()
+    flushed_bytes: int = 0  # new bytes stored ahead of a flush()
+    _tmp: int = 0
 
-def _open_anonymous(layout: StorageLayout) -> int | None:
-    """An unnamed file in tmp/ (O_TMPFILE): nothing to clean up if we die mid-write, and one
-    link(2) publishes it. None where the filesystem cannot do that."""
-    if not _O_TMPFILE:
-        return None
-    try:
-        return os.open(layout.tmp_dir, os.O_WRONLY | _O_TMPFILE, OBJECT_MODE)
-    except OSError:
-        return None
+    # -- linking an existing object -------------------------------------------------------
+    def _linkat(self, name: str, dst: int, to: str, src: int | None = None) -> None:
+        src = self.objects if src is None else src
+        if self.link_limit is not None:
+            st = os.stat(name, dir_fd=src)
+            if st.st_nlink >= self.link_limit:
+                raise OSError(errno.EMLINK, "Too many links (test limit)", name)
+        os.link(name, to, src_dir_fd=src, dst_dir_fd=dst)
 
-
-def _publish_fd(layout: StorageLayout, fd: int, digest: str) -> bool:
-    obj = layout.object_path(digest)
-    try:
-        # linkat(AT_SYMLINK_FOLLOW) on /proc/self/fd/N gives the unnamed file its name
-        os.link(f"/proc/self/fd/{fd}", obj, src_dir_fd=_root_fd(), follow_symlinks=True)
-        return True
-    except FileExistsError:
-        return False
-    except FileNotFoundError:
-        obj.parent.mkdir(parents=True, exist_ok=True)
-        return _publish_fd(layout, fd, digest)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _publish(layout: StorageLayout, tmp: str, digest: str) -> bool:
-    """Link a finished temp file in as an object; False if that content was already stored."""
-    obj = layout.object_path(digest)
-    try:
-        os.link(tmp, obj)
-        return True
-    except FileExistsError:
-        return False
-    except FileNotFoundError:  # the fan-out folder is missing (a store made by hand)
-        obj.parent.mkdir(parents=True, exist_ok=True)
-        return _publish(layout, tmp, digest)
-    finally:
-        os.unlink(tmp)
-
-
-def store_file(
-    layout: StorageLayout, path: str, size: int, tmp_prefix: str
-) -> tuple[str, int, int]:
-    """Store the file at ``path``: (digest, bytes newly stored, bytes read)."""
-    fd = open_source(path)
-    try:
-        if size <= SMALL:
-            data = read_small(fd, size)
-            digest = blake3(data).hexdigest()
-            if os.path.exists(layout.object_path(digest)):
-                return digest, 0, len(data)  # de-duplicated without writing anything
-            anon = _open_anonymous(layout)
-            if anon is not None:
-                try:
-                    _write_all(anon, data)
-                    return digest, len(data) if _publish_fd(layout, anon, digest) else 0, len(data)
-                finally:
-                    os.close(anon)
-            tmp = str(layout.tmp_dir / f"{tmp_prefix}{uuid.uuid4().hex}")
-            out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+    def link(self, digest: str, dst: int, to: str) -> bool:
+        """Link the stored content ``digest`` into ``dst`` as ``to``; False if it is not
+        stored (any more)."""
+        name = object_name(digest)
+        if digest not in self.full:
             try:
-                _write_all(out, data)
+                self._linkat(name, dst, to)
+                return True
+            except FileNotFoundError:
+                return False
+            except OSError as e:
+                if e.errno != errno.EMLINK:
+                    raise
+                self.full.add(digest)  # the link limit is what the filesystem says it is
+        return self._link_replica(digest, name, dst, to)
+
+    def _link_replica(self, digest: str, name: str, dst: int, to: str) -> bool:
+        folder = f"{name}.d"
+        for _attempt in range(64):
+            names = self.replicas.get(digest)
+            if names is None:
+                names = self.replicas[digest] = self._list(folder)
+            while names:
+                try:
+                    self._linkat(f"{folder}/{names[0]}", dst, to)
+                    return True
+                except FileNotFoundError:
+                    names.pop(0)  # freed meanwhile
+                except OSError as e:
+                    if e.errno != errno.EMLINK:
+                        raise
+                    names.pop(0)  # full too
+            made = self._new_replica(digest, name, folder)
+            if made is None:
+                return False  # the object itself is gone: the caller stores the content
+            self.replicas[digest] = [made]
+        raise OSError(errno.EMLINK, "Too many links, and no replica could be made", name)
+
+    def _list(self, folder: str) -> list[str]:
+        try:
+            fd = os.open(folder, DIR_FLAGS, dir_fd=self.objects)
+        except FileNotFoundError:
+            return []
+        try:
+            return sorted((n for n in os.listdir(fd) if n.isdigit()), key=int)
+        finally:
+            os.close(fd)
+
+    def _new_replica(self, digest: str, name: str, folder: str) -> str | None:
+        """Make the next replica of ``digest`` (a copy of the object on a fresh inode) in
+        ``<digest>.d/``; its name. Written unnamed and named once complete, so nobody links
+        half a copy; journaled first, like a new object."""
+        try:
+            src = os.open(name, os.O_RDONLY | os.O_CLOEXEC, dir_fd=self.objects)
+        except FileNotFoundError:
+            return None
+        try:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(folder, 0o755, dir_fd=self.objects)
+            existing = self._list(folder)
+            k = str(int(existing[-1]) + 1 if existing else 1)
+            out, tmp_name = self._unnamed(folder)
+            try:
+                copy_all(src, out)
+                st = os.fstat(src)
+                os.utime(out, ns=(st.st_atime_ns, st.st_mtime_ns))
+                self.note(f"{digest}.d/{k}")
+                # (someone may have made replica k first: then theirs, complete, is used)
+                with contextlib.suppress(FileExistsError):
+                    self._name_unnamed(out, tmp_name, f"{folder}/{k}")
             finally:
                 os.close(out)
-            return digest, len(data) if _publish(layout, tmp, digest) else 0, len(data)
-        tmp = str(layout.tmp_dir / f"{tmp_prefix}{uuid.uuid4().hex}")
-        out = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OBJECT_MODE)
+        finally:
+            os.close(src)
+        return k
+
+    def _unnamed(self, fanout: str) -> tuple[int, str | None]:
+        if _TMPFILE:
+            try:
+                return os.open(
+                    fanout, os.O_WRONLY | _TMPFILE, OBJECT_MODE, dir_fd=self.objects
+                ), None
+            except OSError:
+                pass
+        self._tmp += 1
+        tmp = f"{fanout}/.tmp-{os.getpid()}-{self._tmp}"
+        return os.open(tmp, CREATE_FLAGS, OBJECT_MODE, dir_fd=self.objects), tmp
+
+    def _name_unnamed(self, fd: int, tmp_name: str | None, name: str) -> None:
+        if tmp_name is None:
+            os.link(f"/proc/self/fd/{fd}", name, dst_dir_fd=self.objects, follow_symlinks=True)
+            return
         try:
-            digest, nread = copy_and_hash(fd, out)
-        except BaseException:
-            os.close(out)
-            os.unlink(tmp)
+            os.link(tmp_name, name, src_dir_fd=self.objects, dst_dir_fd=self.objects)
+        finally:
+            os.unlink(tmp_name, dir_fd=self.objects)
+
+    # -- storing new content ----------------------------------------------------------------
+    def note(self, name: str) -> None:
+        """Journal an object (or replica) this snapshot is about to add."""
+        if self.journal >= 0:
+            os.write(self.journal, f"{name}\n".encode())
+
+    def stage(self, digest: str, dst: int, name: str, size: int) -> None:
+        """``dst/name`` is complete, new content: it becomes object ``digest`` at the next
+        :meth:`flush` (the end of the batch), and until then a second copy of that content
+        in the batch is linked to it."""
+        self.pending.setdefault(digest, (dst, name, size))
+
+    def link_pending(self, digest: str, dst: int, to: str) -> bool:
+        staged = self.pending.get(digest)
+        if staged is None:
+            return False
+        try:
+            self._linkat(staged[1], dst, to, src=staged[0])
+            return True
+        except OSError as e:
+            if e.errno != errno.EMLINK:
+                raise
+        # full before it was even stored: store it now, the caller goes on to its replicas
+        del self.pending[digest]
+        if self.journal >= 0:
+            os.write(self.journal, f"{digest}\n".encode())
+        if self.publish(digest, staged[0], staged[1], journaled=True):
+            self.flushed_bytes += staged[2]
+        return False
+
+    def flush(self) -> int:
+        """Journal the batch's new objects (one write), then name them in the store; the
+        bytes newly stored. Journaled before they exist, so a snapshot that fails or dies
+        at any moment gives back exactly what it added (gc.py)."""
+        if not self.pending:
+            new, self.flushed_bytes = self.flushed_bytes, 0
+            return new
+        if self.journal >= 0:
+            os.write(self.journal, "".join(f"{d}\n" for d in self.pending).encode())
+        new, self.flushed_bytes = self.flushed_bytes, 0
+        pending, self.pending = self.pending, {}
+        for digest, (dst, name, size) in pending.items():
+            if self.publish(digest, dst, name, journaled=True):
+                new += size
+        return new
+
+    def publish(self, digest: str, dst: int, name: str, *, journaled: bool = False) -> bool:
+        """The complete file ``dst/name`` becomes object ``digest``. True if it did; False if
+        that content was stored by someone else meanwhile — the version then links theirs."""
+        obj = object_name(digest)
+        if not journaled:
+            self.note(digest)
+        for _attempt in range(5):
+            try:
+                os.link(name, obj, src_dir_fd=dst, dst_dir_fd=self.objects)
+                return True
+            except FileExistsError:
+                pass
+            except OSError as e:
+                if e.errno == errno.EMLINK:  # full already: it stays the version's own copy
+                    return False
+                raise
+            # theirs replaces ours, through a temporary name: never a moment without the file
+            self._tmp += 1
+            tmp = f".fermi-link-{os.getpid()}-{self._tmp}"
+            try:
+                if not self.link(digest, dst, tmp):
+                    continue  # theirs vanished in between: try to publish ours again
+            except OSError:
+                return False  # theirs is unusable (full, unreadable): keep our copy
+            os.rename(tmp, name, src_dir_fd=dst, dst_dir_fd=dst)
+            return False
+        return False
+
+    def empty(self, dst: int, name: str, mtime_ns: int) -> None:
+        """An empty file: created, never linked (there is no empty object)."""
+        os.mknod(name, stat.S_IFREG | OBJECT_MODE, dir_fd=dst)  # one call: no open, no close
+        os.utime(name, ns=(mtime_ns, mtime_ns), dir_fd=dst, follow_symlinks=False)
+
+
+def copy_range(src: int, out: int, length: int) -> int:
+    """Copy up to ``length`` bytes from ``src`` to ``out`` at their offsets, in the kernel
+    where it can (``copy_file_range``); bytes copied, 0 at the end of ``src``."""
+    done = 0
+    try:
+        while done < length:
+            n = os.copy_file_range(src, out, length - done)
+            if n == 0:
+                return done
+            done += n
+        return done
+    except OSError as e:
+        if e.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
             raise
-        os.close(out)
-        return digest, nread if _publish(layout, tmp, digest) else 0, nread
-    finally:
-        os.close(fd)
+    while done < length:
+        chunk = os.read(src, min(1 << 20, length - done))
+        if not chunk:
+            break
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(out, view) :]
+        done += len(chunk)
+    return done
 
 
-def ensure_fanout(layout: StorageLayout) -> None:
-    for i in range(256):
-        (layout.objects_dir / f"{i:02x}").mkdir(parents=True, exist_ok=True)
+def copy_all(src: int, out: int) -> int:
+    """Copy everything from ``src`` to ``out`` in the kernel where it can; bytes copied."""
+    total = 0
+    try:
+        while True:
+            n = os.copy_file_range(src, out, 1 << 30)
+            if n == 0:
+                return total
+            total += n
+    except OSError as e:
+        if e.errno not in (errno.EXDEV, errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise
+    while True:
+        chunk = os.read(src, 1 << 20)
+        if not chunk:
+            return total
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(out, view) :]
+        total += len(chunk)

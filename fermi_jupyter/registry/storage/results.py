@@ -29,6 +29,9 @@ class VerifyReport:
     n_added: int = 0
     n_removed: int = 0
     n_changed: int = 0
+    # snapshots: stored files or folders no longer read-only or no longer the store's own
+    unprotected: list[str] = field(default_factory=list)
+    n_unprotected: int = 0
 
 
 class Capped(list):  # type: ignore[type-arg]
@@ -43,3 +46,10 @@ class Capped(list):  # type: ignore[type-arg]
         self.total += 1
         if len(self) < self.cap:
             self.append(item)
+
+    def extend_counted(self, items: list[str], count: int) -> None:
+        """Add ``count`` items of which ``items`` are the first few."""
+        self.total += count
+        room = self.cap - len(self)
+        if room > 0:
+            self.extend(items[:room])

@@ -6,28 +6,15 @@ import os
 import threading
 from pathlib import Path
 
+from . import hooks
+from .creds import Reader, Switch, open_as
+from .engine import Plan, run
 from .errors import readable
-from .hashing import hash_file
-from .manifest import ManifestEntry, ManifestWriter
-from .pipeline import ordered_map
+from .manifest import ManifestWriter
+from .pool import Batch
 from .progress import ProgressFn, Tracker
 from .results import Result
-from .walk import FileInfo, Skipped, count, walk
-
-
-def hash_tree(src: str, skipped: Skipped, tracker: Tracker):  # type: ignore[no-untyped-def]
-    """Yield (FileInfo, digest, bytes read) in tree order, hashing on worker threads."""
-
-    def work(info: FileInfo) -> tuple[str, int]:
-        return hash_file(os.path.join(src, info.rel), info.size)
-
-    results = ordered_map(work, walk(src, skipped), size_of=lambda info: info.size)
-    try:
-        for info, (digest, nread) in results:
-            tracker.add(1, nread)
-            yield info, digest, nread
-    finally:
-        results.close()
+from .walk import Skipped
 
 
 def scan(
@@ -36,27 +23,58 @@ def scan(
     *,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    read_as: Reader | None = None,
+    workers: int | None = None,
 ) -> Result:
-    src_s = str(src)
-    tracker = Tracker(progress, cancel, *count(src_s))
+    """Hash every regular file under ``src`` (a resolved path, from :func:`confine`) into a
+    manifest at ``manifest_out`` (written to a temp name, renamed when complete). Nothing is
+    copied: ``new_bytes`` is 0. ``read_as``: whose permissions apply (the volume owner's)."""
+    tracker = Tracker(progress, cancel)
     tracker.report()
     skipped = Skipped()
-    writer = ManifestWriter(manifest_out)
+    switch = Switch(read_as)
+    writer: ManifestWriter | None = None
+    root_fd = -1
     try:
-        for info, digest, nread in hash_tree(src_s, skipped, tracker):
-            writer.add(ManifestEntry(info.rel, nread, info.mode, info.mtime_ns, digest))
+        switch.enter()
+        hooks.pause("source-checked", path=str(src))
+        root_fd = open_as(src, switch)
+        writer = ManifestWriter(Path(manifest_out))
+
+        def deliver(batch: Batch, result: dict) -> None:
+            writer.add_chunk(result["manifest"], result["digest"], result["files"], result["bytes"])  # type: ignore[union-attr]
+            tracker.add(result["files"], result["bytes"])
+
+        run(
+            Plan(
+                op="scan",
+                root_fd=root_fd,
+                switch=switch,
+                tracker=tracker,
+                deliver=deliver,
+                skipped=skipped,
+                config={"hooks": hooks.DIR},
+                workers=workers,
+            )
+        )
         tracker.check()
         writer.commit()
     except BaseException as e:
-        writer.abort()
+        if writer is not None:
+            writer.abort()
         if isinstance(e, OSError):
-            raise readable(e, src_s) from e
+            raise readable(e, str(src)) from e
         raise
-    tracker.report()
+    finally:
+        if root_fd >= 0:
+            os.close(root_fd)
+        switch.leave()
+    tracker.set_totals(writer.files, writer.bytes)
     return Result(
         digest=writer.digest.hexdigest(),
         files=writer.files,
         bytes=writer.bytes,
+        new_bytes=0,
         warnings=skipped.warnings(),
         manifest_path=writer.path,
     )

@@ -1,48 +1,48 @@
-"""Snapshot versions: copy a source tree into the object store, one read per new file."""
+"""Snapshot versions: copy a source tree into the object store, reading each new file once.
+
+1. open the source root once (``open_tree``: no symlink anywhere on the checked path), walk it
+   in the registry (names only), and hand the files to worker processes in batches with the
+   descriptors of their folders;
+2. a file with the path, size and mtime it had in the previous version (the previous
+   manifest is read alongside the walk) is linked to the object it had, unread (rsync's quick
+   check); every other file is opened without following symlinks, checked (a regular file on
+   the source's device), read once, hashed, and linked to the stored object with that
+   content or stored as a new one (objects.py);
+3. flush the filesystem, write the manifest, rename ``.N.partial`` to ``N``. Folders are
+   sealed read-only as they are finished.
+
+Any failure or cancel gives back what was built and the objects only it stored (gc.py).
+"""
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import StorageError, readable
+from . import hooks
+from .creds import Reader, Switch, open_as
+from .engine import Plan, run
+from .errors import Cancelled, StorageError, readable
+from .fsafe import DIR_FLAGS, syncfs
 from .gc import cleanup_partial, seal
 from .layout import StorageLayout
-from .manifest import ManifestEntry, ManifestWriter, iter_manifest
-from .objects import ensure_fanout, store_file
-from .pipeline import ordered_map
+from .manifest import ManifestCursor, ManifestWriter
+from .pool import Batch
 from .progress import ProgressFn, Tracker
 from .results import Result
-from .walk import FileInfo, Skipped, count, walk
+from .walk import Folder, Skipped
+
+# tests only: behave as if the filesystem's hard-link limit were this low
+LINK_LIMIT = int(os.environ.get("FERMI_STORAGE_TEST_LINK_LIMIT", "0")) or None
 
 
-class QuickCheck:
-    """Merge-joins the previous version's manifest with the walk (both in tree order): files
-    with the same path, size and mtime are taken to be unchanged, as rsync does."""
-
-    def __init__(self, manifest: Path | None):
-        self._it: Iterator[ManifestEntry] | None = iter_manifest(manifest) if manifest else None
-        self._cur: ManifestEntry | None = next(self._it, None) if self._it else None
-
-    def match(self, info: FileInfo) -> ManifestEntry | None:
-        if self._cur is None:
-            return None
-        key = tuple(info.rel.split("/"))
-        while self._cur is not None and self._cur.key < key:
-            self._cur = next(self._it, None)  # type: ignore[arg-type]
-        cur = self._cur
-        if (
-            cur is not None
-            and cur.key == key
-            and (cur.size, cur.mtime_ns)
-            == (
-                info.size,
-                info.mtime_ns,
-            )
-        ):
-            return cur
+def _previous(path: Path | None) -> ManifestCursor | None:
+    if path is None or not Path(path).exists():
+        return None
+    try:
+        return ManifestCursor(path)
+    except StorageError:  # an unreadable previous manifest: read every file instead
         return None
 
 
@@ -55,75 +55,101 @@ def snapshot(
     previous_manifest: Path | None = None,
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
+    read_as: Reader | None = None,
+    workers: int | None = None,
+    keep_objects: bool = False,
 ) -> Result:
+    """Copy ``src`` (a resolved path, from :func:`confine`) into version ``n`` of ``ds_id``;
+    see the module docstring. ``read_as``: whose permissions apply to reading the source
+    (the volume owner's). The source is only ever opened read-only. Raises StorageError
+    (reason "exists" if the version is on disk already), Cancelled, or a readable
+    StorageError for OS errors. ``keep_objects`` (a job, which may be resumed): what an
+    interrupted or failed attempt stored stays, listed in its journal, for the next attempt;
+    the job frees it with :func:`cleanup_partial` if it ends without a version."""
     layout.ensure()
-    ensure_fanout(layout)
     final = layout.version_dir(ds_id, n)
     if final.exists():
         raise StorageError(f"version {n} of {ds_id} already exists on disk", "exists")
-    cleanup_partial(layout, ds_id, n)
-    partial = layout.partial_dir(ds_id, n)
-    partial.mkdir(parents=True)
-    src_s, partial_s = str(src), str(partial)
-    tracker = Tracker(progress, cancel, *count(src_s))
+    cleanup_partial(layout, ds_id, n, keep_objects=keep_objects)
+    tracker = Tracker(progress, cancel)
     tracker.report()
-    skipped, dirs = Skipped(), []  # type: ignore[var-annotated]
-    quick = QuickCheck(previous_manifest)
-    prefix = f"{ds_id}-{n}-"
-    writer = ManifestWriter(layout.manifest_path(ds_id, n))
-    made: set[str] = {""}
-
-    Item = tuple[FileInfo, "tuple[str, int, int] | None"]
-
-    def items() -> Iterator[Item]:
-        for info in walk(src_s, skipped, dirs):
-            parent = info.rel.rpartition("/")[0]
-            if parent not in made:
-                os.makedirs(os.path.join(partial_s, parent), exist_ok=True)
-                made.add(parent)
-            prev = quick.match(info)
-            done = None
-            if prev is not None:
-                # unchanged since the previous version: one link(2), done here rather than
-                # handed to a worker (a thread hand-off costs more than the link)
-                try:
-                    os.link(layout.object_path(prev.digest), os.path.join(partial_s, info.rel))
-                    done = (prev.digest, 0, info.size)
-                except FileNotFoundError:
-                    pass  # the object was freed meanwhile: store the file again
-            yield info, done
-
-    def work(item: Item) -> tuple[str, int, int]:
-        info, done = item
-        if done is not None:
-            return done
-        digest, added, nread = store_file(layout, os.path.join(src_s, info.rel), info.size, prefix)
-        os.link(layout.object_path(digest), os.path.join(partial_s, info.rel))
-        return digest, added, nread
-
+    skipped = Skipped()
+    switch = Switch(read_as)
+    fds: list[int] = []
+    writer: ManifestWriter | None = None
     new_bytes = 0
-    results = ordered_map(work, items(), size_of=lambda item: 0 if item[1] else item[0].size)
+    partial = layout.partial_dir(ds_id, n)
     try:
-        for (info, _done), (digest, added, nread) in results:
-            writer.add(ManifestEntry(info.rel, nread, info.mode, info.mtime_ns, digest))
-            new_bytes += added
-            tracker.add(1, nread)
-        for d in dirs:  # empty folders are part of the tree too
-            if d not in made:
-                os.makedirs(os.path.join(partial_s, d), exist_ok=True)
+        switch.enter()
+        hooks.pause("source-checked", path=str(src))
+        root_fd = open_as(src, switch)
+        fds.append(root_fd)
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.mkdir(mode=0o755)
+        partial_fd = os.open(partial, DIR_FLAGS)
+        fds.append(partial_fd)
+        objects_fd = os.open(layout.objects_dir, DIR_FLAGS)
+        fds.append(objects_fd)
+        journal_fd = os.open(
+            layout.journal_path(ds_id, n),
+            os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC,
+            0o600,
+        )
+        fds.append(journal_fd)
+        writer = ManifestWriter(layout.manifest_path(ds_id, n))
+
+        def on_folder(folder: Folder, parent: Folder | None) -> None:
+            if parent is None:
+                folder.dst = os.dup(partial_fd)
+                return
+            name = folder.rel.rpartition("/")[2]
+            os.mkdir(name, 0o755, dir_fd=parent.dst)
+            folder.dst = os.open(name, DIR_FLAGS, dir_fd=parent.dst)
+
+        def on_release(folder: Folder) -> None:
+            seal(folder.dst)
+
+        def deliver(batch: Batch, result: dict) -> None:
+            nonlocal new_bytes
+            writer.add_chunk(result["manifest"], result["digest"], result["files"], result["bytes"])  # type: ignore[union-attr]
+            new_bytes += result["new"]
+            tracker.add(result["files"], result["bytes"])
+
+        run(
+            Plan(
+                op="snapshot",
+                root_fd=root_fd,
+                switch=switch,
+                tracker=tracker,
+                deliver=deliver,
+                skipped=skipped,
+                cursor=_previous(previous_manifest),
+                config={"link_limit": LINK_LIMIT, "hooks": hooks.DIR},
+                init_fds=[objects_fd, journal_fd],
+                on_folder=on_folder,
+                on_release=on_release,
+                workers=workers,
+            )
+        )
         tracker.check()
-        seal(partial)
-        writer.commit()
+        # the objects and the tree are on disk before the version exists
+        tracker.wait_for(syncfs, partial_fd)
+        tracker.wait_for(writer.commit)
         os.rename(partial, final)  # the version exists only once it is complete
+        layout.journal_path(ds_id, n).unlink(missing_ok=True)  # its objects are all linked
     except BaseException as e:
-        results.close()  # waits for in-flight copies before their folder is removed
-        writer.abort()
-        cleanup_partial(layout, ds_id, n)
-        layout.manifest_path(ds_id, n).unlink(missing_ok=True)
+        if writer is not None:
+            writer.abort()
+        _close(fds)
+        fds = []
+        cleanup_partial(layout, ds_id, n, keep_objects=keep_objects)
         if isinstance(e, OSError):
-            raise readable(e, src_s) from e
+            raise readable(e, str(src)) from e
         raise
-    tracker.report()
+    finally:
+        _close(fds)
+        switch.leave()
+    tracker.set_totals(writer.files, writer.bytes)
     return Result(
         digest=writer.digest.hexdigest(),
         files=writer.files,
@@ -132,3 +158,11 @@ def snapshot(
         warnings=skipped.warnings(),
         manifest_path=writer.path,
     )
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+__all__ = ["Cancelled", "snapshot"]

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
+from . import hooks
+from .creds import Reader, Switch, open_as
+from .engine import Plan, run
 from .errors import readable
-from .manifest import ManifestEntry, VersionDigest, iter_manifest
+from .manifest import ManifestCursor, VersionDigest
+from .pool import Batch
 from .progress import ProgressFn, Tracker
 from .results import Capped, VerifyReport
-from .scan import hash_tree
-from .walk import Skipped, count
+from .walk import Folder, Skipped
+
+_KINDS = ("added", "removed", "changed", "unprotected")
 
 
 def verify(
@@ -21,65 +27,83 @@ def verify(
     progress: ProgressFn | None = None,
     cancel: threading.Event | None = None,
     compare_modes: bool = True,
+    read_as: Reader | None = None,
+    workers: int | None = None,
 ) -> VerifyReport:
+    """Rehash ``tree`` and compare it with the manifest: files added, removed or changed
+    (content, size, or mode when ``compare_modes``). ``digest`` is the tree's version digest
+    as found, ``expected_digest`` the manifest's.
+
+    ``compare_modes=False`` is for snapshots, whose stored files are all read-only (0444):
+    their recorded modes are then used, so an intact snapshot reproduces its digest — and
+    every stored file and folder is checked to be still read-only and owned by the store
+    (``unprotected`` lists those that are not: someone changed them, or could)."""
+    tracker = Tracker(progress, cancel)
+    tracker.report()
+    actual, expected = VersionDigest(), VersionDigest()
+    lists = {k: Capped() for k in _KINDS}
+    files = nbytes = 0
+    snapshot = not compare_modes
+    store_uid = os.geteuid() if snapshot else None
+    switch = Switch(read_as)
+    root_fd = -1
+
+    def deliver(batch: Batch, result: dict) -> None:
+        nonlocal files, nbytes
+        actual.update(result["digest"])
+        expected.update(result["expected"])
+        files += result["files"]
+        nbytes += result["bytes"]
+        for kind, names in result["lists"].items():
+            lists[kind].extend_counted(names, result["counts"][kind])
+        tracker.add(result["files"], result["bytes"])
+
+    def on_folder(folder: Folder, parent: Folder | None) -> None:
+        if snapshot:
+            st = os.fstat(folder.fd)
+            if stat.S_IMODE(st.st_mode) != 0o555 or st.st_uid != store_uid:
+                lists["unprotected"].add((folder.rel or ".") + "/")
+
     try:
-        return _verify(tree, manifest_path, progress, cancel, compare_modes)
+        switch.enter()
+        hooks.pause("source-checked", path=str(tree))
+        root_fd = open_as(tree, switch)
+        run(
+            Plan(
+                op="verify",
+                root_fd=root_fd,
+                switch=switch,
+                tracker=tracker,
+                deliver=deliver,
+                skipped=Skipped(),
+                cursor=ManifestCursor(manifest_path),
+                markers=True,
+                config={"compare_modes": compare_modes, "store_uid": store_uid, "hooks": hooks.DIR},
+                on_folder=on_folder,
+                workers=workers,
+            )
+        )
+        tracker.check()
     except OSError as e:
         raise readable(e, str(tree)) from e
-
-
-def _verify(
-    tree: Path,
-    manifest_path: Path,
-    progress: ProgressFn | None,
-    cancel: threading.Event | None,
-    compare_modes: bool,
-) -> VerifyReport:
-    """Walk ``tree`` and merge-join it with the manifest (both in tree order).
-
-    ``compare_modes=False`` for snapshots, whose stored files are all read-only: their
-    recorded modes are then used for the digest so an intact snapshot reproduces it.
-    """
-    expected: Iterator[ManifestEntry] = iter_manifest(manifest_path)
-    expected_digest, actual_digest = VersionDigest(), VersionDigest()
-    added, removed, changed = Capped(), Capped(), Capped()
-    tracker = Tracker(progress, cancel, *count(str(tree)))
-    exp = next(expected, None)
-    files = nbytes = 0
-    for info, digest, nread in hash_tree(str(tree), Skipped(), tracker):
-        key = tuple(info.rel.split("/"))
-        while exp is not None and exp.key < key:
-            expected_digest.add(exp)
-            removed.add(exp.path)
-            exp = next(expected, None)
-        entry = ManifestEntry(info.rel, nread, info.mode, info.mtime_ns, digest)
-        files, nbytes = files + 1, nbytes + nread
-        if exp is not None and exp.key == key:
-            expected_digest.add(exp)
-            same_mode = not compare_modes or exp.mode == info.mode
-            if (exp.size, exp.digest) != (nread, digest) or not same_mode:
-                changed.add(info.rel)
-            actual_digest.add(entry, None if compare_modes else exp.mode)
-            exp = next(expected, None)
-        else:
-            added.add(info.rel)
-            actual_digest.add(entry)
-    while exp is not None:
-        expected_digest.add(exp)
-        removed.add(exp.path)
-        exp = next(expected, None)
-    tracker.report()
-    ok = not (added.total or removed.total or changed.total)
+    finally:
+        if root_fd >= 0:
+            os.close(root_fd)
+        switch.leave()
+    tracker.set_totals(files, nbytes)
+    ok = not any(lists[k].total for k in _KINDS)
     return VerifyReport(
         ok=ok,
-        digest=actual_digest.hexdigest(),
-        expected_digest=expected_digest.hexdigest(),
-        added=list(added),
-        removed=list(removed),
-        changed=list(changed),
+        digest=actual.hexdigest(),
+        expected_digest=expected.hexdigest(),
+        added=list(lists["added"]),
+        removed=list(lists["removed"]),
+        changed=list(lists["changed"]),
+        unprotected=list(lists["unprotected"]),
         files=files,
         bytes=nbytes,
-        n_added=added.total,
-        n_removed=removed.total,
-        n_changed=changed.total,
+        n_added=lists["added"].total,
+        n_removed=lists["removed"].total,
+        n_changed=lists["changed"].total,
+        n_unprotected=lists["unprotected"].total,
     )

@@ -1,0 +1,202 @@
+"""Registering many small files end to end, as a user does: a real JupyterHub with the registry
+as its service (SQLite), ``POST …/versions`` through the proxy, until the version is ``ready``.
+
+Reports the time and the per-file cost at two sizes (it must stay flat), the registry
+process's peak memory, the longest silence between progress events (from the event stream),
+and how long a cancel of the biggest registration takes. For scale, ``b3sum -P2`` and
+``cp -a`` + ``sync`` on the same tree (full size only).
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from .common import REPO, WORK, Figure, rmtree_any, sh
+from .storage_bench import B3SUM_P2
+from .trees import ensure, small_distinct
+
+SIZES = {"quick": (5_000, 20_000), "full": (100_000, 1_000_000)}
+BUDGET_S, BUDGET_MB = 200.0, 100.0
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """(peak, current) resident memory of a process, MB."""
+    values = {}
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                key, kb = line.split(":")
+                values[key] = int(kb.split()[0]) / 1024
+    return values["VmHWM"], values["VmRSS"]
+
+
+class Progress:
+    """Listens to the registry's event stream; notes when each progress event came."""
+
+    def __init__(self, url: str, token: str):
+        self.times: list[float] = []
+        self.dataset: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(url, token), daemon=True)
+        self._thread.start()
+
+    def _run(self, url: str, token: str) -> None:
+        headers = {"Authorization": f"token {token}"}
+        with httpx.stream("GET", f"{url}/events", headers=headers, timeout=None) as r:
+            for line in r.iter_lines():
+                if self._stop.is_set():
+                    return
+                if line.startswith("data:"):
+                    event = json.loads(line[5:])
+                    if event.get("dataset_id") == self.dataset and event.get("progress"):
+                        self.times.append(time.monotonic())
+
+    def longest_gap(self, start: float, end: float) -> tuple[float, float]:
+        """The longest silence between ``start`` (the request) and ``end`` (ready), and when
+        it began (seconds after ``start``)."""
+        marks = [start, *[t for t in self.times if start <= t <= end], end]
+        gap, at = max((b - a, a - start) for a, b in itertools.pairwise(marks))
+        return gap, at
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def _wait(c: httpx.Client, ds: str, n: int, until: tuple[str, ...], poll: float) -> dict:
+    while True:
+        v = c.get(f"/datasets/{ds}/versions/{n}").json()
+        if v["status"] in until:
+            return v
+        time.sleep(poll)
+
+
+def run(size: str) -> list[Figure]:
+    from tests.support.hub import Hub  # the test suite's real-hub helper (a dev checkout)
+
+    small, large = SIZES[size]
+    base = WORK / size / "e2e"
+    trees = {n: ensure(base / f"tree-{n}", small_distinct(n)) for n in (small, large)}
+    home = base / "hub"
+    rmtree_any(home)
+    hub = Hub(home=home, db_url=f"sqlite:///{home / 'registry.sqlite'}", second_registry=False)
+    figures: list[Figure] = []
+    try:
+        hub.start()
+        token = hub.create_user("bench")
+        pid = hub.registry_pid()
+        start_rss = _rss_mb(pid)[1]
+        events = Progress(hub.registry_url, token)
+        per_file = {}
+        with hub.client(token) as c:
+            vol = c.post("/volumes", json={"name": "bench", "capacity": "1Ti"}).json()
+            vol_dir = hub.storage_root / "volumes" / vol["id"]
+            for n, tree in trees.items():
+                (vol_dir / f"t{n}").parent.mkdir(parents=True, exist_ok=True)
+                tree.rename(vol_dir / f"t{n}")  # lent to the volume (same filesystem)
+            try:
+                for n in (small, large):
+                    ds = c.post("/datasets", json={"name": f"bench-{n}"}).json()["id"]
+                    events.dataset = ds
+                    t0 = time.monotonic()
+                    r = c.post(
+                        f"/datasets/{ds}/versions", json={"volume_id": vol["id"], "path": f"t{n}"}
+                    )
+                    r.raise_for_status()
+                    v = _wait(c, ds, r.json()["number"], ("ready", "failed"), 0.2)
+                    seconds = time.monotonic() - t0
+                    assert v["status"] == "ready" and v["files"] == n, v
+                    per_file[n] = 1e6 * seconds / n
+                    print(
+                        f"  {n:,} files: {seconds:.1f} s, {per_file[n]:.1f} µs a file", flush=True
+                    )
+                    if n == large:
+                        gap, at = events.longest_gap(t0, t0 + seconds)
+                        print(f"  longest silence {gap:.2f} s, {at:.1f} s after the request")
+                        figures += [
+                            Figure(
+                                f"{n:,} files end to end: time",
+                                seconds,
+                                BUDGET_S,
+                                "200 s budget",
+                                1.0,
+                            ),
+                            Figure(
+                                f"{n:,} files: longest gap between progress events",
+                                gap,
+                                1.0,
+                                "1 s",
+                                1.0,
+                            ),
+                        ]
+                peak = _rss_mb(pid)[0]
+                figures += [
+                    Figure(
+                        f"µs a file at {large:,} / at {small:,}",
+                        per_file[large],
+                        per_file[small],
+                        f"µs a file at {small:,}",
+                        1.25,
+                        "µs",
+                    ),
+                    Figure(
+                        f"registry peak RSS (at start {start_rss:.0f} MB)",
+                        peak,
+                        BUDGET_MB,
+                        "100 MB budget",
+                        1.0,
+                        "MB",
+                    ),
+                ]
+                # cancel the biggest registration a few seconds in (a fresh dataset: all work)
+                ds = c.post("/datasets", json={"name": "bench-cancel"}).json()["id"]
+                r = c.post(
+                    f"/datasets/{ds}/versions", json={"volume_id": vol["id"], "path": f"t{large}"}
+                )
+                n = r.json()["number"]
+                _wait(c, ds, n, ("processing",), 0.05)
+                time.sleep(min(3.0, 0.1 * per_file[large] * large / 1e6))  # well under way
+                asked = time.monotonic()
+                c.delete(f"/datasets/{ds}/versions/{n}").raise_for_status()
+                v = _wait(c, ds, n, ("cancelled", "ready", "failed"), 0.02)
+                took = time.monotonic() - asked
+                figures.append(
+                    Figure(f"{large:,} files: cancel → {v['status']}", took, 2.0, "2 s budget", 1.0)
+                )
+                if size == "full":
+                    src = vol_dir / f"t{large}"
+                    t = time.perf_counter()
+                    sh(B3SUM_P2.format(src=src))
+                    b3 = time.perf_counter() - t
+                    t = time.perf_counter()
+                    sh(f"cp -a {src} {base / 'cp'} && sync")
+                    cp = time.perf_counter() - t
+                    rmtree_any(base / "cp")
+                    ours = per_file[large] * large / 1e6
+                    figures += [
+                        Figure(
+                            f"for scale: {large:,} files end to end", ours, b3, "b3sum -P2", None
+                        ),
+                        Figure(
+                            f"for scale: {large:,} files end to end", ours, cp, "cp -a + sync", None
+                        ),
+                    ]
+            finally:
+                for n, tree in trees.items():
+                    (vol_dir / f"t{n}").rename(tree)
+        events.stop()
+    finally:
+        hub.stop()
+        rmtree_any(home)
+    for f in figures:
+        print("  " + f.line(), flush=True)
+    return figures
+
+
+run.prints = True  # type: ignore[attr-defined]
+__all__ = ["REPO", "Path", "run"]
