@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``.venv/bin/python -m bench [--full] [storage|e2e|search|spawner|jobs|serve ...]``.
+"""Run the benchmarks: ``.venv/bin/python -m bench [--full] [SUITE ...]`` (see --help).
 
 Each figure is printed as a ratio against a reference measured in the same run, and the table
 is written to docs/benchmarks.md.

@@ -94,7 +94,7 @@ class JobProgress:
             self.write()
         if (
             not self._copying
-            and 0 < p.files_done
+            and p.files_done > 0
             and (p.files_total is None or p.files_done < p.files_total)
         ):
             self._copying = True  # storage reports its first stored file at once: no timing
