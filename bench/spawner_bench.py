@@ -115,7 +115,7 @@ def form_figures() -> list[Figure]:
         s.get("/hub/login")
         s.post(
             "/hub/login",
-            data={"username": "alice", "password": "fermi", "_xsrf": s.cookies.get("_xsrf", "")},
+            data={"username": "alice", "password": PASSWORD, "_xsrf": s.cookies.get("_xsrf", "")},
         )
         page = s.get("/hub/spawn").text
         home_page = s.get("/hub/home").text

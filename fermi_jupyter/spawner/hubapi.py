@@ -2,6 +2,9 @@
 
 The spawner and the hub's search endpoint mint a short-lived token for the user (scoped to
 the registry service only) and call the registry with it, so every visibility rule applies.
+Failures come in three kinds, each with its own message: the registry cannot be reached
+(``RegistryDown``), it failed on its side (``RegistryFailed``, a 5xx), or it refused the
+request (``RegistryRefused``, a 4xx, with the registry's own ``message``).
 """
 
 from __future__ import annotations
@@ -12,11 +15,44 @@ from urllib.parse import quote, urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-SCOPES = ["access:services!service=fermi-registry"]
+SERVICE = "fermi-registry"
+SCOPES = [f"access:services!service={SERVICE}"]
 
 
-class RegistryDown(Exception):
-    """The registry did not answer: the form degrades instead of failing."""
+class RegistryUnavailable(Exception):
+    """The registry gave no usable answer; the form degrades instead of failing."""
+
+
+class RegistryDown(RegistryUnavailable):
+    """The registry did not answer (connection refused, timeout)."""
+
+
+class RegistryFailed(RegistryUnavailable):
+    """The registry answered with a 5xx: an error on its side, not the user's."""
+
+    def __init__(self, status: int):
+        super().__init__(f"the dataset registry failed (HTTP {status}); try again later")
+        self.status = status
+
+
+class RegistryRefused(Exception):
+    """A 4xx other than 404: the registry's ``message`` says what was wrong."""
+
+    def __init__(self, status: int, message: str, reason: str = ""):
+        super().__init__(message)
+        self.status, self.message, self.reason = status, message, reason
+
+
+class TokenUnavailable(RegistryUnavailable):
+    """The hub would not make a registry token for this user (a configuration problem)."""
+
+
+def _error_body(body: bytes | None) -> tuple[str, str]:
+    try:
+        data = json.loads(body or b"")
+        return str(data.get("message") or ""), str(data.get("reason") or "")
+    except (ValueError, AttributeError):
+        return "", ""
 
 
 class RegistryAsUser:
@@ -28,10 +64,31 @@ class RegistryAsUser:
 
     def token(self) -> str:
         if self._token is None:
-            self._token = self.user.new_api_token(
-                note="fermi: spawn form", expires_in=self.token_seconds, scopes=SCOPES
-            )
+            try:
+                self._token = self.user.new_api_token(
+                    note="fermi: spawn form", expires_in=self.token_seconds, scopes=SCOPES
+                )
+            except Exception as e:  # e.g. the user's roles do not allow the registry scope
+                raise TokenUnavailable(
+                    f"the hub could not give you a token for the dataset registry ({e}); "
+                    f"ask the admin to grant access:services!service={SERVICE} to users"
+                ) from None
         return self._token
+
+    async def _fetch(self, req: HTTPRequest) -> Any:
+        try:
+            resp = await AsyncHTTPClient().fetch(req)
+        except HTTPClientError as e:
+            if e.code == 599:
+                raise RegistryDown(f"the dataset registry did not answer ({e})") from None
+            if e.code >= 500:
+                raise RegistryFailed(e.code) from None
+            body = e.response.body if e.response is not None else None
+            message, reason = _error_body(body)
+            raise RegistryRefused(e.code, message or f"HTTP {e.code}", reason) from None
+        except OSError as e:
+            raise RegistryDown(f"the dataset registry is not reachable ({e})") from None
+        return json.loads(resp.body) if resp.body else None
 
     async def get(self, path: str, **params: Any) -> Any:
         """GET and decode JSON; None for 404 (not there, or not visible to this user)."""
@@ -43,16 +100,11 @@ class RegistryAsUser:
             connect_timeout=5,
         )
         try:
-            resp = await AsyncHTTPClient().fetch(req)
-        except HTTPClientError as e:
-            if e.code == 404:
+            return await self._fetch(req)
+        except RegistryRefused as e:
+            if e.status == 404:
                 return None
-            if e.code in (599,) or e.code >= 500:
-                raise RegistryDown(f"the registry answered {e.code}") from None
             raise
-        except OSError as e:
-            raise RegistryDown(str(e)) from None
-        return json.loads(resp.body)
 
     async def send(self, method: str, path: str, body: Any | None = None) -> Any:
         req = HTTPRequest(
@@ -61,16 +113,16 @@ class RegistryAsUser:
             body=json.dumps(body) if body is not None else None,
             headers={"Authorization": f"token {self.token()}", "Content-Type": "application/json"},
             request_timeout=10,
+            connect_timeout=5,
             allow_nonstandard_methods=True,
         )
-        try:
-            resp = await AsyncHTTPClient().fetch(req)
-        except OSError as e:
-            raise RegistryDown(str(e)) from None
-        return json.loads(resp.body) if resp.body else None
+        return await self._fetch(req)
+
+    async def dataset(self, ref: str) -> dict | None:
+        return await self.get(f"/datasets/{quote(ref, safe='')}")
 
     async def version(self, dataset: str, selector: str) -> tuple[dict | None, dict | None]:
-        ds = await self.get(f"/datasets/{quote(dataset, safe='')}")
+        ds = await self.dataset(dataset)
         if ds is None:
             return None, None
         v = await self.get(f"/datasets/{ds['id']}/versions/{quote(selector, safe='')}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ..support.hub import PASSWORD
 from ..support.trees import make_tree, wait_version
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -51,7 +52,7 @@ def test_spawn_form_in_chromium(hub, users, browser):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(f"{hub.url}/hub/login")
     page.fill("input[name=username]", "bob")
-    page.fill("input[name=password]", "fermi")
+    page.fill("input[name=password]", PASSWORD)
     page.click("input[type=submit], button[type=submit]")
     page.goto(f"{hub.url}/hub/spawn")
     page.wait_for_selector("#fermi-storage")

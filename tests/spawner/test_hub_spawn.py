@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from ..support.hub import PASSWORD
 from ..support.trees import make_tree, wait_version
 
 
@@ -17,7 +18,7 @@ def login(hub, name: str) -> httpx.Client:
     s.get("/hub/login")
     r = s.post(
         "/hub/login",
-        data={"username": name, "password": "fermi", "_xsrf": s.cookies.get("_xsrf", "")},
+        data={"username": name, "password": PASSWORD, "_xsrf": s.cookies.get("_xsrf", "")},
     )
     assert r.status_code == 302, r.text
     return s

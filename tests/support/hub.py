@@ -21,6 +21,8 @@ import httpx
 from .ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "fermi-demo-password"  # every test user's (the shipped config's shared password)
+ADMIN_PASSWORD = "fermi-admin-password-for-the-tests-only"
 LOCAL_CONFIG = REPO / "hub_config" / "local" / "jupyterhub_config.py"
 
 TEST_CONFIG = """
@@ -90,6 +92,8 @@ class Hub:
             "FERMI_PROXY_API_PORT": str(self.proxy_api_port),
             "FERMI_REGISTRY_PORT": str(self.registry_port),
             "FERMI_REGISTRY_DB_URL": self.db_url,
+            "FERMI_DEMO_PASSWORD": PASSWORD,
+            "FERMI_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "PATH": f"{REPO / 'node_modules' / '.bin'}:{os.environ['PATH']}",
         }
 
