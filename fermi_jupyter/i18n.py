@@ -94,3 +94,20 @@ def negotiate(accept_language: str | None) -> str:
         if choice and q > best[0]:
             best = (q, choice)
     return best[1]
+
+
+# -- catalog files: one key per line, sorted, so branches adding strings merge cleanly ----------
+def dump_catalog(entries: dict[str, str], lang: str = "zh_CN", version: str = "0.1.0") -> str:
+    """The Jed JSON text of a catalog, in the one layout every branch writes."""
+    meta = {
+        "domain": DOMAIN,
+        "language": lang.replace("_", "-"),
+        "plural_forms": "nplurals=1; plural=0;",
+        "version": version,
+    }
+    lines = [f'  "": {json.dumps(meta, ensure_ascii=False)}']
+    for key in sorted(entries):
+        lines.append(
+            f"  {json.dumps(key, ensure_ascii=False)}: [{json.dumps(entries[key], ensure_ascii=False)}]"
+        )
+    return "{\n" + ",\n".join(lines) + "\n}\n"

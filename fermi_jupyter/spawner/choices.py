@@ -18,6 +18,7 @@ from ..domain.ids import ID_RE
 from ..domain.mount_rules import PlanError, PlanErrors
 from ..domain.mounts import MAX_MOUNTS, MAX_PATH
 from ..domain.refs import ALIAS_RE
+from ..i18n import msg
 
 MAX_REF = 300  # owner/name: two names of at most 128 characters, and a little room
 VOLUME_TYPES = ("ssd", "hdd", "shared")
@@ -88,7 +89,7 @@ def from_form(form: Mapping[str, list[str]]) -> StorageChoices:
         try:
             out.datasets.append(DatasetChoice(_ref(ref), _version(version), _at(paths, i)))
         except ValueError as e:
-            errors.append(PlanError(f"datasets.{i}", str(e)))
+            errors.append(PlanError(f"datasets.{i}", e.args[0]))
     ids, vpaths, modes = (_column(form, k) for k in ("volume_id", "volume_path", "volume_mode"))
     for i, vid in enumerate(ids):
         if not vid:
@@ -96,15 +97,19 @@ def from_form(form: Mapping[str, list[str]]) -> StorageChoices:
         mode = _at(modes, i, "rw")
         try:
             if mode not in ("rw", "ro"):
-                raise ValueError("access is read-write (rw) or read-only (ro)")
+                raise ValueError(msg("access is read-write (rw) or read-only (ro)"))
             out.volumes.append(VolumeChoice(_volume_id(vid), _at(vpaths, i), mode == "ro"))
         except ValueError as e:
-            errors.append(PlanError(f"volumes.{i}", str(e)))
+            errors.append(PlanError(f"volumes.{i}", e.args[0]))
     name = _at(_column(form, "new_volume_name"), 0)
     if name:
         kind = _at(_column(form, "new_volume_type"), 0, "ssd")
         if kind not in VOLUME_TYPES:
-            errors.append(PlanError("new_volume", f"type is one of {', '.join(VOLUME_TYPES)}"))
+            errors.append(
+                PlanError(
+                    "new_volume", msg("type is one of {types}", types=", ".join(VOLUME_TYPES))
+                )
+            )
         out.new_volume = NewVolume(
             name[:MAX_REF],
             _at(_column(form, "new_volume_size"), 0, "100Gi")[:40],
@@ -128,14 +133,14 @@ def from_options(storage: Any, where: str = "user_options.storage") -> StorageCh
     if storage is None:
         return StorageChoices()
     if not isinstance(storage, Mapping):
-        raise PlanErrors([PlanError(where, "must be an object with 'datasets' and 'volumes'")])
+        raise PlanErrors([PlanError(where, msg("must be an object with 'datasets' and 'volumes'"))])
     unknown = sorted(set(storage) - {"datasets", "volumes"})
     if unknown:
         raise PlanErrors([_unknown(where, unknown, {"datasets", "volumes"})])
     datasets, volumes = storage.get("datasets") or [], storage.get("volumes") or []
     for key, items in (("datasets", datasets), ("volumes", volumes)):
         if not isinstance(items, list):
-            raise PlanErrors([PlanError(f"{where}.{key}", "must be a list")])
+            raise PlanErrors([PlanError(f"{where}.{key}", msg("must be a list"))])
     if len(datasets) + len(volumes) > MAX_MOUNTS:  # before reading any of them
         raise PlanErrors([_too_many(len(datasets) + len(volumes))])
     out = StorageChoices()
@@ -143,7 +148,7 @@ def from_options(storage: Any, where: str = "user_options.storage") -> StorageCh
     for i, item in enumerate(datasets):
         at = f"{where}.datasets.{i}"
         try:
-            _keys(at, item, DATASET_KEYS, {"read_only": "a dataset is always read-only"})
+            _keys(at, item, DATASET_KEYS, {"read_only": msg("a dataset is always read-only")})
             version = item.get("version", "latest")
             if isinstance(version, int) and not isinstance(version, bool):
                 version = str(version)
@@ -155,14 +160,14 @@ def from_options(storage: Any, where: str = "user_options.storage") -> StorageCh
                 )
             )
         except (PlanError, ValueError) as e:
-            errors.append(e if isinstance(e, PlanError) else PlanError(at, str(e)))
+            errors.append(e if isinstance(e, PlanError) else PlanError(at, e.args[0]))
     for i, item in enumerate(volumes):
         at = f"{where}.volumes.{i}"
         try:
-            _keys(at, item, VOLUME_KEYS, {"sub_path": "a volume is mounted whole"})
+            _keys(at, item, VOLUME_KEYS, {"sub_path": msg("a volume is mounted whole")})
             read_only = item.get("read_only", False)
             if not isinstance(read_only, bool):
-                raise PlanError(f"{at}.read_only", "must be true or false")
+                raise PlanError(f"{at}.read_only", msg("must be true or false"))
             out.volumes.append(
                 VolumeChoice(
                     _volume_id(_string(at, "volume_id", item.get("volume_id"), 64)),
@@ -171,7 +176,7 @@ def from_options(storage: Any, where: str = "user_options.storage") -> StorageCh
                 )
             )
         except (PlanError, ValueError) as e:
-            errors.append(e if isinstance(e, PlanError) else PlanError(at, str(e)))
+            errors.append(e if isinstance(e, PlanError) else PlanError(at, e.args[0]))
     if errors:
         raise PlanErrors(errors)
     return out
@@ -189,7 +194,7 @@ def lenient(storage: Any) -> tuple[StorageChoices, bool]:
 # -- field rules --------------------------------------------------------------------------------
 def _keys(at: str, item: Any, allowed: set[str], hints: dict[str, str]) -> None:
     if not isinstance(item, Mapping):
-        raise PlanError(at, "must be an object")
+        raise PlanError(at, msg("must be an object"))
     unknown = sorted(set(item) - allowed)
     if unknown:
         hint = next((hints[k] for k in unknown if k in hints), "")
@@ -198,23 +203,35 @@ def _keys(at: str, item: Any, allowed: set[str], hints: dict[str, str]) -> None:
 
 def _unknown(at: str, keys: list[str], allowed: set[str], hint: str = "") -> PlanError:
     names = ", ".join(repr(str(k)[:40]) for k in keys[:5])
-    text = f"unknown key {names}; allowed: {', '.join(sorted(allowed))}"
-    return PlanError(at, f"{text} ({hint})" if hint else text)
+    allowed_text = ", ".join(sorted(allowed))
+    if hint:
+        return PlanError(
+            at,
+            msg(
+                "unknown key {keys}; allowed: {allowed} ({hint})",
+                keys=names,
+                allowed=allowed_text,
+                hint=hint,
+            ),
+        )
+    return PlanError(
+        at, msg("unknown key {keys}; allowed: {allowed}", keys=names, allowed=allowed_text)
+    )
 
 
 def _string(at: str, key: str, value: Any, limit: int, *, empty: bool = False) -> str:
     if not isinstance(value, str):
-        raise PlanError(f"{at}.{key}", "must be a string")
+        raise PlanError(f"{at}.{key}", msg("must be a string"))
     if len(value) > limit:
-        raise PlanError(f"{at}.{key}", f"is longer than {limit} characters")
+        raise PlanError(f"{at}.{key}", msg("is longer than {n} characters", n=limit))
     if not empty and not value.strip():
-        raise PlanError(f"{at}.{key}", "is required")
+        raise PlanError(f"{at}.{key}", msg("is required"))
     return value.strip()
 
 
 def _ref(ref: str) -> str:
     if len(ref) > MAX_REF or any(ord(ch) < 32 or ord(ch) == 127 for ch in ref):
-        raise ValueError("not a dataset name, owner/name or id")
+        raise ValueError(msg("not a dataset name, owner/name or id"))
     return ref
 
 
@@ -222,16 +239,21 @@ def _version(version: str) -> str:
     version = version or "latest"
     if not (VERSION_RE.match(version) or ALIAS_RE.match(version)):
         raise ValueError(
-            f"version {version[:20]!r} is not a number (at most 9 digits), 'latest' or an alias"
+            msg(
+                "version {version} is not a number (at most 9 digits), 'latest' or an alias",
+                version=repr(version[:20]),
+            )
         )
     return version
 
 
 def _volume_id(vid: str) -> str:
     if not ID_RE.match(vid) or not vid.startswith("vol-"):
-        raise ValueError(f"{vid[:40]!r} is not a volume id (vol-…)")
+        raise ValueError(msg("{id} is not a volume id (vol-…)", id=repr(vid[:40])))
     return vid
 
 
 def _too_many(n: int) -> PlanError:
-    return PlanError("mounts", f"{n} mounts asked; at most {MAX_MOUNTS} per server")
+    return PlanError(
+        "mounts", msg("{n} mounts asked; at most {max} per server", n=n, max=MAX_MOUNTS)
+    )

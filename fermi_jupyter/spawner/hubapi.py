@@ -15,6 +15,8 @@ from urllib.parse import quote, urlencode
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from ..i18n import msg
+
 SERVICE = "fermi-registry"
 SCOPES = [f"access:services!service={SERVICE}"]
 
@@ -31,7 +33,9 @@ class RegistryFailed(RegistryUnavailable):
     """The registry answered with a 5xx: an error on its side, not the user's."""
 
     def __init__(self, status: int):
-        super().__init__(f"the dataset registry failed (HTTP {status}); try again later")
+        super().__init__(
+            msg("the dataset registry failed (HTTP {status}); try again later", status=status)
+        )
         self.status = status
 
 
@@ -70,8 +74,12 @@ class RegistryAsUser:
                 )
             except Exception as e:  # e.g. the user's roles do not allow the registry scope
                 raise TokenUnavailable(
-                    f"the hub could not give you a token for the dataset registry ({e}); "
-                    f"ask the admin to grant access:services!service={SERVICE} to users"
+                    msg(
+                        "the hub could not give you a token for the dataset registry ({error}); "
+                        "ask the admin to grant {scope} to users",
+                        error=str(e),
+                        scope=SCOPES[0],
+                    )
                 ) from None
         return self._token
 
@@ -80,14 +88,18 @@ class RegistryAsUser:
             resp = await AsyncHTTPClient().fetch(req)
         except HTTPClientError as e:
             if e.code == 599:
-                raise RegistryDown(f"the dataset registry did not answer ({e})") from None
+                raise RegistryDown(
+                    msg("the dataset registry did not answer ({error})", error=str(e))
+                ) from None
             if e.code >= 500:
                 raise RegistryFailed(e.code) from None
             body = e.response.body if e.response is not None else None
             message, reason = _error_body(body)
             raise RegistryRefused(e.code, message or f"HTTP {e.code}", reason) from None
         except OSError as e:
-            raise RegistryDown(f"the dataset registry is not reachable ({e})") from None
+            raise RegistryDown(
+                msg("the dataset registry is not reachable ({error})", error=str(e))
+            ) from None
         return json.loads(resp.body) if resp.body else None
 
     async def get(self, path: str, **params: Any) -> Any:

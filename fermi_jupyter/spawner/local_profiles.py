@@ -116,11 +116,14 @@ def _unenforced(hierarchy: Hierarchy | None, profiles: list[LocalProfile]) -> Me
     wants = {
         r for p in profiles for r, v in (("cpu", p.limits.cpu), ("memory", p.limits.memory)) if v
     }
-    missing = sorted(wants if hierarchy is None else wants & set(hierarchy.missing))
-    if not missing:
-        return None
-    return msg(
-        "On this machine the {what} limits of these profiles are not enforced: no writable cgroup "
-        "hierarchy (v2 or v1) was found.",
-        what=" and ".join(missing),
-    )
+    missing = wants if hierarchy is None else wants & set(hierarchy.missing)
+    if missing == {"cpu", "memory"}:
+        return msg(
+            "On this machine the CPU and memory limits of these profiles are not enforced: no "
+            "writable cgroup hierarchy (v2 or v1) was found."
+        )
+    if missing == {"cpu"}:
+        return msg("On this machine the CPU limits of these profiles are not enforced.")
+    if missing == {"memory"}:
+        return msg("On this machine the memory limits of these profiles are not enforced.")
+    return None

@@ -92,7 +92,7 @@ class StorageMountsMixin(LoggingConfigurable):
             volumes = (await self.registry().get("/volumes", limit=200))["items"]
             prefill = await self._remembered(volumes, notices)
         except RegistryUnavailable as e:
-            down = str(e)
+            down = e.args[0] if e.args else str(e)
         except RegistryRefused as e:
             down = e.message
         submitted = getattr(self, "_fermi_submitted", None)

@@ -55,13 +55,11 @@ async def resolve(
     except RegistryUnavailable as e:
         raise PlanErrors(
             [
+                PlanError("mounts", e.args[0] if e.args else str(e)),
                 PlanError(
-                    "mounts",
-                    msg(
-                        "{problem}: start without storage mounts, or try again in a moment",
-                        problem=str(e),
-                    ),
-                )
+                    "mounts.registry",
+                    msg("start without storage mounts, or try again in a moment"),
+                ),
             ]
         ) from None
 

@@ -37,6 +37,7 @@ layout = setup(
     server_python=os.environ.get("FERMI_SERVER_PYTHON") or runtime,
 )
 
+
 # Try-it-now login: any user name with one shared password, and "admin" with its own — both
 # made up on the first start and kept in the hub's private folder (FERMI_DEMO_PASSWORD and
 # FERMI_ADMIN_PASSWORD to choose them). Use a real authenticator for anything but a trial.

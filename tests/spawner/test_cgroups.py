@@ -167,8 +167,7 @@ def test_nothing_writable_and_the_form_says_so(tmp_path):
 
     profiles = local_profiles(load_profiles(shipped), gpus=0)
     html = render_profiles(profiles, None, hierarchy=None)
-    assert "limits of these profiles are not enforced" in html
-    assert "cpu and memory" in html
+    assert "CPU and memory limits of these profiles are not enforced" in html
 
 
 def test_gpu_profiles_are_shown_disabled_without_gpus():

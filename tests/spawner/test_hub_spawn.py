@@ -12,6 +12,9 @@ import pytest
 from ..support.hub import PASSWORD
 from ..support.trees import make_tree, wait_version
 
+# the spawner does not care which database the registry uses: one hub is enough
+pytestmark = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)
+
 
 def login(hub, name: str) -> httpx.Client:
     s = httpx.Client(base_url=hub.url, follow_redirects=False, timeout=30)
@@ -63,7 +66,9 @@ def test_form_shows_storage_section_and_search(hub, users, data):
     s = login(hub, "alice")
     r = s.get("/hub/spawn")
     assert r.status_code == 200
-    assert "Storage mounts" in r.text and "存储挂载" in r.text  # English, zh_CN beside it
+    assert "Storage mounts" in r.text and 'data-i18n="Storage mounts"' in r.text
+    zh = s.get("/hub/fermi/locale/zh_CN.json").json()  # what the form's script translates with
+    assert zh["Storage mounts"] == ["存储挂载"] and zh[""]["domain"] == "fermi_jupyter"
     assert data["vol"]["id"] in r.text and "carol-vol" not in r.text
     assert "spawn-ds" not in r.text  # datasets come from the search endpoint, not the page
     r = s.get(f"/hub/fermi/datasets/{data['ds']['id']}/versions")

@@ -19,13 +19,22 @@ PROFILES = Path(__file__).resolve().parents[2] / "kubespawner_profiles"
 DEFAULT_MOUNTS = "mounts:\n  datasets:\n    - {ref: k-ds, mount_path: /datasets/k-default}\n"
 
 
+KUBE_CONFIG = """
+# the Kubernetes form, previewed on the local hub (starting pods needs a cluster)
+from fermi_jupyter.spawner.kube import FermiSpawner
+c.JupyterHub.spawner_class = FermiSpawner
+c.FermiSpawner.profiles_dir = {profiles!r}
+c.FermiSpawner.hub_registry_url = c.LocalFermiSpawner.hub_registry_url
+c.FermiSpawner.start_timeout = 10
+c.FermiSpawner.k8s_api_request_timeout = 3
+c.FermiSpawner.k8s_api_request_retry_timeout = 6
+"""
+
+
 class KubeHub(Hub):
-    def env(self) -> dict[str, str]:
-        return {
-            **super().env(),
-            "FERMI_SPAWNER": "kubernetes",
-            "FERMI_PROFILES": str(self.profiles),
-        }
+    def start(self, timeout: float = 60) -> Hub:
+        self.extra_config = KUBE_CONFIG.format(profiles=str(self.profiles))
+        return super().start(timeout)
 
     @property
     def profiles(self) -> Path:

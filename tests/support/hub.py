@@ -60,6 +60,7 @@ class Hub:
     registry_port: int = field(default_factory=free_port)
     registry_b_port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
+    extra_config: str = ""  # appended to the test config (e.g. another spawner)
     proc: subprocess.Popen | None = None
 
     @property
@@ -104,6 +105,7 @@ class Hub:
             TEST_CONFIG.format(
                 local=str(LOCAL_CONFIG), token=self.token, port_b=self.registry_b_port
             )
+            + self.extra_config
         )
         self.log = open(self.home / "hub.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(

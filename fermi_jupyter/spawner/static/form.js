@@ -47,10 +47,17 @@
         catalog = data;
         document.documentElement.lang = "zh-CN";
         translate(document);
+        // the hub's own words around the form: its title, the button, the error line
+        document.querySelectorAll("h1, #spawn_form button[type=submit]").forEach(function (el) {
+          var text = el.textContent.trim();
+          if (text === "Server Options" || text === "Start") { el.textContent = tr(text); }
+        });
         document.querySelectorAll(".spawn-error-msg").forEach(function (el) {
+          var text = el.textContent.replace(/^\s*Error:\s*/, "");
           Object.keys(catalog).forEach(function (key) {
-            if (key && el.textContent.indexOf(key) >= 0) { el.textContent = el.textContent.replace(key, tr(key)); }
+            if (key && text.indexOf(key) >= 0) { text = text.replace(key, tr(key)); }
           });
+          el.textContent = tr("Error") + ": " + text;
         });
       })
       .catch(function () { /* English stays */ });
