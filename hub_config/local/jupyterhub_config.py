@@ -66,3 +66,4 @@ c.JupyterHub.load_groups = {
     "audio": {"users": ["carol"]},
 }
 c.Spawner.start_timeout = 60
+c.JupyterHub.allow_named_servers = True  # several servers per user, each checked the same
