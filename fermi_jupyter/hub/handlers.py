@@ -58,7 +58,30 @@ class JSONHandler(BaseHandler):
         user = self.current_user
         if user is None:
             raise HubError("not-authenticated", "log in to the hub first")
+        self.forget_stopped_servers(user)
         return user
+
+    def forget_stopped_servers(self, user: Any) -> None:
+        """Drop the browser's login cookie of each stopped server of this user.
+
+        The cookie holds an OAuth token the hub revoked when that server stopped; a new
+        server would first try it, and the hub would log ``403 GET /hub/api/user`` on every
+        spawn after a user's first. The spawn form calls these endpoints before a start, so
+        the stale cookie is gone before the new server could try it.
+        """
+        if self.settings.get("subdomain_host"):
+            return  # the cookie belongs to another host there
+        for name, orm_spawner in getattr(user, "orm_spawners", {}).items():
+            spawner = user.spawners.get(name)
+            if spawner is not None and (spawner.active or spawner.ready):
+                continue
+            client = f"jupyterhub-user-{quote(user.name)}" + (f"-{quote(name)}" if name else "")
+            # (the browser sends that cookie only below the server's path, never here: clear
+            # it blind — deleting a cookie that is not there does nothing)
+            if self.settings.get("cookie_host_prefix_enabled"):
+                self.clear_cookie("__Host-" + client, path="/", secure=True)
+            else:
+                self.clear_cookie(client, path=user.server_url(name))
 
     def registry(self) -> RegistryAsUser:
         return RegistryAsUser(self.settings["fermi_registry_url"], self.require_user(), 120)

@@ -108,6 +108,7 @@ def test_spawn_form_in_chromium(hub, users, browser):
     assert (DOCS / "spawn-form.png").stat().st_size > 10_000
 
     # next time: the dataset reads owner/name, and a volume made on the form is preselected
+    mark = len(hub.log_text())
     page, errors = open_form(browser, hub, "bob")
     assert page.locator(".fermi-dataset-ref").first.input_value() == "bob/ImageNet-2024"
     page.select_option("select.fermi-volume-id", "")
@@ -116,6 +117,10 @@ def test_spawn_form_in_chromium(hub, users, browser):
     page.fill("input[name=new_volume_size]", "2Gi")
     page.click("#spawn_form input[type=submit], #spawn_form button[type=submit]")
     wait_ready(hub, "bob")
+    page.wait_for_url("**/user/bob/lab**", timeout=60_000)  # the browser follows into Lab
+    page.wait_for_selector("#jp-main-dock-panel", timeout=60_000)
+    # the login cookie of the stopped server was dropped: the new one did not try it
+    assert " 403 GET /hub/api/user " not in hub.log_text()[mark:]
     stop(hub, "bob")
     page, errors = open_form(browser, hub, "bob")
     chosen = page.eval_on_selector("select.fermi-volume-id", "s => s.options[s.selectedIndex].text")
