@@ -107,7 +107,6 @@ def dump_catalog(entries: dict[str, str], lang: str = "zh_CN", version: str = "0
     }
     lines = [f'  "": {json.dumps(meta, ensure_ascii=False)}']
     for key in sorted(entries):
-        lines.append(
-            f"  {json.dumps(key, ensure_ascii=False)}: [{json.dumps(entries[key], ensure_ascii=False)}]"
-        )
+        value = json.dumps(entries[key], ensure_ascii=False)
+        lines.append(f"  {json.dumps(key, ensure_ascii=False)}: [{value}]")
     return "{\n" + ",\n".join(lines) + "\n}\n"

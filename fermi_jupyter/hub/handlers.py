@@ -71,7 +71,7 @@ class JSONHandler(BaseHandler):
         """
         if self.settings.get("subdomain_host"):
             return  # the cookie belongs to another host there
-        for name, orm_spawner in getattr(user, "orm_spawners", {}).items():
+        for name in getattr(user, "orm_spawners", {}):
             spawner = user.spawners.get(name)
             if spawner is not None and (spawner.active or spawner.ready):
                 continue

@@ -185,13 +185,10 @@ def sandbox_pid(user: str) -> int:
             env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if (
-            b"jupyterhub.singleuser" in cmd
-            and b"bwrap" not in cmd
-            and f"JUPYTERHUB_USER={user}".encode() in env
-        ):
-            if os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt"):
-                return int(pid)
+        ours = b"jupyterhub.singleuser" in cmd and b"bwrap" not in cmd
+        sandboxed = ours and os.readlink(f"/proc/{pid}/ns/mnt") != os.readlink("/proc/self/ns/mnt")
+        if sandboxed and f"JUPYTERHUB_USER={user}".encode() in env:
+            return int(pid)
     raise AssertionError(f"no sandboxed server of {user}")
 
 
@@ -278,6 +275,8 @@ def test_the_run_command_as_a_new_user(shipped):
     assert user.put("/contents/Untitled.ipynb", json=nb).status_code == 201
     names = {i["name"] for i in user.get("/contents/").json()["content"]}
     assert {"Untitled.ipynb", "datasets", "workspace"} <= names  # mounts one click away
+    spec = user.get("/kernelspecs").json()["kernelspecs"]["python3"]["spec"]
+    assert any(a.endswith("fermi_jupyter.spawner.inside.oom") for a in spec["argv"])
     stop_and_wait(hub, alice, "alice")
     start_and_wait(hub, alice, "alice")  # the remembered choices, checked again
     assert user.get("/contents/Untitled.ipynb").status_code == 200
