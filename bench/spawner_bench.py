@@ -70,7 +70,7 @@ def form_figures() -> list[Figure]:
     from sqlalchemy import create_engine, insert
 
     from fermi_jupyter.registry.orm import Dataset, Version
-    from tests.support.hub import Hub
+    from tests.support.hub import PASSWORD, Hub
 
     home = Path(tempfile.mkdtemp(prefix="fermi-bench-hub-"))
     hub = Hub(home=home, db_url=f"sqlite:///{home}/registry.sqlite").start()
@@ -146,15 +146,26 @@ def form_figures() -> list[Figure]:
         hub.cleanup()
 
 
+# the reference: JupyterHub's own local spawner, no sandbox, no storage (benchmarks only)
+SIMPLE = """
+import sys
+c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.cmd = [sys.executable, "-m", "jupyterhub.singleuser"]
+c.SimpleLocalProcessSpawner.home_dir_template = "{home}/simple-homes/{{username}}"
+c.SimpleLocalProcessSpawner.args = ["--allow-root"]  # the hub runs as root here
+c.SimpleLocalProcessSpawner.default_url = "/lab"
+"""
+
+
 def spawn_seconds(spawner: str, runs: int = 3) -> float:
     import sys
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.support.hub import Hub
 
-    os.environ["FERMI_LOCAL_SPAWNER"] = spawner
     home = Path(tempfile.mkdtemp(prefix="fermi-bench-spawn-"))
-    hub = Hub(home=home, db_url=f"sqlite:///{home}/registry.sqlite").start()
+    extra = SIMPLE.format(home=home) if spawner == "simple" else ""
+    hub = Hub(home=home, db_url=f"sqlite:///{home}/registry.sqlite", extra_config=extra).start()
     try:
         token = hub.create_user("alice")
         samples = []
@@ -181,7 +192,6 @@ def spawn_seconds(spawner: str, runs: int = 3) -> float:
                 time.sleep(0.2)
         return statistics.median(samples)
     finally:
-        os.environ.pop("FERMI_LOCAL_SPAWNER", None)
         hub.stop()
         hub.cleanup()
 

@@ -59,3 +59,13 @@ def test_every_reason_raised_is_listed_and_documented():
     doc = (REPO / "docs" / "reference" / "hub-endpoints.md").read_text()
     for reason, (status, _) in REASONS.items():
         assert f"`{reason}`" in doc and str(status) in doc, reason
+
+
+def test_the_options_reference_is_current():
+    """docs/reference/hub-options.md is generated from the traits' help: regenerate it with
+    ``python -m fermi_jupyter.hub.reference > docs/reference/hub-options.md``."""
+    from fermi_jupyter.hub.reference import render
+
+    committed = (REPO / "docs" / "reference" / "hub-options.md").read_text()
+    assert committed == render()
+    assert "`server_user`" in committed and "`storage_pvc`" in committed
