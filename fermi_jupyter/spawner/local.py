@@ -218,7 +218,10 @@ class LocalFermiSpawner(StorageMountsMixin, LocalProcessSpawner):
         )
         self._fermi_env = self._sandbox_env(plan, rt, profile)
         boot = [rt.python, "-m", "fermi_jupyter.spawner.inside.boot", "--"]
-        self.cmd = [*prefix, *boot, rt.python, "-m", "jupyterhub.singleuser"]
+        # kernels talk over unix sockets in the user's home, not TCP ports every process on
+        # this machine (every other user's sandbox too) could connect to and listen on
+        server = [rt.python, "-m", "jupyterhub.singleuser", "--KernelManager.transport=ipc"]
+        self.cmd = [*prefix, *boot, *server]
         self._fermi_drop = drop
         try:
             result = await super().start()

@@ -27,6 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from ..support.kernel import run_code
 from ..support.ports import free_port
 from ..support.trees import make_tree, wait_version
 
@@ -144,7 +145,7 @@ def start_and_wait(hub: ShippedHub, token: str, user: str, body=None) -> None:
             else a.post(f"/users/{user}/server")
         )
         assert r.status_code in (201, 202), r.text
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a loaded CI machine is slow to start Lab
         while not a.get(f"/users/{user}").json()["servers"].get("", {}).get("ready"):
             assert time.monotonic() < deadline, hub.log()[-4000:]
             time.sleep(0.5)
@@ -277,6 +278,20 @@ def test_the_run_command_as_a_new_user(shipped):
     assert {"Untitled.ipynb", "datasets", "workspace"} <= names  # mounts one click away
     spec = user.get("/kernelspecs").json()["kernelspecs"]["python3"]["spec"]
     assert any(a.endswith("fermi_jupyter.spawner.inside.oom") for a in spec["argv"])
+    # a kernel listens on unix sockets in the home, not on ports other sandboxes can reach
+    kernel = user.post("/kernels", json={"name": "python3"}).json()
+    runtime = hub.path("homes", "alice", ".local", "share", "jupyter", "runtime")
+    connection = json.loads((runtime / f"kernel-{kernel['id']}.json").read_text())
+    assert connection["transport"] == "ipc" and connection["ip"].startswith("/home/jovyan/")
+    probe = (
+        "import os\n"
+        "print(os.getuid(), os.path.realpath('datasets/mine'))\n"
+        f"open({HOME + '/hub/jupyterhub_cookie_secret'!r})\n"
+    )
+    out = run_code(f"{hub.url}/user/alice", alice, kernel["id"], probe)
+    assert out.startswith("1000 /datasets/mine\n")  # the link leads to the mount
+    assert "FileNotFoundError" in out  # the hub's secret is not there at all
+    user.delete(f"/kernels/{kernel['id']}")
     stop_and_wait(hub, alice, "alice")
     start_and_wait(hub, alice, "alice")  # the remembered choices, checked again
     assert user.get("/contents/Untitled.ipynb").status_code == 200
