@@ -137,7 +137,8 @@ def from_options(storage: Any, where: str = "user_options.storage") -> StorageCh
     unknown = sorted(set(storage) - {"datasets", "volumes"})
     if unknown:
         raise PlanErrors([_unknown(where, unknown, {"datasets", "volumes"})])
-    datasets, volumes = storage.get("datasets") or [], storage.get("volumes") or []
+    datasets, volumes = storage.get("datasets"), storage.get("volumes")
+    datasets, volumes = ([] if x is None else x for x in (datasets, volumes))
     for key, items in (("datasets", datasets), ("volumes", volumes)):
         if not isinstance(items, list):
             raise PlanErrors([PlanError(f"{where}.{key}", msg("must be a list"))])
