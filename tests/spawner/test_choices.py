@@ -92,7 +92,7 @@ VOL = "vol-abcd1234"
         ({"volumes": [{"volume_id": VOL, "read_only": "no"}]}, V0 + ".read_only", "true or false"),
         ({"volumes": [{"volume_id": VOL, "sub_path": "x"}]}, V0, "mounted whole"),
         ({"volumes": [VOL]}, V0, "must be an object"),
-        ({"datasets": [{"ref": "x"}] * 9, "volumes": [{"volume_id": VOL}] * 8}, "mounts", "17 mounts"),
+        ({"datasets": [{"ref": "x"}] * 9, "volumes": [{"volume_id": VOL}] * 8}, "mounts", "17"),
     ],
 )  # fmt: skip
 def test_a_rest_body_is_refused_field_by_field(storage, field, needle):
