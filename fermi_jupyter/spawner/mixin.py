@@ -84,7 +84,8 @@ class StorageMountsMixin(LoggingConfigurable):
 
     async def storage_form(self) -> str:
         errors = getattr(self, "_fermi_errors", {})
-        notices: list[str] = [*getattr(self, "_fermi_notices", []), *self.form_notices()]
+        # notices are said once: popped here (a refusal or a profile change sets them again)
+        notices: list[str] = [*self.__dict__.pop("_fermi_notices", []), *self.form_notices()]
         prefill = ch.StorageChoices()
         down: str | None = None
         volumes: list[dict] = []

@@ -190,3 +190,28 @@ def test_group_names_are_safe():
     name = cgroups.group_name("Ålice/../x", "gpu server")
     assert "/" not in name and ".." not in name and name.startswith("lice-x-gpu-server-")
     assert sys.getsizeof(name) < 200
+
+
+async def test_a_server_stopped_for_memory_is_said_on_the_next_form(tmp_path):
+    from fermi_jupyter.spawner.local import LocalFermiSpawner
+
+    (tmp_path / "cgroup.controllers").write_text("cpu memory\n")
+    (tmp_path / "mountinfo").write_text(V2.format(point=tmp_path))
+    (tmp_path / "self").write_text("0::/\n")
+    h = cgroups.detect(str(tmp_path / "mountinfo"), str(tmp_path / "self"))
+    group = h.create("carol-x", Limits(memory=2**28))
+    (group.dirs["memory"] / "memory.events").write_text("oom 1\noom_kill 1\n")
+    spawner = LocalFermiSpawner(hub_registry_url="http://127.0.0.1:9/api/v1")
+    spawner._fermi_group = group
+    spawner._note_oom()
+
+    class User:
+        name = "carol"
+
+        def new_api_token(self, **kwargs):
+            return "x"
+
+    spawner.user = User()
+    first = await spawner.storage_form()
+    assert "Your last server ran out of memory" in first
+    assert "ran out of memory" not in await spawner.storage_form()  # said once
