@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyterhub.spawner import LocalProcessSpawner
+from tornado import web
 from traitlets import Integer, List, Unicode, default
 
 from .. import i18n
@@ -183,22 +184,26 @@ class LocalFermiSpawner(StorageMountsMixin, LocalProcessSpawner):
             profile = self._profile_for(self.user_options or {})
         except PlanErrors as e:
             raise self._refusal(e) from None
-        uid, gid = self._server_ids()
+        try:  # a mount whose folder is missing or was swapped for a link: the user's to fix
+            sandbox.check_sources(plan, self.storage_root)
+        except sandbox.SandboxError as e:
+            raise self._refusal(PlanErrors([PlanError("mounts", e.args[0])])) from None
+        try:
+            uid, gid = self._server_ids()
+            rt = await asyncio.to_thread(runtime.probe, self.server_python, uid, gid)
+            home = Path(self.home_dir_template.format(username=self.user.name))
+            binds = sandbox.storage_binds(plan, self.storage_root)
+            sandbox.check_protected(
+                [*sandbox.SYSTEM, *rt.paths, *self.extra_read_only, str(home)]
+                + [b.source for b in binds],
+                self._protected(),
+            )
+        except sandbox.SandboxError as e:  # the admin's to fix: say what, without a traceback
+            self.log.error("Not starting %s: %s", self._log_name, e)
+            error = web.HTTPError(500, str(e).replace("%", "%%"))
+            error.jupyterhub_message = str(e)  # type: ignore[attr-defined]
+            raise error from None
         drop = _dropper(uid, gid)
-        rt = await asyncio.to_thread(runtime.probe, self.server_python, uid, gid)
-        home = Path(self.home_dir_template.format(username=self.user.name))
-        binds = sandbox.storage_binds(plan, self.storage_root)
-        sandbox.check_protected(
-            [
-                *sandbox.SYSTEM,
-                *rt.paths,
-                *self.extra_read_only,
-                str(home),
-                *(b.source for b in binds),
-            ],
-            self._protected(),
-        )
-        sandbox.check_sources(plan, self.storage_root)
         sandbox.prepare_home(home, uid, gid)
         sandbox.own_volume_roots(plan, self.storage_root, uid, gid)
         _group, files = self._make_group(profile)

@@ -9,7 +9,6 @@ with a readable message; the form shows each message next to its field.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
@@ -266,7 +265,3 @@ class StorageMountsMixin(LoggingConfigurable):
             await self.registry().send("DELETE", f"/mounts/{self.server_key()}")
         except Exception as e:
             self.log.warning("could not forget mounts of %s: %s", self.server_key(), e)
-
-
-def dump(options: dict[str, Any]) -> str:
-    return json.dumps(options, sort_keys=True)

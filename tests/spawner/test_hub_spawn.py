@@ -181,10 +181,14 @@ def test_spawn_in_the_sandbox_with_the_chosen_mounts(hub, users, data):
         ).read_text() == "from the server"
         r = api.put("/contents/datasets/spawn-ds/sneaky.txt", json=body)
         assert r.status_code >= 400 and re.search(r"[Rr]ead-only", r.text)
+        # Lab's root is the home: it holds the links to the mounts and nothing of the host
         listing = api.get("/contents/").json()
-        names = {i["name"] for i in listing["content"]}
-        assert {"datasets", "workspace"} <= names
-        assert str(hub.storage_root).strip("/").split("/")[0] not in names or "storage" not in names
+        assert {i["name"] for i in listing["content"]} == {"datasets", "workspace"}
+        inside = api.get("/contents/datasets/spawn-ds").json()["content"]
+        assert sorted(i["name"] for i in inside) == ["part-000", "part-001", "part-002", "part-003"]
+        # the storage root is nowhere: not by name, not by climbing out of the root
+        for path in ("storage", "../../storage", str(hub.storage_root).lstrip("/")):
+            assert api.get(f"/contents/{path}").status_code == 404
     finally:
         hub.admin().delete("/users/alice/server")
     deadline = time.monotonic() + 30

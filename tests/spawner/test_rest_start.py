@@ -179,6 +179,30 @@ def test_a_valid_rest_start_mounts_what_the_registry_says(hub, users, world):
         assert_refused(api.post("/users/alice/server", timeout=60), "not visible", hub, world)
 
 
+def test_a_reference_version_swapped_for_a_link_is_not_mounted(hub, users, world):
+    """A reference version is mounted from its owner's volume; the owner swaps the folder for
+    a link to someone else's volume before starting: refused, nothing mounted."""
+    with users["alice"] as c:
+        ref_dir = hub.storage_root / "volumes" / world["vol"] / "in-place"
+        make_tree(ref_dir, 2, 10, seed=7)
+        ds = c.post("/datasets", json={"name": "rest-ref"}).json()
+        r = c.post(
+            f"/datasets/{ds['id']}/versions",
+            json={"volume_id": world["vol"], "path": "in-place", "mode": "reference"},
+        )
+        assert r.status_code == 202, r.text
+        wait_version(c, ds["id"], 1)
+    shutil.rmtree(ref_dir)
+    ref_dir.symlink_to(hub.storage_root / "volumes" / world["carol_vol"])
+    body = {"storage": {"datasets": [{"ref": "alice/rest-ref"}]}}
+    with httpx.Client(
+        base_url=hub.api, headers={"Authorization": f"token {users.tokens['alice']}"}
+    ) as api:
+        r = api.post("/users/alice/server", json=body, timeout=60)
+    assert_refused(r, "symbolic link", hub, world)
+    ref_dir.unlink()
+
+
 # -- FermiSpawner, in-process, against the same real registry -------------------------------------
 K8S = kubernetes_validate.utils.latest_version()
 
