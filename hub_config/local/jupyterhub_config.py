@@ -65,5 +65,7 @@ c.JupyterHub.load_groups = {
     "vision": {"users": ["alice", "bob"]},
     "audio": {"users": ["carol"]},
 }
-c.Spawner.start_timeout = 60
+# a sandboxed server on a busy machine may take a while to import Lab: give it two minutes
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 120
 c.JupyterHub.allow_named_servers = True  # several servers per user, each checked the same
