@@ -17,10 +17,14 @@ from dataclasses import dataclass
 from ..i18n import msg
 from .sandbox import SYSTEM, SandboxError
 
+# finds (without importing: that takes seconds) what a server needs, as the servers' user
 PROBE = (
-    "import json, os, sys, fermi_jupyter, jupyterhub.singleuser; "
-    "print(json.dumps({'prefix': sys.prefix, 'base_prefix': sys.base_prefix, "
-    "'executable': sys.executable, 'package': os.path.dirname(fermi_jupyter.__file__)}))"
+    "import json, os, sys, importlib.util as u, fermi_jupyter\n"
+    "missing = [m for m in ('jupyterhub.singleuser', 'jupyterlab', 'ipykernel')"
+    " if u.find_spec(m) is None]\n"
+    "if missing: sys.exit('missing: ' + ', '.join(missing))\n"
+    "print(json.dumps({'prefix': sys.prefix, 'base_prefix': sys.base_prefix,"
+    " 'executable': sys.executable, 'package': os.path.dirname(fermi_jupyter.__file__)}))"
 )
 
 
@@ -62,7 +66,7 @@ def probe(python: str, uid: int | None = None, gid: int | None = None) -> Runtim
             **as_user,
             env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
         )
-    except OSError as e:
+    except (OSError, subprocess.TimeoutExpired) as e:
         raise SandboxError(_unusable(python, str(e))) from None
     if out.returncode != 0:
         raise SandboxError(_unusable(python, out.stderr.strip().splitlines()[-1:] or ""))
