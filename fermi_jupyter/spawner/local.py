@@ -329,7 +329,7 @@ class LocalFermiSpawner(StorageMountsMixin, LocalProcessSpawner):
             await super().stop(now=now)
         finally:  # the versions are free again even if the stop itself failed
             self._note_oom()
-            self._remove_group()
+            await asyncio.to_thread(self._remove_group)  # waits for the last processes to go
             await self.forget_mounts()
 
     def get_state(self) -> dict[str, Any]:
