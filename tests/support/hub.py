@@ -143,7 +143,9 @@ class Hub:
         return (self.home / "hub.log").read_text(errors="replace")
 
     def admin(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api, headers={"Authorization": f"token {self.token}"})
+        return httpx.Client(
+            base_url=self.api, headers={"Authorization": f"token {self.token}"}, timeout=60
+        )
 
     def create_user(self, name: str, *, admin: bool = False, groups: tuple[str, ...] = ()) -> str:
         """Create (or reuse) a hub user and return a fresh API token for them."""
