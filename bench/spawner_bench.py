@@ -75,7 +75,7 @@ def form_figures() -> list[Figure]:
     home = Path(tempfile.mkdtemp(prefix="fermi-bench-hub-"))
     hub = Hub(home=home, db_url=f"sqlite:///{home}/registry.sqlite").start()
     try:
-        hub.create_user("alice")
+        token = hub.create_user("alice")
         engine = create_engine(hub.db_url)
         rows = [
             {
@@ -119,13 +119,21 @@ def form_figures() -> list[Figure]:
         )
         page = s.get("/hub/spawn").text
         home_page = s.get("/hub/home").text
-        samples = []
+        # the picker through the hub (a registry token made for the user, then the registry)
+        # against the same search asked of the registry directly, alternately
+        samples, direct = [], []
+        registry = hub.client(token)
         for i in range(60):
+            q = f"dataset-0{i % 10}{i % 7}"
             t = time.perf_counter()
-            r = s.get("/hub/fermi/datasets", params={"q": f"dataset-0{i % 10}{i % 7}"})
+            r = s.get("/hub/fermi/datasets", params={"q": q})
             samples.append(time.perf_counter() - t)
             assert r.status_code == 200 and r.json()["items"]
+            t = time.perf_counter()
+            assert registry.get("/datasets", params={"q": q, "limit": 20}).status_code == 200
+            direct.append(time.perf_counter() - t)
         p95 = statistics.quantiles(samples, n=20)[18] * 1000
+        direct95 = statistics.quantiles(direct, n=20)[18] * 1000
         kb = len(page.encode()) / 1024
         return [
             Figure(
@@ -139,7 +147,15 @@ def form_figures() -> list[Figure]:
                 None,
                 "KB",
             ),
-            Figure("dataset picker search p95 (ms)", p95, 100, "100 ms budget", 1.0, "ms"),
+            Figure(
+                "dataset picker search p95 (ms)",
+                p95,
+                direct95,
+                "the registry asked directly",
+                2.0,
+                "ms",
+            ),
+            Figure("dataset picker search p95 vs 100 ms", p95, 100, "100 ms budget", 1.0, "ms"),
         ]
     finally:
         hub.stop()

@@ -107,6 +107,13 @@ def main(argv: list[str]) -> None:
         from .oom import remember_baseline
 
         remember_baseline()
+    if command[:2] == [sys.executable, "-m"] and len(command) > 2:
+        # the server runs in this interpreter: one Python start-up instead of two
+        import runpy
+
+        sys.argv = [command[2], *command[3:]]
+        runpy.run_module(command[2], run_name="__main__", alter_sys=True)
+        return
     os.execvp(command[0], command)
 
 
