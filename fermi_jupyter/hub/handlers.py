@@ -84,7 +84,7 @@ class JSONHandler(BaseHandler):
                 self.clear_cookie(client, path=user.server_url(name))
 
     def registry(self) -> RegistryAsUser:
-        return RegistryAsUser(self.settings["fermi_registry_url"], self.require_user(), 120)
+        return RegistryAsUser(self.settings["fermi_registry_url"], self.require_user())
 
     def page(self) -> tuple[int, str | None]:
         raw = self.get_argument("limit", str(DEFAULT_LIMIT))

@@ -10,6 +10,7 @@ request (``RegistryRefused``, a 4xx, with the registry's own ``message``).
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -19,6 +20,8 @@ from ..i18n import msg
 
 SERVICE = "fermi-registry"
 SCOPES = [f"access:services!service={SERVICE}"]
+REUSE_MARGIN = 60.0  # seconds a shared token must still have left to be used again
+_TOKENS: dict[tuple[str, str], tuple[str, float]] = {}  # (user, registry) → (token, expires)
 
 
 class RegistryUnavailable(Exception):
@@ -64,24 +67,44 @@ class RegistryAsUser:
         self.url = url.rstrip("/")
         self.user = user
         self.token_seconds = token_seconds
-        self._token: str | None = None
 
     def token(self) -> str:
-        if self._token is None:
-            try:
-                self._token = self.user.new_api_token(
-                    note="fermi: spawn form", expires_in=self.token_seconds, scopes=SCOPES
+        """A registry-only token for this user, shared by the hub's calls for that user while
+        it has a minute left (each new token costs a hub database write, and the registry a
+        look-up it cannot cache)."""
+        key = (getattr(self.user, "name", ""), self.url)
+        hit = _TOKENS.get(key)
+        if hit and hit[1] - time.monotonic() > REUSE_MARGIN:
+            return hit[0]
+        try:
+            token = self.user.new_api_token(
+                note="fermi: spawn form", expires_in=self.token_seconds, scopes=SCOPES
+            )
+        except Exception as e:  # e.g. the user's roles do not allow the registry scope
+            raise TokenUnavailable(
+                msg(
+                    "the hub could not give you a token for the dataset registry ({error}); "
+                    "ask the admin to grant {scope} to users",
+                    error=str(e),
+                    scope=SCOPES[0],
                 )
-            except Exception as e:  # e.g. the user's roles do not allow the registry scope
-                raise TokenUnavailable(
-                    msg(
-                        "the hub could not give you a token for the dataset registry ({error}); "
-                        "ask the admin to grant {scope} to users",
-                        error=str(e),
-                        scope=SCOPES[0],
-                    )
-                ) from None
-        return self._token
+            ) from None
+        _TOKENS[key] = (token, time.monotonic() + self.token_seconds)
+        return token
+
+    def forget_token(self) -> None:
+        _TOKENS.pop((getattr(self.user, "name", ""), self.url), None)
+
+    async def _call(self, make: Any) -> Any:
+        """``make(token)`` → request; a token the registry no longer accepts (revoked, a user
+        made again) is dropped and the call made once more with a new one."""
+        try:
+            return await self._fetch(make(self.token()))
+        except RegistryRefused as e:
+            if e.status not in (401, 403):
+                raise
+            self.forget_token()
+            return await self._fetch(make(self.token()))
 
     async def _fetch(self, req: HTTPRequest) -> Any:
         try:
@@ -105,30 +128,33 @@ class RegistryAsUser:
     async def get(self, path: str, **params: Any) -> Any:
         """GET and decode JSON; None for 404 (not there, or not visible to this user)."""
         query = urlencode({k: v for k, v in params.items() if v is not None})
-        req = HTTPRequest(
-            f"{self.url}{path}" + (f"?{query}" if query else ""),
-            headers={"Authorization": f"token {self.token()}"},
-            request_timeout=10,
-            connect_timeout=5,
-        )
+        url = f"{self.url}{path}" + (f"?{query}" if query else "")
         try:
-            return await self._fetch(req)
+            return await self._call(
+                lambda token: HTTPRequest(
+                    url,
+                    headers={"Authorization": f"token {token}"},
+                    request_timeout=10,
+                    connect_timeout=5,
+                )
+            )
         except RegistryRefused as e:
             if e.status == 404:
                 return None
             raise
 
     async def send(self, method: str, path: str, body: Any | None = None) -> Any:
-        req = HTTPRequest(
-            f"{self.url}{path}",
-            method=method,
-            body=json.dumps(body) if body is not None else None,
-            headers={"Authorization": f"token {self.token()}", "Content-Type": "application/json"},
-            request_timeout=10,
-            connect_timeout=5,
-            allow_nonstandard_methods=True,
+        return await self._call(
+            lambda token: HTTPRequest(
+                f"{self.url}{path}",
+                method=method,
+                body=json.dumps(body) if body is not None else None,
+                headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+                request_timeout=10,
+                connect_timeout=5,
+                allow_nonstandard_methods=True,
+            )
         )
-        return await self._fetch(req)
 
     async def dataset(self, ref: str) -> dict | None:
         return await self.get(f"/datasets/{quote(ref, safe='')}")

@@ -91,3 +91,22 @@ def test_pages_of_datasets_follow_the_cursor(hub, users, seeded):
     assert all(d["ref"] == f"dave/{d['name']}" for d in first["items"])
     versions = s.get(f"/hub/fermi/datasets/{seeded[0]}/versions", params={"limit": 1}).json()
     assert [v["number"] for v in versions["items"]] == [1]
+
+
+def test_one_registry_token_serves_many_calls_and_a_revoked_one_is_replaced(hub, users, seeded):
+    def form_tokens():
+        with hub.admin() as admin:
+            listed = admin.get("/users/carol/tokens").json()["api_tokens"]
+        return [t for t in listed if t["note"] == "fermi: spawn form"]
+
+    s = login(hub, "carol")
+    before = len(form_tokens())
+    for q in ("ep", "ep-set", "ep-set-1", ""):
+        assert s.get("/hub/fermi/datasets", params={"q": q}).status_code == 200
+    made = form_tokens()
+    assert len(made) - before <= 1  # not one per request
+    with hub.admin() as admin:  # revoked behind the hub's back
+        for t in made:
+            assert admin.delete(f"/users/carol/tokens/{t['id']}").status_code == 204
+    r = s.get("/hub/fermi/datasets", params={"q": "ep-set"})
+    assert r.status_code == 200 and len(r.json()["items"]) == 3

@@ -278,7 +278,7 @@ async def test_the_form_degrades_when_no_registry_token_can_be_made():
     spawner = FermiSpawner(
         _mock=True,
         profile_list=PLAIN,
-        user=_User("ann", [], fail=ValueError("scopes not allowed")),
+        user=_User("no-token-for-zoe", [], fail=ValueError("scopes not allowed")),
         hub_registry_url=DOWN,
     )
     form = await spawner._options_form_default()(spawner)
