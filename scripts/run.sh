@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Sets up everything (see setup.sh) and runs fermi_jupyter on this machine: a local JupyterHub
-# with the registry as a hub-managed service, SQLite, and a storage root under .work/local.
+# with the registry as a hub-managed service, SQLite, servers in bubblewrap sandboxes as the
+# unprivileged user fermi-server. The hub keeps its state in $FERMI_HOME — by default
+# /var/lib/fermi-jupyter as root, ~/.local/state/fermi-jupyter otherwise; never in the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
-export FERMI_HOME=${FERMI_HOME:-$PWD/.work/local}
-mkdir -p "$FERMI_HOME"
 port=${FERMI_HUB_PORT:-8000}
 say "starting JupyterHub on http://127.0.0.1:${port}/"
 cat <<MSG
-    log in as admin, alice, bob or carol with password '${FERMI_DEMO_PASSWORD:-fermi}'
+    the demo passwords are printed below (any user name; "admin" has its own)
     registry API: http://127.0.0.1:${port}/services/fermi-registry/api/v1/
-    data lives in ${FERMI_HOME}; stop with Ctrl-C
+    stop with Ctrl-C
 MSG
 exec .venv/bin/jupyterhub -f hub_config/local/jupyterhub_config.py

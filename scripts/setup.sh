@@ -15,9 +15,12 @@ need=()
 command -v rsync >/dev/null || need+=(rsync)
 command -v b3sum >/dev/null || need+=(b3sum)
 command -v bwrap >/dev/null || need+=(bubblewrap)
+/usr/bin/python3 -c 'import ensurepip, venv' 2>/dev/null || need+=(python3-venv)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null || need+=(chromium)
 command -v wrk >/dev/null || need+=(wrk)  # the serving benchmark's load generator
+# a Chinese font, so the browser tests' screenshots of the zh_CN form are readable
+[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -40,6 +43,44 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q -e '.[test,postgres,kubernetes]' 2>&1 | { grep -v "^WARNING: Location" || true; }
   echo "$want" > "$stamp"
 fi
+
+# -- the servers' runtime and user (the local sandbox) -----------------------------------------
+# Local servers run as the unprivileged user fermi-server, never as root, with a Python that user
+# can read: Debian's python3 in a venv with this package (a pyenv Python under /root is not
+# readable by other users). The checkout is installed editable when fermi-server can read it,
+# copied into a venv under /opt otherwise (e.g. a clone under /root). The local hub config finds
+# the runtime through .work/server-python.
+if [ "$(id -u)" -eq 0 ]; then
+  if ! id fermi-server >/dev/null 2>&1; then
+    say "creating the system user fermi-server (local servers run as it)"
+    useradd --system --user-group --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin fermi-server
+  fi
+  readable() { runuser -u fermi-server -- test -r "$1"; }
+else
+  readable() { test -r "$1"; }
+fi
+mkdir -p .work
+if readable "$PWD/pyproject.toml"; then
+  rt=$PWD/.work/server-venv; rwant="editable $want"; rspec=(-e .)
+else
+  rt=/opt/fermi-jupyter/server-venv-$(printf %s "$PWD" | sha256sum | cut -c1-12)
+  rwant="copy $want $(git ls-files -z fermi_jupyter | xargs -0 cat | sha256sum | cut -c1-16)"
+  rspec=(--force-reinstall --no-deps .)
+fi
+if [ ! -x "$rt/bin/python" ]; then
+  say "creating the servers' runtime $rt (Debian's python3)"
+  mkdir -p "$(dirname "$rt")"
+  /usr/bin/python3 -m venv "$rt"
+  "$rt/bin/pip" install -q -U pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+fi
+if [ ! -f "$rt/.fermi-installed" ] || [ "$(cat "$rt/.fermi-installed")" != "$rwant" ]; then
+  say "installing fermi_jupyter into the servers' runtime"
+  [ "${rspec[0]}" = "-e" ] || "$rt/bin/pip" install -q . 2>&1 | { grep -v "^WARNING: Location" || true; }
+  "$rt/bin/pip" install -q "${rspec[@]}" 2>&1 | { grep -v "^WARNING: Location" || true; }
+  echo "$rwant" > "$rt/.fermi-installed"
+fi
+echo "$rt/bin/python" > .work/server-python
 
 # -- Node (the JupyterHub proxy) ---------------------------------------------------------------
 nstamp=node_modules/.fermi-installed

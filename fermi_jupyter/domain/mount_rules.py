@@ -11,6 +11,7 @@ import posixpath
 import unicodedata
 from collections.abc import Sequence
 
+from ..i18n import msg
 from .mounts import MAX_MOUNTS, MAX_PATH, Mount
 
 # folders a mount may never be, nor be inside of (the sandbox and the image need them)
@@ -47,28 +48,48 @@ def _invisible(ch: str) -> bool:
 def normalize_path(field: str, path: object, home: str = "") -> str:
     """The one normal form of a mount path, or a ``PlanError`` saying exactly what is wrong."""
     if not isinstance(path, str) or not path.strip():
-        raise PlanError(field, "a mount path is required, e.g. /datasets/imagenet")
+        raise PlanError(field, msg("a mount path is required, e.g. /datasets/imagenet"))
     path = unicodedata.normalize("NFC", path.strip())
     bad = next((ch for ch in path if _invisible(ch)), None)
     if bad is not None:
         raise PlanError(
             field,
-            f"mount paths may not contain control or invisible characters (found U+{ord(bad):04X})",
+            msg(
+                "mount paths may not contain control or invisible characters (found {char})",
+                char=f"U+{ord(bad):04X}",
+            ),
         )
     if len(path) > MAX_PATH:
-        raise PlanError(field, f"mount paths are at most {MAX_PATH} characters")
+        raise PlanError(field, msg("mount paths are at most {n} characters", n=MAX_PATH))
     if not path.startswith("/"):
-        raise PlanError(field, f"{path!r} must be absolute, e.g. /{path.lstrip('./')}")
+        raise PlanError(
+            field,
+            msg(
+                "{path} must be absolute, e.g. {example}",
+                path=path,
+                example="/" + path.lstrip("./"),
+            ),
+        )
     if ".." in path.split("/"):
-        raise PlanError(field, f"{path!r} contains '..'")
+        raise PlanError(field, msg("{path} contains '..'", path=path))
     # posixpath keeps a leading "//" (POSIX leaves it implementation-defined); Linux does not
     norm = "/" + posixpath.normpath(path).lstrip("/")
     norm = norm.rstrip("/") or "/"
     if norm in RESERVED or norm in SYSTEM or any(norm.startswith(s + "/") for s in SYSTEM):
-        raise PlanError(field, f"{norm} is a system folder; choose e.g. /datasets/… or /workspace")
+        raise PlanError(
+            field,
+            msg("{path} is a system folder; choose e.g. /datasets/… or /workspace", path=norm),
+        )
     home = ("/" + posixpath.normpath(home).lstrip("/")) if home else ""
     if home and (norm == home or home.startswith(norm + "/")):
-        raise PlanError(field, f"{norm} would hide your home folder {home}; choose another path")
+        raise PlanError(
+            field,
+            msg(
+                "{path} would hide your home folder {home}; choose another path",
+                path=norm,
+                home=home,
+            ),
+        )
     return norm
 
 
@@ -77,24 +98,40 @@ def check_plan(mounts: Sequence[Mount]) -> None:
     errors: list[PlanError] = []
     if len(mounts) > MAX_MOUNTS:
         raise PlanErrors(
-            [PlanError("mounts", f"{len(mounts)} mounts asked; at most {MAX_MOUNTS} per server")]
+            [
+                PlanError(
+                    "mounts",
+                    msg(
+                        "{n} mounts asked; at most {max} per server", n=len(mounts), max=MAX_MOUNTS
+                    ),
+                )
+            ]
         )
     seen: dict[str, int] = {}
     for i, m in enumerate(mounts):
         if m.mount_path in seen:
-            errors.append(PlanError(f"mounts.{i}", f"{m.mount_path} is used twice"))
+            errors.append(PlanError(f"mounts.{i}", msg("{path} is used twice", path=m.mount_path)))
         seen[m.mount_path] = i
     for a, b in itertools.pairwise(sorted(seen)):
         if b.startswith(a.rstrip("/") + "/"):
-            errors.append(PlanError(f"mounts.{seen[b]}", f"{b} is inside {a}; mounts cannot nest"))
+            errors.append(
+                PlanError(
+                    f"mounts.{seen[b]}",
+                    msg("{inner} is inside {outer}; mounts cannot nest", inner=b, outer=a),
+                )
+            )
     zones = sorted({m.zone for m in mounts if m.zone})
     if len(zones) > 1:
         where = ", ".join(f"{m.dataset_name or m.volume_name} ({m.zone})" for m in mounts if m.zone)
         errors.append(
             PlanError(
                 "mounts",
-                f"these cannot be placed together — they live in "
-                f"different zones {' and '.join(zones)}: {where}",
+                msg(
+                    "these cannot be placed together — they live in different zones "
+                    "{zones}: {where}",
+                    zones=" and ".join(zones),
+                    where=where,
+                ),
             )
         )
     if errors:

@@ -79,6 +79,8 @@ class Mount:
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
         data["kind"] = self.kind.value
         data["ref"] = self.ref
+        if self.kind is MountKind.dataset:
+            data["read_only"] = True  # whatever happened to this object since it was made
         if for_server:
             data.pop("source")
             data.pop("zone")

@@ -1,5 +1,12 @@
-"""``FermiSpawner``: KubeSpawner's profile form plus "Storage mounts", validated on the server,
-and the plan rendered into the pod (read-only dataset subPaths, FERMI_MOUNTS, zone affinity)."""
+"""``FermiSpawner``: KubeSpawner's profile form plus "Storage mounts", every choice checked on
+the hub at every start, and the plan rendered into the pod (read-only dataset subPaths,
+FERMI_MOUNTS, zone affinity).
+
+It keeps KubeSpawner's behaviour, so an admin moves over with an existing config: every
+``profile_list`` form KubeSpawner accepts (a list, a dict keyed by slug, a callable, profiles
+without a slug), ``options_from_form`` returning a dict, a form that degrades with a message
+when the registry or a registry token is unavailable.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,14 @@ from pathlib import Path
 from typing import Any
 
 from kubespawner import KubeSpawner
+from tornado.concurrent import Future
 from traitlets import Unicode, default
 
+from ..domain.mount_rules import PlanError, PlanErrors, check_plan
+from ..domain.mounts import Mount
+from ..i18n import msg
 from . import pod
-from .mixin import StorageMountsMixin
-from .plan import PlanError, PlanErrors, PlannedMount, check_plan
+from .mixin import OPTION_KEYS, FormRefused, StorageMountsMixin
 from .profiles import check_options, load_profiles, visible_to
 
 
@@ -23,12 +33,13 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
     ).tag(config=True)
     zone_label = Unicode(
         "topology.kubernetes.io/zone",
-        help="Node label naming a node's zone; pods go to the zone of the data they mount.",
+        help="Node label naming a node's zone, e.g. topology.kubernetes.io/zone; pods go to "
+        "the zone of the data they mount.",
     ).tag(config=True)
-
     profiles_dir = Unicode(
         help="A folder of profile YAML files (kubespawner_profiles/), e.g. /etc/fermi/profiles. "
-        "Loaded at start-up: a malformed file stops the hub naming the file and field."
+        "Loaded at start-up: a malformed file stops the hub naming the file and field. "
+        "Without it, profile_list is used as KubeSpawner uses it."
     ).tag(config=True)
 
     @default("profile_list")
@@ -42,13 +53,21 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
 
         return for_user
 
-    def _allowed_profiles(self) -> list[dict[str, Any]]:
-        return self.profile_list(self) if callable(self.profile_list) else self.profile_list
+    async def allowed_profiles(self) -> list[dict[str, Any]]:
+        """The profiles this user may start, as KubeSpawner reads ``profile_list``: a list, a
+        dict keyed by slug, or a callable (sync or async) returning either."""
+        profiles = self._sorted_dict_values(self.profile_list)
+        if callable(profiles):
+            profiles = profiles(self)
+            if isinstance(profiles, Future) or hasattr(profiles, "__await__"):
+                profiles = await profiles
+            profiles = self._sorted_dict_values(profiles)
+        return self._get_initialized_profile_list(profiles or [])
 
-    def default_mounts(self) -> dict[str, list[dict[str, Any]]]:
-        allowed = self._allowed_profiles()
-        default = next((p for p in allowed if p.get("default")), allowed[0] if allowed else None)
-        return (default or {}).get("fermi", {}).get("mounts", {})
+    async def default_mounts_async(self) -> dict[str, list[dict[str, Any]]]:
+        allowed = await self.allowed_profiles()
+        chosen = next((p for p in allowed if p.get("default")), allowed[0] if allowed else None)
+        return ((chosen or {}).get("fermi") or {}).get("mounts", {})
 
     def user_groups(self) -> set[str]:
         return {g.name for g in getattr(self.user, "groups", []) or []}
@@ -56,16 +75,29 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
     def user_is_admin(self) -> bool:
         return bool(getattr(self.user, "admin", False))
 
+    async def storage_form(self) -> str:
+        self._fermi_defaults = await self.default_mounts_async()
+        return await super().storage_form()
+
+    def default_mounts(self) -> dict[str, list[dict[str, Any]]]:
+        return getattr(self, "_fermi_defaults", {})
+
     def _options_form_default(self):  # type: ignore[no-untyped-def]
         stock = KubeSpawner._options_form_default(self)
 
         async def render(spawner: FermiSpawner) -> str:
             # a remembered profile that is gone (or no longer allowed): KubeSpawner falls back
             # to the default; say so rather than silently switching
-            allowed = {p["slug"] for p in spawner._allowed_profiles()}
+            allowed = {p["slug"] for p in await spawner.allowed_profiles()}
             last = (spawner.user_options or {}).get("profile")
             spawner._fermi_notices = (
-                [f"Your last profile {last} is no longer available to you; using the default."]
+                [
+                    msg(
+                        "Your last profile {profile} is no longer available to you; using the "
+                        "default.",
+                        profile=str(last)[:60],
+                    )
+                ]
                 if last and last not in allowed
                 else []
             )
@@ -80,33 +112,71 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
     def _fermi_options_from_form_default(self):  # type: ignore[no-untyped-def]
         return self._fermi_options_from_form  # options_from_form is a trait: set its default
 
-    async def _fermi_options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
-        options = dict(KubeSpawner._options_from_form(self, formdata))
-        slug = options.get("profile")
-        allowed = self._allowed_profiles()
-        if slug and slug not in {p["slug"] for p in allowed}:
-            error = PlanErrors([PlanError("profile", f"profile {slug!r} is not available to you")])
-            self.remember_errors(error)
-            raise error
-        profile = next((p for p in allowed if p["slug"] == slug), None)
-        refused = check_options(profile, options) if profile else []
-        if refused:
-            error = PlanErrors([PlanError(f, m) for f, m in refused])
-            self.remember_errors(error)
-            raise error
-        try:
-            options.update(await self.storage_options(formdata))
-        except PlanErrors as e:
-            self.remember_errors(e)
-            raise
-        self.clear_errors()
+    def _fermi_options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
+        """KubeSpawner's dict (profile and its options) plus the storage choices."""
+        options = dict(
+            KubeSpawner._options_from_form(
+                self,
+                {
+                    k: v
+                    for k, v in formdata.items()
+                    if k == "profile" or k.startswith("profile-option-")
+                },
+            )
+        )
+        options.update(self.storage_options_from_form(formdata))
         return options
 
+    async def run_options_from_form(self, formdata: dict[str, list[str]]) -> dict[str, Any]:
+        options = super().run_options_from_form(formdata)
+        try:
+            await self.check_profile(options)
+        except PlanErrors as e:
+            self.remember_errors(e)
+            raise FormRefused(e.errors) from None
+        return await self.check_form_storage(options)
+
+    async def check_profile(self, options: dict[str, Any]) -> dict[str, Any] | None:
+        """The chosen profile must be one this user may start, its options listed choices."""
+        allowed = await self.allowed_profiles()
+        slug = options.get("profile")
+        if slug is not None and not isinstance(slug, str):
+            raise PlanErrors([PlanError("profile", msg("must be a profile name"))])
+        if slug and slug not in {p["slug"] for p in allowed}:
+            raise PlanErrors(
+                [
+                    PlanError(
+                        "profile",
+                        msg("profile {slug} is not available to you", slug=repr(slug[:60])),
+                    )
+                ]
+            )
+        profile = next((p for p in allowed if p["slug"] == slug), None)
+        if profile is None and allowed:
+            profile = next((p for p in allowed if p.get("default")), allowed[0])
+        refused = check_options(profile, options) if profile else []
+        if refused:
+            raise PlanErrors([PlanError(f, m) for f, m in refused])
+        return profile
+
+    async def _profile_option_keys(self) -> set[str]:
+        profile = await self.check_profile(self.user_options or {})
+        names = set((profile or {}).get("profile_options") or {})
+        return names | {f"{n}--unlisted-choice" for n in names}
+
     async def start(self) -> Any:  # type: ignore[override]
-        self.apply_plan(self.plan())
+        try:
+            self._fermi_option_keys = await self._profile_option_keys()
+        except PlanErrors as e:
+            raise self._refusal(e) from None
+        plan = await self.plan_for_start()
+        self.apply_plan(plan)
         result = await super().start()
-        await self.record_mounts()
+        await self.record_mounts(plan)
         return result
+
+    def allowed_option_keys(self) -> set[str]:
+        return OPTION_KEYS | getattr(self, "_fermi_option_keys", set())
 
     async def stop(self, now: bool = False) -> None:  # type: ignore[override]
         try:
@@ -114,7 +184,7 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
         finally:  # the versions are free again even if the stop itself failed
             await self.forget_mounts()
 
-    def apply_plan(self, plan: list[PlannedMount]) -> None:
+    def apply_plan(self, plan: list[Mount]) -> None:
         """Validate the plan as a whole and render it into this spawner's pod settings."""
         check_plan(plan)
         volumes, mounts = pod.pod_storage(plan, self.storage_pvc)

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..domain.mount_rules import PlanError, PlanErrors, check_plan, normalize_path, zone_of
 from ..domain.mounts import MAX_MOUNTS, MAX_PATH, Mount, MountKind, encode, volume_source
+from ..i18n import msg
 
 PlannedMount = Mount  # the name the spawners used before the contract moved to domain/
 __all__ = [
@@ -41,14 +42,17 @@ def dataset_mount(
     """``version`` and ``dataset`` are the registry's JSON as the user sees them (None: not
     visible or gone)."""
     if version is None or dataset is None:
-        raise PlanError(field, "that dataset version does not exist or is not visible to you")
+        raise PlanError(field, msg("that dataset version does not exist or is not visible to you"))
+    label = f"{dataset.get('name')} v{version.get('number')}"
     if version.get("status") != "ready":
         raise PlanError(
-            field, f"{dataset['name']} v{version['number']} is {version.get('status')}, not ready"
+            field,
+            msg("{version} is {status}, not ready", version=label, status=version.get("status")),
         )
     source = version.get("storage_path")
     if not source:
-        raise PlanError(field, f"{dataset['name']} v{version['number']} has no files to mount")
+        raise PlanError(field, msg("{version} has no files to mount", version=label))
+    _check_source(field, source)
     mount_path = normalize_path(field, path or f"/datasets/{dataset['name']}", home)
     return Mount(
         kind=MountKind.dataset,
@@ -72,12 +76,14 @@ def volume_mount(
     sub_path: str = "",
 ) -> Mount:
     if volume is None:
-        raise PlanError(field, "that volume does not exist or is not yours or your team's")
+        raise PlanError(field, msg("that volume does not exist or is not yours or your team's"))
     if volume.get("backend", "root") != "root" or not volume.get("storage_path"):
-        raise PlanError(field, f"volume {volume.get('name')} is not on the platform storage")
+        raise PlanError(
+            field, msg("volume {name} is not on the platform storage", name=volume.get("name"))
+        )
     sub = posixpath.normpath(sub_path.strip("/")) if sub_path.strip("/") else ""
     if sub.startswith("..") or sub.startswith("/"):
-        raise PlanError(field, "the folder inside the volume must stay inside it")
+        raise PlanError(field, msg("the folder inside the volume must stay inside it"))
     mount_path = normalize_path(field, path or "/workspace", home)
     return Mount(
         kind=MountKind.volume,
@@ -89,3 +95,17 @@ def volume_mount(
         volume_name=volume["name"],
         sub_path=sub,
     )
+
+
+def _check_source(field: str, source: str) -> None:
+    """A storage path from the registry, checked anyway: relative, normalised, under datasets/
+    or volumes/ — a registry bug must not become a bind of a host folder."""
+    parts = source.split("/")
+    if (
+        source.startswith("/")
+        or posixpath.normpath(source) != source
+        or ".." in parts
+        or parts[0] not in ("datasets", "volumes")
+        or len(parts) < 2
+    ):
+        raise PlanError(field, msg("the registry gave an unusable storage path; nothing mounted"))

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from ..i18n import msg
+
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 MEM_RE = re.compile(r"^\d+(\.\d+)?[KMGT]i?$|^\d+$")
 LIMITS = {"cpu": 256.0, "gpu": 16}
@@ -171,14 +173,28 @@ def check_options(profile: dict[str, Any], options: dict[str, Any]) -> list[tupl
         field = f"profile-option-{slug}--{name}"
         label = option.get("display_name", name)
         choice, free = options.get(name), options.get(f"{name}--unlisted-choice")
+        if any(v is not None and not isinstance(v, str) for v in (choice, free)):
+            errors.append((field, msg("{label}: must be a string", label=label)))
+            continue
         if choice is not None and choice not in (option.get("choices") or {}) and not free:
-            errors.append((field, f"{label}: {str(choice)[:40]!r} is not one of the choices"))
+            errors.append(
+                (
+                    field,
+                    msg(
+                        "{label}: {choice} is not one of the choices",
+                        label=label,
+                        choice=repr(choice[:40]),
+                    ),
+                )
+            )
         if free:
             unlisted = option.get("unlisted_choice") or {}
             regex = unlisted.get("validation_regex")
             if not unlisted.get("enabled"):
-                errors.append((field, f"{label}: only the listed choices are allowed"))
-            elif len(str(free)) > 255 or (regex and not re.fullmatch(regex, str(free))):
+                errors.append(
+                    (field, msg("{label}: only the listed choices are allowed", label=label))
+                )
+            elif len(free) > 255 or (regex and not re.fullmatch(regex, free)):
                 hint = unlisted.get("validation_regex_error") or f"must match {regex}"
                 errors.append((field, f"{label}: {hint}"))
     return errors
@@ -188,8 +204,8 @@ def visible_to(
     profiles: list[dict[str, Any]], groups: set[str], admin: bool = False
 ) -> list[dict[str, Any]]:
     """Profiles limited to hub groups are shown (and accepted) only for their members."""
-    return [
-        p
-        for p in profiles
-        if admin or not p["fermi"]["groups"] or groups & set(p["fermi"]["groups"])
-    ]
+
+    def limited_to(p: dict[str, Any]) -> set[str]:
+        return set((p.get("fermi") or {}).get("groups") or [])
+
+    return [p for p in profiles if admin or not limited_to(p) or groups & limited_to(p)]

@@ -9,7 +9,11 @@ import time
 import httpx
 import pytest
 
+from ..support.hub import PASSWORD
 from ..support.trees import make_tree, wait_version
+
+# the spawner does not care which database the registry uses: one hub is enough
+pytestmark = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)
 
 
 def login(hub, name: str) -> httpx.Client:
@@ -17,7 +21,7 @@ def login(hub, name: str) -> httpx.Client:
     s.get("/hub/login")
     r = s.post(
         "/hub/login",
-        data={"username": name, "password": "fermi", "_xsrf": s.cookies.get("_xsrf", "")},
+        data={"username": name, "password": PASSWORD, "_xsrf": s.cookies.get("_xsrf", "")},
     )
     assert r.status_code == 302, r.text
     return s
@@ -62,7 +66,9 @@ def test_form_shows_storage_section_and_search(hub, users, data):
     s = login(hub, "alice")
     r = s.get("/hub/spawn")
     assert r.status_code == 200
-    assert "Storage mounts" in r.text and "存储挂载" in r.text  # English, zh_CN beside it
+    assert "Storage mounts" in r.text and 'data-i18n="Storage mounts"' in r.text
+    zh = s.get("/hub/fermi/locale/zh_CN.json").json()  # what the form's script translates with
+    assert zh["Storage mounts"] == ["存储挂载"] and zh[""]["domain"] == "fermi_jupyter"
     assert data["vol"]["id"] in r.text and "carol-vol" not in r.text
     assert "spawn-ds" not in r.text  # datasets come from the search endpoint, not the page
     r = s.get(f"/hub/fermi/datasets/{data['ds']['id']}/versions")
@@ -175,10 +181,14 @@ def test_spawn_in_the_sandbox_with_the_chosen_mounts(hub, users, data):
         ).read_text() == "from the server"
         r = api.put("/contents/datasets/spawn-ds/sneaky.txt", json=body)
         assert r.status_code >= 400 and re.search(r"[Rr]ead-only", r.text)
+        # Lab's root is the home: it holds the links to the mounts and nothing of the host
         listing = api.get("/contents/").json()
-        names = {i["name"] for i in listing["content"]}
-        assert {"datasets", "workspace"} <= names
-        assert str(hub.storage_root).strip("/").split("/")[0] not in names or "storage" not in names
+        assert {i["name"] for i in listing["content"]} == {"datasets", "workspace"}
+        inside = api.get("/contents/datasets/spawn-ds").json()["content"]
+        assert sorted(i["name"] for i in inside) == ["part-000", "part-001", "part-002", "part-003"]
+        # the storage root is nowhere: not by name, not by climbing out of the root
+        for path in ("storage", "../../storage", str(hub.storage_root).lstrip("/")):
+            assert api.get(f"/contents/{path}").status_code == 404
     finally:
         hub.admin().delete("/users/alice/server")
     deadline = time.monotonic() + 30

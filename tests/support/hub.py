@@ -21,6 +21,8 @@ import httpx
 from .ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
+PASSWORD = "fermi-demo-password"  # every test user's (the shipped config's shared password)
+ADMIN_PASSWORD = "fermi-admin-password-for-the-tests-only"
 LOCAL_CONFIG = REPO / "hub_config" / "local" / "jupyterhub_config.py"
 
 TEST_CONFIG = """
@@ -98,6 +100,8 @@ class Hub:
             "FERMI_PROXY_API_PORT": str(self.proxy_api_port),
             "FERMI_REGISTRY_PORT": str(self.registry_port),
             "FERMI_REGISTRY_DB_URL": self.db_url,
+            "FERMI_DEMO_PASSWORD": PASSWORD,
+            "FERMI_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "PATH": f"{REPO / 'node_modules' / '.bin'}:{os.environ['PATH']}",
         }
 
@@ -143,7 +147,9 @@ class Hub:
         return (self.home / "hub.log").read_text(errors="replace")
 
     def admin(self) -> httpx.Client:
-        return httpx.Client(base_url=self.api, headers={"Authorization": f"token {self.token}"})
+        return httpx.Client(
+            base_url=self.api, headers={"Authorization": f"token {self.token}"}, timeout=60
+        )
 
     def create_user(self, name: str, *, admin: bool = False, groups: tuple[str, ...] = ()) -> str:
         """Create (or reuse) a hub user and return a fresh API token for them."""
