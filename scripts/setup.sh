@@ -35,16 +35,41 @@ want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing fermi_jupyter and its test tools into .venv"
   # (pip warns about local wheel folders this machine's pip config names: noise, filtered)
-  .venv/bin/pip install -q -e '.[test,postgres,kubernetes]' 2>&1 | { grep -v "^WARNING: Location" || true; }
+  # the JS build is done below with the workspace's own node_modules, not in pip's build env
+  SKIP_JUPYTER_BUILDER=1 .venv/bin/pip install -q -e '.[test,postgres,kubernetes]' 2>&1 | { grep -v "^WARNING: Location" || true; }
   echo "$want" > "$stamp"
 fi
 
-# -- Node (the JupyterHub proxy) ---------------------------------------------------------------
+# -- Node: one yarn workspace (jlpm, from jupyter-builder in .venv) -----------------------------
+# the JupyterHub proxy (configurable-http-proxy) and the JupyterLab extension in labextension/
+JLPM="$PWD/.venv/bin/jlpm"
 nstamp=node_modules/.fermi-installed
-nwant=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
+nwant=$(cat package.json labextension/package.json yarn.lock 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ ! -f "$nstamp" ] || [ "$(cat "$nstamp")" != "$nwant" ]; then
   say "installing node packages"
-  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
+  if [ -n "${CI:-}" ]; then "$JLPM" install --immutable >/dev/null; else "$JLPM" install >/dev/null; fi
   echo "$nwant" > "$nstamp"
+fi
+
+# -- The JupyterLab extension, built into fermi_jupyter/labextension and linked into .venv ----
+bstamp=fermi_jupyter/labextension/.fermi-built
+bwant=$(cat labextension/package.json labextension/tsconfig.json yarn.lock \
+  $(find labextension/src labextension/style labextension/schema -type f | sort) | sha256sum | cut -d' ' -f1)
+if [ ! -f "$bstamp" ] || [ "$(cat "$bstamp")" != "$bwant" ]; then
+  say "building the JupyterLab extension"
+  "$JLPM" build:prod >/dev/null
+  echo "$bwant" > "$bstamp"
+fi
+if [ ! -e .venv/share/jupyter/labextensions/fermi-jupyter ]; then
+  .venv/bin/jupyter labextension develop --overwrite . >/dev/null 2>&1
+fi
+
+# -- UI tests (galata/Playwright on Debian's chromium; ui-tests/ has its own yarn.lock) -------
+ustamp=ui-tests/node_modules/.fermi-installed
+uwant=$(cat ui-tests/package.json ui-tests/yarn.lock 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ -f ui-tests/package.json ] && { [ ! -f "$ustamp" ] || [ "$(cat "$ustamp")" != "$uwant" ]; }; then
+  say "installing the UI-test packages"
+  if [ -n "${CI:-}" ]; then (cd ui-tests && "$JLPM" install --immutable >/dev/null); else (cd ui-tests && "$JLPM" install >/dev/null); fi
+  echo "$uwant" > "$ustamp"
 fi
 export PATH="$PWD/node_modules/.bin:$PWD/.venv/bin:$PATH"
