@@ -43,6 +43,7 @@ fi
 # -- Node: one yarn workspace (jlpm, from jupyter-builder in .venv) -----------------------------
 # the JupyterHub proxy (configurable-http-proxy) and the JupyterLab extension in labextension/
 JLPM="$PWD/.venv/bin/jlpm"
+export PATH="$PWD/.venv/bin:$PATH"  # the package scripts call jlpm and jupyter-builder
 nstamp=node_modules/.fermi-installed
 nwant=$(cat package.json labextension/package.json yarn.lock 2>/dev/null | sha256sum | cut -d' ' -f1)
 if [ ! -f "$nstamp" ] || [ "$(cat "$nstamp")" != "$nwant" ]; then
@@ -60,8 +61,11 @@ if [ ! -f "$bstamp" ] || [ "$(cat "$bstamp")" != "$bwant" ]; then
   "$JLPM" build:prod >/dev/null
   echo "$bwant" > "$bstamp"
 fi
-if [ ! -e .venv/share/jupyter/labextensions/fermi-jupyter ]; then
-  .venv/bin/jupyter labextension develop --overwrite . >/dev/null 2>&1
+# an editable install copies the (possibly empty) build output: replace it by a link to the build
+link=.venv/share/jupyter/labextensions/fermi-jupyter
+if [ ! -L "$link" ]; then
+  rm -rf "$link"
+  .venv/bin/jupyter labextension develop --overwrite . >/dev/null
 fi
 
 # -- UI tests (galata/Playwright on Debian's chromium; ui-tests/ has its own yarn.lock) -------
