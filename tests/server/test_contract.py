@@ -128,6 +128,11 @@ def test_resume_with_last_event_id_gets_a_resync_when_replay_is_not_confirmed(
 
 
 @pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason="KNOWN GAP: the harness executes no case yet (schemathesis 4 given/as_strategy "
+    "wiring inside a thread); the call-count assertion proves it. To be fixed, not hidden.",
+)
 def test_schemathesis_finds_no_server_error_and_no_shape_outside_the_schema(
     jp_fetch, jp_asyncio_loop, jp_http_port, jp_base_url, jp_auth_header, server
 ):
@@ -143,13 +148,12 @@ def test_schemathesis_finds_no_server_error_and_no_shape_outside_the_schema(
         status_code_conformance,
     )
 
-    schema = schemathesis.openapi.from_path(
-        str(openapi_build.OPENAPI),
-        base_url=f"http://127.0.0.1:{jp_http_port}{jp_base_url}api/fermi",
-    )
+    schema = schemathesis.openapi.from_path(str(openapi_build.OPENAPI))
+    base_url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}api/fermi"
     # the event stream never ends: its contract is tested above
     ops = [r for r in schema.get_all_operations() if r.ok().path != "/events"]
     failures: list[str] = []
+    calls: list[int] = []
     checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
 
     def worker() -> None:
@@ -161,7 +165,8 @@ def test_schemathesis_finds_no_server_error_and_no_shape_outside_the_schema(
             @schemathesis.given(case=operation.as_strategy())
             def run(case, operation=operation):  # type: ignore[no-untyped-def]
                 case.headers = {**(case.headers or {}), **jp_auth_header}
-                response = case.call(timeout=30)
+                response = case.call(base_url=base_url, timeout=30)
+                calls.append(response.status_code)
                 try:
                     case.validate_response(response, checks=checks)
                 except Exception as e:  # collected, so one run shows every failing operation
@@ -183,4 +188,6 @@ def test_schemathesis_finds_no_server_error_and_no_shape_outside_the_schema(
     jp_asyncio_loop.run_until_complete(wait())
     t.join()
     assert not failures, "\n".join(failures[:10])
+    assert len(calls) >= 2 * len(ops), len(calls)  # every operation was really exercised
+    assert all(code < 500 for code in calls)
     _ = negative_data_rejection, datetime, timezone
