@@ -152,9 +152,13 @@ class Endpoints:
         path_ = f"/datasets/{q(ref)}/versions"
         return self._send(Call("POST", path_, json=body, parse=Version.from_json))
 
-    def delete_version(self, ref: str, selector: str | int) -> Any:
-        """Delete a finished version (the registry cancels one still processing)."""
-        return self._send(Call("DELETE", f"/datasets/{q(ref)}/versions/{q(selector)}"))
+    def delete_version(self, ref: str, selector: str | int) -> str:
+        """Delete a finished version (the registry cancels one still processing); returns
+        what happened: ``deleted`` or ``cancelling``."""
+        path = f"/datasets/{q(ref)}/versions/{q(selector)}"
+        return self._send(
+            Call("DELETE", path, parse=lambda body: body["status"] if body else "deleted")
+        )
 
     def manifest_page(
         self, ref: str, selector: str | int, *, limit: int = 1000, cursor: str | None = None

@@ -39,7 +39,7 @@ class Event:
         return f"{head}event: {self.type}\ndata: {json.dumps(self.data, ensure_ascii=False)}\n\n"
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: kept in a set
 class Subscriber:
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
     dataset_id: str | None = None

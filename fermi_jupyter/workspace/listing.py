@@ -72,12 +72,21 @@ def open_dir(root: str, parts: list[str]) -> Iterator[int]:
             try:
                 nfd = os.open(part, DIR_FLAGS, dir_fd=fd)
             except OSError as e:
+                if e.errno == errno.ENOTDIR and _is_link(fd, part):
+                    e = OSError(errno.ELOOP, "symlink")
                 raise _refusal(e, "/".join(parts[: i + 1])) from None
             os.close(fd)
             fd = nfd
         yield fd
     finally:
         os.close(fd)
+
+
+def _is_link(dir_fd: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def _refusal(e: OSError, rel: str) -> WorkspaceError:
