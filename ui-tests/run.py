@@ -8,7 +8,9 @@ galata/Playwright in Debian's Chromium against it. Arguments go to `playwright t
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,10 +19,18 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
+
 from tests.support.labenv import LabEnv  # noqa: E402
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str]) -> int:
+    # started in the background, SIGINT may be ignored: stop (and clean up) on INT or TERM
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     serve = "--serve" in argv
     argv = [a for a in argv if a != "--serve"]
     state = HERE / ".state.json"
@@ -28,10 +38,8 @@ def main(argv: list[str]) -> int:
         env.write_state(state)
         if serve:
             print(f"JupyterLab: {env.url}/lab   state: {state}   (Ctrl-C stops)", flush=True)
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 env.lab.wait()
-            except KeyboardInterrupt:
-                pass
             return 0
         run_env = {
             **os.environ,
@@ -40,7 +48,10 @@ def main(argv: list[str]) -> int:
             "PATH": f"{REPO / '.venv' / 'bin'}:{os.environ['PATH']}",
         }
         jlpm = REPO / ".venv" / "bin" / "jlpm"
-        return subprocess.call([str(jlpm), "playwright", "test", *argv], cwd=HERE, env=run_env)
+        try:
+            return subprocess.call([str(jlpm), "playwright", "test", *argv], cwd=HERE, env=run_env)
+        except KeyboardInterrupt:
+            return 130
 
 
 if __name__ == "__main__":

@@ -108,9 +108,15 @@ export class DataModel extends VDomModel {
     this.stateChanged.emit();
   }
 
-  /** Whether the current user owns `ds` (only owners change or delete). */
+  /**
+   * Whether the current user owns `ds` (only owners change or delete). When the server does
+   * not say who it acts as, the actions are offered and the server decides.
+   */
   owns(ds: IDataset | undefined): boolean {
-    return !!ds && !!this.info?.user && ds.owner === this.info.user;
+    if (!ds) {
+      return false;
+    }
+    return !this.info?.user || ds.owner === this.info.user;
   }
 
   async refreshMounts(): Promise<void> {

@@ -46,7 +46,7 @@ class LabEnv:
     home: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="fermi-lab-")))
     lab_port: int = field(default_factory=free_port)
     # a folder with many small files: registering it runs long enough to watch and to cancel
-    slow_files: int = 6000
+    slow_files: int = 25000
     big_dir_entries: int = 0
     # galata's in-page helpers (window.jupyterapp, its helper extension, no XSRF check)
     galata: bool = True
@@ -108,8 +108,13 @@ class LabEnv:
                     (big / f"item_{i:06d}.txt").touch()
             ds = c.post(
                 "/datasets",
-                json={"name": "imagenet-mini", "visibility": "org", "data_type": "image",
-                      "tags": ["原始"], "description": "Raw images for the tutorial"},
+                json={
+                    "name": "imagenet-mini",
+                    "visibility": "org",
+                    "data_type": "image",
+                    "tags": ["原始"],
+                    "description": "Raw images for the tutorial",
+                },
             ).json()
             c.post(f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "raw"})
             assert wait_version(c, ds["id"], 1)["status"] == "ready"
@@ -117,11 +122,12 @@ class LabEnv:
             bvol = c.post("/volumes", json={"name": "bob-work", "capacity": "1Gi"}).json()
             _images(hub.storage_root / "volumes" / bvol["id"] / "corpus", 1, 3, 256, seed=3)
             bds = c.post(
-                "/datasets", json={"name": "speech-corpus", "visibility": "public",
-                                   "data_type": "audio"}
+                "/datasets",
+                json={"name": "speech-corpus", "visibility": "public", "data_type": "audio"},
             ).json()
-            c.post(f"/datasets/{bds['id']}/versions", json={"volume_id": bvol["id"],
-                                                             "path": "corpus"})
+            c.post(
+                f"/datasets/{bds['id']}/versions", json={"volume_id": bvol["id"], "path": "corpus"}
+            )
             assert wait_version(c, bds["id"], 1)["status"] == "ready"
         mounts = [
             Mount(
@@ -165,17 +171,24 @@ class LabEnv:
             "FERMI_MOUNTS": self.state["fermi_mounts"],
             "FERMI_REGISTRY_URL": hub.registry_url,
             "JUPYTERHUB_API_TOKEN": token,
+            "JUPYTERHUB_USER": "alice",
             "JUPYTER_CONFIG_DIR": str(self.home / "jupyter-config"),
         }
         env.pop("JUPYTERHUB_SERVICE_PREFIX", None)
         self.lab_log = open(self.home / "lab.log", "wb")  # noqa: SIM115
         self.lab = subprocess.Popen(
             [
-                sys.executable, "-m", "jupyterlab", "--no-browser",
-                f"--ServerApp.port={self.lab_port}", "--ServerApp.port_retries=0",
-                "--ServerApp.ip=127.0.0.1", "--ServerApp.allow_root=True",
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                f"--ServerApp.port={self.lab_port}",
+                "--ServerApp.port_retries=0",
+                "--ServerApp.ip=127.0.0.1",
+                "--ServerApp.allow_root=True",
                 f"--ServerApp.root_dir={hub.storage_root}",
-                "--IdentityProvider.token=", "--ServerApp.password=",
+                "--IdentityProvider.token=",
+                "--ServerApp.password=",
                 f"--LabApp.user_settings_dir={settings}",
                 f"--LabApp.workspaces_dir={self.home / 'lab-workspaces'}",
                 "--FermiExtension.stall_after=30",
