@@ -3,7 +3,7 @@
  * registry (a hub-managed service) and real mounts (ui-tests/run.py starts them).
  * Screenshots of each step go to docs/images/ for the user guide.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -230,6 +230,7 @@ test.describe('Data sidebar', () => {
 test.describe('Data sidebar in Chinese', () => {
   test.use({
     mockSettings: {
+      ...galata.DEFAULT_SETTINGS,
       '@jupyterlab/translation-extension:plugin': { locale: 'zh_CN' }
     },
     waitForApplication: async ({ baseURL }, use) => {

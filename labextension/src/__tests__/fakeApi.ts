@@ -80,7 +80,8 @@ export function tree(items: ITreeEntry[], next: string | null = null): ITree {
 }
 
 export function fakeApi(): Mocked<IFermiApi> {
-  const rejectAll = () => jest.fn(() => Promise.reject(new Error('not expected in this test')));
+  const rejectAll = () =>
+    jest.fn(() => Promise.reject(new Error('not expected in this test')));
   return {
     info: jest.fn(() =>
       Promise.resolve({
@@ -108,7 +109,9 @@ export function fakeApi(): Mocked<IFermiApi> {
     diff: rejectAll(),
     lineage: rejectAll(),
     jobs: rejectAll(),
-    eventsUrl: jest.fn((last?: string | null) => (last ? `/events?last_event_id=${last}` : '/events'))
+    eventsUrl: jest.fn((last?: string | null) =>
+      last ? `/events?last_event_id=${last}` : '/events'
+    )
   } as Mocked<IFermiApi>;
 }
 

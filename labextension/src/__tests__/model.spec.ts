@@ -69,7 +69,9 @@ describe('DataModel', () => {
     expect(model.datasets.next).toBe('c1');
     await model.loadMoreDatasets();
     expect(model.datasets.items.map(d => d.id)).toEqual(['a', 'b']);
-    expect(api.datasets).toHaveBeenLastCalledWith(expect.objectContaining({ cursor: 'c1' }));
+    expect(api.datasets).toHaveBeenLastCalledWith(
+      expect.objectContaining({ cursor: 'c1' })
+    );
     expect(model.datasets.next).toBeNull();
   });
 

@@ -37,10 +37,12 @@ describe('DirectoryModel', () => {
     const api = fakeApi();
     let signal: AbortSignal | undefined;
     let answer: (v: unknown) => void = () => undefined;
-    api.tree.mockImplementationOnce((_v: string, _p: string, q: { signal?: AbortSignal }) => {
-      signal = q.signal;
-      return new Promise(resolve => (answer = resolve));
-    });
+    api.tree.mockImplementationOnce(
+      (_v: string, _p: string, q: { signal?: AbortSignal }) => {
+        signal = q.signal;
+        return new Promise(resolve => (answer = resolve));
+      }
+    );
     const dir = new DirectoryModel({ api, volumeId: 'vol-1' });
     const searching = dir.search('needle');
     expect(dir.searching).toBe(true);

@@ -84,10 +84,9 @@ function DatasetItem(props: {
         {ds.latest !== null && (
           <span className="jp-fermi-muted">{trans.__('v%1', ds.latest)}</span>
         )}
-        <span className="jp-fermi-spacer" />
-        <span className="jp-fermi-kind">{visibilityLabel(ds.visibility, trans)}</span>
       </button>
       <div className="jp-fermi-dataset-meta">
+        <span className="jp-fermi-kind">{visibilityLabel(ds.visibility, trans)}</span>
         <span>{ds.owner}</span>
         {ds.data_type && <span>{dataTypeLabel(ds.data_type, trans)}</span>}
         {ds.tags.map(t => (

@@ -81,7 +81,9 @@ export function MountsSection(props: {
                   <StatusChip status={m.status} trans={trans} />
                 )}
               </span>
-              <span className="jp-fermi-mount-path">{m.mount_path}</span>
+              <span className="jp-fermi-path jp-fermi-mount-path" title={m.mount_path}>
+                {m.mount_path}
+              </span>
               {!m.present && (
                 <span className="jp-fermi-warning">
                   {trans.__('Missing in this server: restart it from the hub.')}

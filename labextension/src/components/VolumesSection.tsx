@@ -91,10 +91,12 @@ function VolumeItem(props: {
         <span className="jp-fermi-kind" title={typeAdvice(volume.type, trans)}>
           {typeName(volume.type, trans)}
         </span>
-        {volume.mount_path && (
-          <span className="jp-fermi-muted">{trans.__('at %1', volume.mount_path)}</span>
-        )}
       </button>
+      {volume.mount_path && (
+        <div className="jp-fermi-path" title={volume.mount_path}>
+          {trans.__('at %1', volume.mount_path)}
+        </div>
+      )}
       <UsageBar
         used={volume.usage?.bytes}
         capacity={volume.capacity_bytes}
