@@ -39,6 +39,7 @@ import { WizardWidget } from './widgets/WizardWidget';
 interface ISettings {
   warnAt: number;
   pageSize: number;
+  datasetPageSize: number;
   zones: string[];
   notify: boolean;
   notificationSeconds: number;
@@ -47,6 +48,7 @@ interface ISettings {
 const DEFAULTS: ISettings = {
   warnAt: 0.9,
   pageSize: 200,
+  datasetPageSize: 200,
   zones: [],
   notify: true,
   notificationSeconds: 10
@@ -165,7 +167,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
   ) => {
     const trans = (translator ?? nullTranslator).load(DOMAIN);
     const settings = await loadSettings(registry);
-    const model = new DataModel({ api });
+    const model = new DataModel({ api, pageSize: settings.datasetPageSize });
     const { commands, shell } = app;
 
     const openWizard = async (start?: { volume: IVolume; path: string }) => {

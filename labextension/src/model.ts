@@ -51,6 +51,7 @@ export class DataModel extends VDomModel {
   constructor(options: DataModel.IOptions) {
     super();
     this.api = options.api;
+    this.pageSize = options.pageSize ?? 200;
     this._searchDebouncer = new Debouncer(
       () => this.refreshDatasets(),
       options.debounce ?? 250
@@ -59,6 +60,8 @@ export class DataModel extends VDomModel {
   }
 
   readonly api: IFermiApi;
+  /** datasets per request */
+  readonly pageSize: number;
 
   /** who this server acts as, and whether the registry answers */
   info: IInfo | null = null;
@@ -171,7 +174,11 @@ export class DataModel extends VDomModel {
     this.datasets = { ...this.datasets, loading: true };
     this.stateChanged.emit();
     try {
-      const page = await this.api.datasets({ q: this.query, scope: this.scope });
+      const page = await this.api.datasets({
+        q: this.query,
+        scope: this.scope,
+        limit: this.pageSize
+      });
       if (ticket !== this._datasetTicket) {
         return; // a newer search answered or will answer
       }
@@ -208,7 +215,8 @@ export class DataModel extends VDomModel {
       const page = await this.api.datasets({
         q: this.query,
         scope: this.scope,
-        cursor
+        cursor,
+        limit: this.pageSize
       });
       if (ticket !== this._datasetTicket) {
         return;
@@ -399,6 +407,8 @@ export class DataModel extends VDomModel {
 export namespace DataModel {
   export interface IOptions {
     api: IFermiApi;
+    /** datasets per request (default 200) */
+    pageSize?: number;
     /** milliseconds the dataset search waits for typing to pause */
     debounce?: number;
   }

@@ -50,6 +50,8 @@ class LabEnv:
     big_dir_entries: int = 0
     # galata's in-page helpers (window.jupyterapp, its helper extension, no XSRF check)
     galata: bool = True
+    # JupyterLab user settings written before start: {"fermi-jupyter:sidebar": {...}}
+    lab_settings: dict = field(default_factory=dict)
     hub: Hub | None = None
     lab: subprocess.Popen | None = None
     state: dict = field(default_factory=dict)
@@ -166,6 +168,10 @@ class LabEnv:
         assert hub is not None
         settings = self.home / "lab-settings"
         settings.mkdir(parents=True, exist_ok=True)
+        for plugin, values in self.lab_settings.items():
+            package, _, name = plugin.partition(":")
+            (settings / package).mkdir(parents=True, exist_ok=True)
+            (settings / package / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
         env = {
             **os.environ,
             "FERMI_MOUNTS": self.state["fermi_mounts"],
