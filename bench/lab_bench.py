@@ -77,8 +77,12 @@ async def lab_ready(page: Page, url: str) -> None:
 
 
 async def open_panel(page: Page) -> None:
-    await page.evaluate("() => window.jupyterapp.shell.activateById('jp-fermi-data')")
-    await page.wait_for_selector(".jp-fermi-mount")
+    # after layout restoration, which would otherwise collapse the sidebar again
+    await page.evaluate(
+        "async () => { await window.jupyterapp.restored; "
+        "window.jupyterapp.shell.activateById('jp-fermi-data'); }"
+    )
+    await page.wait_for_selector(".jp-fermi-mount", timeout=60000)
 
 
 async def ours_first_page(page: Page, url: str, vol: str) -> float:
@@ -90,12 +94,13 @@ async def ours_first_page(page: Page, url: str, vol: str) -> float:
     await row.wait_for()
     t = time.perf_counter()
     await row.click()
-    await page.wait_for_selector('.jp-fermi-row[data-path="many/item_000000"]')
+    await page.wait_for_selector('.jp-fermi-row[data-path="many/item_000000.txt"]')
     return time.perf_counter() - t
 
 
 async def lab_first_page(page: Page, url: str, path: str) -> float:
     await lab_ready(page, url)
+    await page.evaluate("async () => { await window.jupyterapp.restored; }")
     t = time.perf_counter()
     await page.evaluate(
         "p => window.jupyterapp.commands.execute('filebrowser:go-to-path', {path: p})", path
@@ -144,7 +149,7 @@ async def folder(browser, env: LabEnv) -> list[Figure]:
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     await ours_first_page(page, env.url, vol)
     took = await scroll_to_end(
-        page, ".jp-fermi-list", '.jp-fermi-row[data-path="many/item_099999"]', 600
+        page, ".jp-fermi-list", '.jp-fermi-row[data-path="many/item_099999.txt"]', 600
     )
     ours_rows = await page.locator(".jp-fermi-row").count()
     await page.close()
@@ -271,8 +276,13 @@ async def run_all() -> list[Figure]:
         figures: list[Figure] = []
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
-            for part in (folder(browser, env), datasets(browser, env, ds_id), tabs(browser, env)):
-                for f in await part:
+            parts = (
+                lambda: folder(browser, env),
+                lambda: datasets(browser, env, ds_id),
+                lambda: tabs(browser, env),
+            )
+            for part in parts:
+                for f in await part():
                     print("  " + f.line() + (f"  [{f.note}]" if f.note else ""), flush=True)
                     figures.append(f)
             await browser.close()

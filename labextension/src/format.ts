@@ -94,3 +94,11 @@ export function joinPath(root: string, rel: string): string {
   }
   return root.replace(/\/+$/, '') + '/' + rel.replace(/^\/+/, '');
 }
+
+/**
+ * A path shown right-to-left (so a long one is cut at its start, keeping its end) must keep
+ * its slashes where they are: left-to-right marks around it do that.
+ */
+export function ltr(path: string): string {
+  return `\u200e${path}\u200e`;
+}

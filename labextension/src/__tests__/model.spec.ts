@@ -56,7 +56,11 @@ describe('DataModel', () => {
     answer(page([dataset({ id: 'ds-old' })]));
     await slow;
     expect(model.datasets.items.map(d => d.id)).toEqual(['ds-new']);
-    expect(api.datasets).toHaveBeenLastCalledWith({ q: 'new', scope: 'mine', limit: 200 });
+    expect(api.datasets).toHaveBeenLastCalledWith({
+      q: 'new',
+      scope: 'mine',
+      limit: 200
+    });
   });
 
   it('loads more datasets with the cursor', async () => {

@@ -3,6 +3,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { folderIcon, lockIcon } from '@jupyterlab/ui-components';
 import React from 'react';
 
+import { ltr } from '../format';
 import { DataModel } from '../model';
 import { IMount } from '../tokens';
 import { EmptyState, ErrorNote } from './EmptyState';
@@ -82,7 +83,7 @@ export function MountsSection(props: {
                 )}
               </span>
               <span className="jp-fermi-path jp-fermi-mount-path" title={m.mount_path}>
-                {m.mount_path}
+                {ltr(m.mount_path)}
               </span>
               {!m.present && (
                 <span className="jp-fermi-warning">

@@ -6,6 +6,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
 import React, { useMemo, useState } from 'react';
 
+import { ltr } from '../format';
 import { DataModel } from '../model';
 import { IFermiApi, ITreeEntry, IVolume } from '../tokens';
 import { DirectoryModel } from '../tree';
@@ -94,7 +95,7 @@ function VolumeItem(props: {
       </button>
       {volume.mount_path && (
         <div className="jp-fermi-path" title={volume.mount_path}>
-          {trans.__('at %1', volume.mount_path)}
+          {trans.__('at %1', ltr(volume.mount_path))}
         </div>
       )}
       <UsageBar

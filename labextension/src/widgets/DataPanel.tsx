@@ -2,6 +2,7 @@
 import { ReactWidget } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { addIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components';
+import { AccordionPanel } from '@lumino/widgets';
 import React from 'react';
 
 import { DatasetsSection, IDatasetActions } from '../components/DatasetsSection';
@@ -67,6 +68,10 @@ export class DataPanel extends SidePanel {
     this.addWidget(mounts);
     this.addWidget(volumes);
     this.addWidget(datasets);
+    // mounts are few; volumes' folders and the datasets need the room
+    if (this.content instanceof AccordionPanel) {
+      this.content.setRelativeSizes([1, 2, 2]);
+    }
   }
 
   readonly model: DataModel;
