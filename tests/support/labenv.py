@@ -73,7 +73,7 @@ class LabEnv:
 
     def start(self) -> None:
         self.hub = Hub(home=self.home / "hub", db_url=f"sqlite:///{self.home / 'hub.sqlite'}")
-        self.hub.start()
+        self.hub.start(timeout=180)  # a busy machine starts a hub slowly
         tokens = {
             "alice": self.hub.create_user("alice", groups=("vision",)),
             "bob": self.hub.create_user("bob", groups=("vision",)),

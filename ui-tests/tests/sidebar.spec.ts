@@ -78,6 +78,15 @@ test.describe('Data sidebar', () => {
     await expect(page.locator('.jp-DirListing-item', { hasText: 'augmented' })).toBeVisible();
   });
 
+  test('follows the dark theme', async ({ page }) => {
+    await page.theme.setDarkTheme();
+    const panel = await openPanel(page);
+    const background = await panel.evaluate(e => getComputedStyle(e).backgroundColor);
+    const [r, g, b] = (background.match(/\d+/g) ?? ['255', '255', '255']).map(Number);
+    expect(r + g + b).toBeLessThan(3 * 100); // dark, from the theme's variables
+    await shot(page, 'sidebar-dark.png');
+  });
+
   test('shows volumes with usage, type advice and a paged folder tree with search', async ({
     page
   }) => {
@@ -95,6 +104,12 @@ test.describe('Data sidebar', () => {
     await rows.filter({ hasText: 'augmented' }).locator('.jp-fermi-row-name').click();
     await expect(rows.filter({ hasText: 'train' })).toBeVisible();
     await expect(vol.locator('.jp-fermi-crumbs')).toContainText('augmented');
+    await vol.locator('.jp-fermi-crumb').first().click();
+
+    // keyboard: Tab reaches the folders, Enter opens one
+    await rows.filter({ hasText: 'experiments' }).focus();
+    await page.keyboard.press('Enter');
+    await expect(rows.filter({ hasText: 'exp-001' })).toBeVisible();
     await vol.locator('.jp-fermi-crumb').first().click();
 
     // a name search reaches sub folders
