@@ -72,6 +72,7 @@ def seed_datasets(env: LabEnv) -> str:
 
 
 async def lab_ready(page: Page, url: str) -> None:
+    page.set_default_timeout(180_000)  # a loaded machine: slow, not broken
     await page.goto(f"{url}/lab")
     await page.wait_for_function("() => !!window.jupyterapp && !!window.jupyterapp.shell")
     await page.wait_for_selector("#jupyterlab-splash", state="detached")
@@ -218,6 +219,7 @@ async def datasets(browser, env: LabEnv, ds_id: str) -> list[Figure]:
 
 
 async def tab_load(page: Page, url: str) -> tuple[float, int]:
+    page.set_default_timeout(180_000)
     await page.goto(f"{url}/lab", wait_until="commit")
     await page.wait_for_function("() => !!window.jupyterapp && !!window.jupyterapp.shell")
     await page.wait_for_selector("#jupyterlab-splash", state="detached")
@@ -278,6 +280,7 @@ async def run_all() -> list[Figure]:
         figures: list[Figure] = []
         async with async_playwright() as p:
             browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
+            browser.on("disconnected", lambda _: print("  chromium went away", flush=True))
             parts = (
                 lambda: folder(browser, env),
                 lambda: datasets(browser, env, ds_id),

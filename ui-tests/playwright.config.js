@@ -7,7 +7,8 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 module.exports = {
   ...baseConfig,
   workers: 1,
-  retries: 0,
+  // a busy machine can make Lab start slower than galata's fixed 15 s wait: one retry
+  retries: process.env.CI ? 1 : 0,
   timeout: 90000,
   expect: { timeout: 15000 },
   reporter: [['list']],
