@@ -137,6 +137,7 @@ async def folder(browser, env: LabEnv) -> list[Figure]:
         page = await browser.new_page(viewport={"width": 1280, "height": 900})
         ref.append(await lab_first_page(page, env.url, lab_path))
         await page.close()
+        print(f"    first page: ours {ours[-1]:.2f} s, Lab {ref[-1]:.2f} s", flush=True)
     figures = [
         Figure(
             f"{ENTRIES:,}-entry folder: first page painted",
@@ -154,6 +155,7 @@ async def folder(browser, env: LabEnv) -> list[Figure]:
         page, ".jp-fermi-list", '.jp-fermi-row[data-path="many/item_099999.txt"]', 600
     )
     ours_rows = await page.locator(".jp-fermi-row").count()
+    print(f"    ours at the end after {took:.1f} s: {ours_rows} rows", flush=True)
     await page.close()
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     await lab_first_page(page, env.url, lab_path)
