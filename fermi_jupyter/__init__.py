@@ -10,6 +10,11 @@ def load_ipython_extension(ipython):  # type: ignore[no-untyped-def]
     load(ipython)
 
 
+def _jupyter_labextension_paths() -> list[dict]:
+    """The prebuilt JupyterLab extension (labextension/, built into fermi_jupyter/labextension)."""
+    return [{"src": "labextension", "dest": "fermi-jupyter"}]
+
+
 def _jupyter_server_extension_points() -> list[dict]:
     """Enabled by installing the package (jupyter-config/…/fermi_jupyter.json)."""
     from .server import FermiExtension

@@ -40,8 +40,37 @@ want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing fermi_jupyter and its test tools into .venv"
   # (pip warns about local wheel folders this machine's pip config names: noise, filtered)
-  .venv/bin/pip install -q -e '.[test,postgres,kubernetes]' 2>&1 | { grep -v "^WARNING: Location" || true; }
+  # the JS build is done below with the workspace's own node_modules, not in pip's build env
+  SKIP_JUPYTER_BUILDER=1 .venv/bin/pip install -q -e '.[test,postgres,kubernetes]' 2>&1 | { grep -v "^WARNING: Location" || true; }
   echo "$want" > "$stamp"
+fi
+
+# -- Node: one yarn workspace (jlpm, from jupyter-builder in .venv) -----------------------------
+# the JupyterHub proxy (configurable-http-proxy) and the JupyterLab extension in labextension/
+JLPM="$PWD/.venv/bin/jlpm"
+export PATH="$PWD/.venv/bin:$PATH"  # the package scripts call jlpm and jupyter-builder
+nstamp=node_modules/.fermi-installed
+nwant=$(cat package.json labextension/package.json yarn.lock 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ ! -f "$nstamp" ] || [ "$(cat "$nstamp")" != "$nwant" ]; then
+  say "installing node packages"
+  if [ -n "${CI:-}" ]; then "$JLPM" install --immutable >/dev/null; else "$JLPM" install >/dev/null; fi
+  echo "$nwant" > "$nstamp"
+fi
+
+# -- The JupyterLab extension, built into fermi_jupyter/labextension and linked into .venv ----
+bstamp=fermi_jupyter/labextension/.fermi-built
+bwant=$(cat labextension/package.json labextension/tsconfig.json yarn.lock \
+  $(find labextension/src labextension/style labextension/schema -type f | sort) | sha256sum | cut -d' ' -f1)
+if [ ! -f "$bstamp" ] || [ "$(cat "$bstamp")" != "$bwant" ]; then
+  say "building the JupyterLab extension"
+  "$JLPM" build:prod >/dev/null
+  echo "$bwant" > "$bstamp"
+fi
+# an editable install copies the (possibly empty) build output: replace it by a link to the build
+link=.venv/share/jupyter/labextensions/fermi-jupyter
+if [ ! -L "$link" ]; then
+  rm -rf "$link"
+  .venv/bin/jupyter labextension develop --overwrite . >/dev/null
 fi
 
 # -- the servers' runtime and user (the local sandbox) -----------------------------------------
@@ -65,7 +94,7 @@ if readable "$PWD/pyproject.toml"; then
   rt=$PWD/.work/server-venv; rwant="editable $want"; rspec=(-e .)
 else
   rt=/opt/fermi-jupyter/server-venv-$(printf %s "$PWD" | sha256sum | cut -c1-12)
-  rwant="copy $want $(git ls-files -z fermi_jupyter | xargs -0 cat | sha256sum | cut -c1-16)"
+  rwant="copy $want $bwant $(git ls-files -z fermi_jupyter | xargs -0 cat | sha256sum | cut -c1-16)"
   rspec=(--force-reinstall --no-deps .)
 fi
 if [ ! -x "$rt/bin/python" ]; then
@@ -76,18 +105,25 @@ if [ ! -x "$rt/bin/python" ]; then
 fi
 if [ ! -f "$rt/.fermi-installed" ] || [ "$(cat "$rt/.fermi-installed")" != "$rwant" ]; then
   say "installing fermi_jupyter into the servers' runtime"
-  [ "${rspec[0]}" = "-e" ] || "$rt/bin/pip" install -q . 2>&1 | { grep -v "^WARNING: Location" || true; }
-  "$rt/bin/pip" install -q "${rspec[@]}" 2>&1 | { grep -v "^WARNING: Location" || true; }
+  [ "${rspec[0]}" = "-e" ] || SKIP_JUPYTER_BUILDER=1 "$rt/bin/pip" install -q . 2>&1 | { grep -v "^WARNING: Location" || true; }
+  SKIP_JUPYTER_BUILDER=1 "$rt/bin/pip" install -q "${rspec[@]}" 2>&1 | { grep -v "^WARNING: Location" || true; }
   echo "$rwant" > "$rt/.fermi-installed"
+fi
+# the Data sidebar in the servers' Lab: a link to the build (an editable install copies nothing)
+if [ "${rspec[0]}" = "-e" ]; then
+  rlink=$rt/share/jupyter/labextensions/fermi-jupyter
+  if [ "$(readlink "$rlink" 2>/dev/null)" != "$PWD/fermi_jupyter/labextension" ]; then
+    mkdir -p "$(dirname "$rlink")"; rm -rf "$rlink"; ln -s "$PWD/fermi_jupyter/labextension" "$rlink"
+  fi
 fi
 echo "$rt/bin/python" > .work/server-python
 
-# -- Node (the JupyterHub proxy) ---------------------------------------------------------------
-nstamp=node_modules/.fermi-installed
-nwant=$(cat package.json package-lock.json 2>/dev/null | sha256sum | cut -d' ' -f1)
-if [ ! -f "$nstamp" ] || [ "$(cat "$nstamp")" != "$nwant" ]; then
-  say "installing node packages"
-  npm ci --no-audit --no-fund --loglevel=error 2>/dev/null || npm install --no-audit --no-fund --loglevel=error
-  echo "$nwant" > "$nstamp"
+# -- UI tests (galata/Playwright on Debian's chromium; ui-tests/ has its own yarn.lock) -------
+ustamp=ui-tests/node_modules/.fermi-installed
+uwant=$(cat ui-tests/package.json ui-tests/yarn.lock 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ -f ui-tests/package.json ] && { [ ! -f "$ustamp" ] || [ "$(cat "$ustamp")" != "$uwant" ]; }; then
+  say "installing the UI-test packages"
+  if [ -n "${CI:-}" ]; then (cd ui-tests && "$JLPM" install --immutable >/dev/null); else (cd ui-tests && "$JLPM" install >/dev/null); fi
+  echo "$uwant" > "$ustamp"
 fi
 export PATH="$PWD/node_modules/.bin:$PWD/.venv/bin:$PATH"

@@ -1,5 +1,7 @@
-"""The Python client of the fermi registry."""
+"""The Python client of the fermi registry: ``RegistryClient`` (sync) and
+``AsyncRegistryClient`` (async), one set of verbs with two faces."""
 
+from .aio import AsyncRegistryClient
 from .errors import (
     BadRequest,
     Conflict,
@@ -14,6 +16,7 @@ from .models import Dataset, Job, ManifestEntry, Page, Progress, TreeEntry, Vers
 from .registry import RegistryClient
 
 __all__ = [
+    "AsyncRegistryClient",
     "BadRequest",
     "Conflict",
     "Dataset",

@@ -1,0 +1,250 @@
+"""A real JupyterLab for browser tests and benchmarks: a hub with the registry as its managed
+service, alice's volume and datasets in the storage root, and a Jupyter server started with
+``FERMI_MOUNTS`` over real folders of the storage root and ``FERMI_REGISTRY_URL`` through the hub.
+
+Used by ``ui-tests/run.py`` (galata) and ``bench/lab_bench.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from fermi_jupyter.domain.mounts import Mount, MountKind, encode
+
+from .hub import Hub
+from .ports import free_port
+from .trees import wait_version
+
+
+def _images(root: Path, classes: int, per_class: int, size: int, seed: int) -> None:
+    """A small image-classification tree: train/class_NNN/img_NNNN.jpg (random bytes)."""
+    rng = random.Random(seed)
+    for c in range(classes):
+        d = root / "train" / f"class_{c:03d}"
+        d.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            (d / f"img_{i:04d}.jpg").write_bytes(rng.randbytes(size))
+    (root / "val").mkdir(exist_ok=True)
+    (root / "val" / "labels.csv").write_text("file,label\n")
+
+
+@dataclass
+class LabEnv:
+    """``with LabEnv() as env:`` — everything started, then stopped and removed."""
+
+    home: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="fermi-lab-")))
+    lab_port: int = field(default_factory=free_port)
+    # a folder with many small files: registering it runs long enough to watch and to cancel
+    slow_files: int = 25000
+    big_dir_entries: int = 0
+    # galata's in-page helpers (window.jupyterapp, its helper extension, no XSRF check)
+    galata: bool = True
+    # JupyterLab user settings written before start: {"fermi-jupyter:sidebar": {...}}
+    lab_settings: dict = field(default_factory=dict)
+    hub: Hub | None = None
+    lab: subprocess.Popen | None = None
+    state: dict = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.lab_port}"
+
+    def __enter__(self) -> LabEnv:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.hub = Hub(home=self.home / "hub", db_url=f"sqlite:///{self.home / 'hub.sqlite'}")
+        self.hub.start(timeout=180)  # a busy machine starts a hub slowly
+        tokens = {
+            "alice": self.hub.create_user("alice", groups=("vision",)),
+            "bob": self.hub.create_user("bob", groups=("vision",)),
+        }
+        self.seed(tokens)
+        self.start_lab(tokens["alice"])
+
+    def seed(self, tokens: dict[str, str]) -> None:
+        """alice: volume work-storage (SSD) with data, dataset imagenet-mini v1 (mounted),
+        a second volume archive (HDD); bob: a public dataset alice can see."""
+        hub = self.hub
+        assert hub is not None
+        with hub.client(tokens["alice"]) as c:
+            vol = c.post(
+                "/volumes", json={"name": "work-storage", "capacity": "1Gi", "type": "ssd"}
+            ).json()
+            archive = c.post(
+                "/volumes", json={"name": "archive", "capacity": "4Gi", "type": "hdd"}
+            ).json()
+            work = hub.storage_root / "volumes" / vol["id"]
+            _images(work / "raw", 4, 10, 2048, seed=1)
+            _images(work / "augmented", 6, 12, 4096, seed=2)
+            (work / "experiments" / "exp-001").mkdir(parents=True)
+            (work / "experiments" / "exp-001" / "notes.txt").write_text("first try\n")
+            slow = work / "processed" / "dataset-v2"
+            for i in range(self.slow_files):
+                d = slow / f"shard_{i % 50:02d}"
+                d.mkdir(parents=True, exist_ok=True)
+                (d / f"sample_{i:05d}.txt").write_bytes(b"x" * 512 + str(i).encode())
+            if self.big_dir_entries:
+                big = work / "many"
+                big.mkdir()
+                for i in range(self.big_dir_entries):
+                    (big / f"item_{i:06d}.txt").touch()
+            ds = c.post(
+                "/datasets",
+                json={
+                    "name": "imagenet-mini",
+                    "visibility": "org",
+                    "data_type": "image",
+                    "tags": ["原始"],
+                    "description": "Raw images for the tutorial",
+                },
+            ).json()
+            c.post(f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "raw"})
+            assert wait_version(c, ds["id"], 1)["status"] == "ready"
+        with hub.client(tokens["bob"]) as c:
+            bvol = c.post("/volumes", json={"name": "bob-work", "capacity": "1Gi"}).json()
+            _images(hub.storage_root / "volumes" / bvol["id"] / "corpus", 1, 3, 256, seed=3)
+            bds = c.post(
+                "/datasets",
+                json={"name": "speech-corpus", "visibility": "public", "data_type": "audio"},
+            ).json()
+            c.post(
+                f"/datasets/{bds['id']}/versions", json={"volume_id": bvol["id"], "path": "corpus"}
+            )
+            assert wait_version(c, bds["id"], 1)["status"] == "ready"
+        mounts = [
+            Mount(
+                kind=MountKind.dataset,
+                dataset_id=ds["id"],
+                dataset_name=ds["name"],
+                version=1,
+                mount_path=str(hub.storage_root / "datasets" / ds["id"] / "1"),
+                read_only=True,
+            ),
+            Mount(
+                kind=MountKind.volume,
+                volume_id=vol["id"],
+                volume_name=vol["name"],
+                mount_path=str(work),
+                read_only=False,
+            ),
+        ]
+        self.state = {
+            "hub": hub.url,
+            "registry": hub.registry_url,
+            "tokens": tokens,
+            "storage_root": str(hub.storage_root),
+            "volume": vol,
+            "archive": archive,
+            "dataset": ds,
+            "bob_dataset": bds,
+            "workspace": str(work),
+            "workspace_browser": f"volumes/{vol['id']}",
+            "dataset_browser": f"datasets/{ds['id']}/1",
+            "fermi_mounts": encode(mounts),
+        }
+
+    def start_lab(self, token: str) -> None:
+        hub = self.hub
+        assert hub is not None
+        settings = self.home / "lab-settings"
+        settings.mkdir(parents=True, exist_ok=True)
+        for plugin, values in self.lab_settings.items():
+            package, _, name = plugin.partition(":")
+            (settings / package).mkdir(parents=True, exist_ok=True)
+            (settings / package / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
+        env = {
+            **os.environ,
+            "FERMI_MOUNTS": self.state["fermi_mounts"],
+            "FERMI_REGISTRY_URL": hub.registry_url,
+            "JUPYTERHUB_API_TOKEN": token,
+            "JUPYTERHUB_USER": "alice",
+            "JUPYTER_CONFIG_DIR": str(self.home / "jupyter-config"),
+        }
+        env.pop("JUPYTERHUB_SERVICE_PREFIX", None)
+        self.lab_log = open(self.home / "lab.log", "wb")  # noqa: SIM115
+        self.lab = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "jupyterlab",
+                "--no-browser",
+                f"--ServerApp.port={self.lab_port}",
+                "--ServerApp.port_retries=0",
+                "--ServerApp.ip=127.0.0.1",
+                "--ServerApp.allow_root=True",
+                f"--ServerApp.root_dir={hub.storage_root}",
+                "--IdentityProvider.token=",
+                "--ServerApp.password=",
+                f"--LabApp.user_settings_dir={settings}",
+                f"--LabApp.workspaces_dir={self.home / 'lab-workspaces'}",
+                "--FermiExtension.stall_after=30",
+                *self._galata_args(),
+            ],
+            cwd=hub.storage_root,
+            env=env,
+            stdout=self.lab_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.lab.poll() is not None:
+                raise RuntimeError((self.home / "lab.log").read_text()[-3000:])
+            try:
+                if httpx.get(f"{self.url}/api/fermi/info", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError("Jupyter server not ready:\n" + (self.home / "lab.log").read_text())
+
+    def _galata_args(self) -> list[str]:
+        if not self.galata:
+            return []
+        import jupyterlab.galata
+
+        return [
+            f"--LabServerApp.extra_labextensions_path={Path(jupyterlab.galata.__file__).parent}",
+            "--LabApp.expose_app_in_browser=True",
+            "--ServerApp.disable_check_xsrf=True",
+        ]
+
+    def write_state(self, path: Path) -> None:
+        path.write_text(json.dumps({**self.state, "lab": self.url, "home": str(self.home)}))
+
+    def stop(self) -> None:
+        if self.lab and self.lab.poll() is None:
+            os.killpg(self.lab.pid, signal.SIGTERM)
+            try:
+                self.lab.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.lab.pid, signal.SIGKILL)
+                self.lab.wait(5)
+        if hasattr(self, "lab_log"):
+            self.lab_log.close()
+        if self.hub:
+            self.hub.stop()
+        if not os.environ.get("FERMI_KEEP_HOME"):
+            import shutil
+
+            shutil.rmtree(self.home, ignore_errors=True)
