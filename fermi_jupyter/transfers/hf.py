@@ -123,6 +123,23 @@ def _watch(ctx: Context, stage: Path, stop: threading.Event) -> None:
             ctx.report.set(*tree_size(stage))
 
 
+def _ensure_repo(api: Any, repo: str, repo_type: str, private: bool) -> None:
+    """Create the repository when it is missing (as ``huggingface-cli upload`` does)."""
+    from huggingface_hub import errors as hf_errors
+
+    try:
+        api.repo_info(repo, repo_type=repo_type)
+        return
+    except hf_errors.RepositoryNotFoundError:
+        pass
+    try:
+        # exist_ok=False: its True branch mis-parses a non-huggingface.co endpoint on a 401
+        api.create_repo(repo, repo_type=repo_type, private=private)
+    except hf_errors.HfHubHTTPError as e:
+        if getattr(e.response, "status_code", None) != 409:  # created meanwhile: fine
+            raise
+
+
 def upload(ctx: Context) -> dict[str, Any]:
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
@@ -141,9 +158,7 @@ def upload(ctx: Context) -> dict[str, Any]:
     api = _api(ctx)
     handles = []
     try:
-        api.create_repo(
-            r["repo"], repo_type=r["repo_type"], exist_ok=True, private="--private" in opts
-        )
+        _ensure_repo(api, r["repo"], r["repo_type"], private="--private" in opts)
         ops: list[Any] = []
         for rel, _size in files:
             fobj = os.fdopen(open_below(src, rel), "rb")
