@@ -24,11 +24,14 @@ from .. import __version__
 from . import db as dbmod
 from . import storage
 from .context import RegistryContext
+from .credentials import Vault
 from .events import EventBus
 from .handlers import routes
 from .identity import IdentityResolver
 from .jobs import JobRunner
+from .jobs.tasks import TASKS
 from .managers.volumes import UsageCache
+from .transfers.service import TransferService
 
 
 class RegistryApp(Application):
@@ -77,6 +80,23 @@ class RegistryApp(Application):
     recover_interval = Float(30.0, help="Seconds between checks for abandoned jobs.").tag(
         config=True
     )
+    credentials_key = Unicode(
+        "",
+        help="Fernet key(s) encrypting stored credentials, comma-separated: the first encrypts, "
+        "all decrypt (rotation). Generate one with `python -c 'from cryptography.fernet import "
+        "Fernet; print(Fernet.generate_key().decode())'`. Default: a key kept in "
+        "<storage_root>/.fermi-credentials.key (mode 600), created on first start.",
+    ).tag(config=True)
+    transfer_retry_delay = Float(
+        10.0,
+        help="Seconds before the first retry of a failed transfer attempt; doubled for each "
+        "further one, at most 300 (Kubernetes Jobs back off alike), e.g. 10.",
+    ).tag(config=True)
+    transfer_allow_loopback = Bool(
+        False,
+        help="Let transfers reach addresses of this machine (127.0.0.0/8, localhost). Off: a "
+        "transfer must not read the registry's neighbours into a volume. On for tests and demos.",
+    ).tag(config=True)
     metrics_require_auth = Bool(
         False, help="Require an admin token for /metrics (open by default, like exporters)."
     ).tag(config=True)
@@ -119,6 +139,18 @@ class RegistryApp(Application):
             workers=self.job_workers,
             stale_after=self.stale_after,
         )
+        vault = Vault.from_config(
+            self.credentials_key, Path(self.storage_root) / ".fermi-credentials.key"
+        )
+        self.transfers = TransferService(
+            self.sessions,
+            self.layout,
+            self.bus.publish,
+            vault,
+            retry_delay=self.transfer_retry_delay,
+        )
+        self.transfers.runner = self.runner
+        TASKS["transfer"] = self.transfers.run
         hub_auth = HubOAuth(parent=self, cache_max_age=60)
         identities = IdentityResolver(
             parent=self,
@@ -135,6 +167,9 @@ class RegistryApp(Application):
             usage=UsageCache(),
             base_path=self.base_path,
             metrics_require_auth=self.metrics_require_auth,
+            vault=vault,
+            transfers=self.transfers,
+            transfer_allow_loopback=self.transfer_allow_loopback,
         )
 
     def make_app(self) -> web.Application:
@@ -157,7 +192,7 @@ class RegistryApp(Application):
     async def serve(self) -> None:
         server = HTTPServer(self.make_app(), xheaders=True)
         server.listen(self.port, self.ip)
-        recovered = self.runner.recover()
+        recovered = self.runner.recover() + self.transfers.sweep()
         if recovered:
             self.log.warning("recovered %d job(s) left by a stopped registry", recovered)
         url = f"http://{self.ip}:{self.port}{self.base_path}"
@@ -186,6 +221,7 @@ class RegistryApp(Application):
             await asyncio.sleep(self.recover_interval)
             try:
                 self.runner.recover()
+                self.transfers.sweep()
             except Exception:
                 self.log.exception("job recovery failed")
 

@@ -8,6 +8,7 @@ import base64
 import os
 import subprocess
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ class GitHTTPServer:
         self.token = token
         self.port = free_port()
         self.requests: list[str] = []  # every request line, for the tests to inspect
+        self.delay = 0.0  # seconds to stall each pack request: a slow server for fault tests
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -60,6 +62,8 @@ class GitHTTPServer:
                 )
                 url = urlsplit(self.path)
                 body = self._body()
+                if server.delay and self.command == "POST":
+                    time.sleep(server.delay)
                 if url.path.startswith("/private/") and not self._authorized():
                     self.send_response(401)
                     self.send_header("WWW-Authenticate", 'Basic realm="git"')
