@@ -12,6 +12,7 @@ from .errors import (
 )
 from .models import Dataset, Job, ManifestEntry, Page, Progress, TreeEntry, Version, Volume
 from .registry import RegistryClient
+from .transfers import Transfer, TransferFailed
 
 __all__ = [
     "BadRequest",
@@ -26,6 +27,8 @@ __all__ = [
     "Progress",
     "RegistryClient",
     "RegistryUnavailable",
+    "Transfer",
+    "TransferFailed",
     "TreeEntry",
     "Unauthorized",
     "Version",

@@ -19,13 +19,14 @@ import httpx
 
 from .errors import FermiError, RegistryUnavailable, VersionFailed, from_response
 from .models import Dataset, Job, ManifestEntry, Page, TreeEntry, Version, Volume
+from .transfers import TransfersMixin
 
 
 def _q(part: str) -> str:
     return quote(part, safe="")
 
 
-class RegistryClient:
+class RegistryClient(TransfersMixin):
     def __init__(
         self,
         url: str | None = None,

@@ -336,3 +336,108 @@ def test_wrong_token_is_unauthorized_and_the_token_is_nowhere(hub, users, git_se
             secret
             not in (hub.storage_root / "volumes" / vol["id"] / "ok/locked/.git/config").read_text()
         )
+
+
+@sqlite_only
+def test_client_imports_from_the_hub_and_exports_a_version(hub, users, hub_server):
+    from fermi_jupyter.client import RegistryClient, TransferFailed
+
+    from .conftest import HF_TOKEN
+
+    hub_server.add("team/tiny-model", {"config.json": b"{}", "w/part.bin": b"\x00" * 4096})
+    with RegistryClient(hub.registry_url, users.tokens["bob"]) as rc:
+        rc.create_credential("hf-write", "huggingface", token=HF_TOKEN)
+        assert [c["name"] for c in rc.credentials()] == ["hf-write"]
+        vol = rc.create_volume("models-bob", "5Gi")
+        t = rc.start_transfer(
+            {"type": "huggingface", "repo": "team/tiny-model", "endpoint": hub_server.endpoint},
+            {"type": "volume", "volume_id": vol.id, "path": "hf/tiny"},
+            dataset={"name": "tiny-model"},
+        )
+        t = rc.wait_transfer(t.id, timeout=60)
+        sha = hub_server.repos[("model", "team/tiny-model")].refs["main"]
+        assert t.result["revision"] == sha
+        ds_id, number = t.version.split("@")
+        v = rc.wait(ds_id, int(number), timeout=60)
+        assert v.raw["provenance"]["source"] == f"huggingface:team/tiny-model@{sha}"
+        # the version (read-only source) goes back out to another repository
+        up = rc.start_transfer(
+            {"type": "dataset", "version": t.version},
+            {"type": "huggingface", "repo": "bob/tiny-copy", "endpoint": hub_server.endpoint,
+             "credential": "hf-write", "commit_message": "copy"},
+        )  # fmt: skip
+        up = rc.wait_transfer(up.id, timeout=60)
+        copy = hub_server.repos[("model", "bob/tiny-copy")]
+        assert copy.commits[copy.refs["main"]]["w/part.bin"] == b"\x00" * 4096
+        # an upload with a credential of the wrong type is refused up front
+        with pytest.raises(Exception, match="huggingface credential"):
+            rc.start_transfer(
+                {"type": "dataset", "version": t.version},
+                {"type": "s3", "uri": "s3://x-bucket/y", "credential": "hf-write"},
+            )
+        bad = rc.start_transfer(
+            {"type": "huggingface", "repo": "team/missing", "endpoint": hub_server.endpoint},
+            {"type": "volume", "volume_id": vol.id, "path": "hf/missing"},
+        )
+        with pytest.raises(TransferFailed) as err:
+            rc.wait_transfer(bad.id, timeout=60)
+        assert err.value.reason == "not-found"
+        rc.delete_credential("hf-write")
+
+
+@sqlite_only
+def test_registry_killed_mid_transfer_is_resumed_by_the_other(hub, users, git_server):
+    import signal
+
+    make_repo(git_server.root, "crashy", {"c.txt": "c\n"})
+    with users["alice"] as c:
+        vol = volume(c, "crash")
+        root = hub.storage_root / "volumes" / vol["id"]
+        pid = hub.registry_pid()
+        git_server.delay = 5.0
+        try:
+            r = c.post("/transfers", json={
+                "source": {"type": "git", "url": git_server.url("crashy")},
+                "sink": {"type": "volume", "volume_id": vol["id"], "path": "code"},
+                "policy": {"backoff_limit": 1},
+            })  # fmt: skip
+            tid = r.json()["id"]
+            deadline = time.monotonic() + 20
+            while not _partials(root):
+                assert time.monotonic() < deadline
+                time.sleep(0.05)
+            children = [p for p in os.listdir("/proc") if p.isdigit() and _ppid(p) == pid]
+            assert children  # the attempt's process
+            os.kill(pid, signal.SIGKILL)
+            git_server.delay = 0.0
+            # the attempt's process died with its registry (parent-death signal)
+            deadline = time.monotonic() + 10
+            while any(
+                os.path.exists(f"/proc/{p}") and _ppid(p) != 0 for p in children if _alive(p)
+            ):
+                assert time.monotonic() < deadline, "a transfer process outlived its registry"
+                time.sleep(0.1)
+        finally:
+            git_server.delay = 0.0
+    with hub.client(users.tokens["alice"], hub.registry_b_url) as c:
+        t = wait_transfer(c, tid, timeout=120)
+    assert t["state"] == "complete", t
+    assert [a["reason"] for a in t["attempt_history"]] == ["interrupted", None]
+    assert (root / "code" / "crashy" / "c.txt").read_text() == "c\n"
+    assert not _partials(root)
+    hub.wait_ready(timeout=90)
+
+
+def _ppid(pid: str) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _alive(pid: str) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
