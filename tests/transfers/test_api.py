@@ -6,6 +6,7 @@ runs on PostgreSQL."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -279,15 +280,13 @@ def _cmdlines() -> str:
     out = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
-            try:
+            with contextlib.suppress(OSError):
                 out.append(
                     Path(f"/proc/{pid}/cmdline")
                     .read_bytes()
                     .replace(b"\0", b" ")
                     .decode(errors="replace")
                 )
-            except OSError:
-                pass
     return "\n".join(out)
 
 
@@ -322,11 +321,9 @@ def test_wrong_token_is_unauthorized_and_the_token_is_nowhere(hub, users, git_se
         bad = wait_transfer(c, r.json()["id"])
         assert bad["state"] == "failed" and bad["reason"] == "unauthorized", bad
         assert bad["attempts"] == 1  # not worth retrying
-        answers = "".join(
-            c.get(p).text
-            for p in (f"/transfers/{good}", f"/transfers/{bad['id']}", f"/transfers/{bad['id']}/log",
-                      f"/transfers/{good}/log", "/transfers", "/credentials", "/audit", "/jobs")
-        )  # fmt: skip
+        paths = [f"/transfers/{good}", f"/transfers/{bad['id']}", f"/transfers/{bad['id']}/log",
+                 f"/transfers/{good}/log", "/transfers", "/credentials", "/audit", "/jobs"]  # fmt: skip
+        answers = "".join(c.get(p).text for p in paths)
     for secret in (GIT_TOKEN, "glpat-wrongWrongWrong"):
         assert secret not in answers
         assert secret not in hub.log_text()
