@@ -321,8 +321,16 @@ def test_wrong_token_is_unauthorized_and_the_token_is_nowhere(hub, users, git_se
         bad = wait_transfer(c, r.json()["id"])
         assert bad["state"] == "failed" and bad["reason"] == "unauthorized", bad
         assert bad["attempts"] == 1  # not worth retrying
-        paths = [f"/transfers/{good}", f"/transfers/{bad['id']}", f"/transfers/{bad['id']}/log",
-                 f"/transfers/{good}/log", "/transfers", "/credentials", "/audit", "/jobs"]  # fmt: skip
+        paths = [
+            f"/transfers/{good}",
+            f"/transfers/{bad['id']}",
+            f"/transfers/{bad['id']}/log",
+            f"/transfers/{good}/log",
+            "/transfers",
+            "/credentials",
+            "/audit",
+            "/jobs",
+        ]
         answers = "".join(c.get(p).text for p in paths)
     for secret in (GIT_TOKEN, "glpat-wrongWrongWrong"):
         assert secret not in answers
