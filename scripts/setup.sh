@@ -9,13 +9,16 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 
 # -- Debian packages -------------------------------------------------------------------------
 # postgresql: the production database, started by the tests; rsync/b3sum: benchmark references;
-# bubblewrap: the local sandbox; chromium: browser tests (never a downloaded browser).
+# bubblewrap: the local sandbox; chromium: browser tests (never a downloaded browser);
+# git: the Git transfer engine; rclone: the S3 transfer benchmark's reference.
 need=()
 command -v rsync >/dev/null || need+=(rsync)
 command -v b3sum >/dev/null || need+=(b3sum)
 command -v bwrap >/dev/null || need+=(bubblewrap)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null || need+=(chromium)
+command -v git >/dev/null || need+=(git)
+command -v rclone >/dev/null || need+=(rclone)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -35,7 +38,7 @@ want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing fermi_jupyter and its test tools into .venv"
   # (pip warns about local wheel folders this machine's pip config names: noise, filtered)
-  .venv/bin/pip install -q -e '.[test,postgres,kubernetes]' 2>&1 | { grep -v "^WARNING: Location" || true; }
+  .venv/bin/pip install -q -e '.[test,postgres,kubernetes,transfers]' 2>&1 | { grep -v "^WARNING: Location" || true; }
   echo "$want" > "$stamp"
 fi
 
