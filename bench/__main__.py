@@ -10,10 +10,15 @@ import argparse
 import sys
 import time
 
-from . import common, memory_bench, spawner_bench, storage_bench
+from . import common, memory_bench, spawner_bench, storage_bench, transfer_bench
 from .report import write_report
 
-SUITES = {"storage": storage_bench.run, "memory": memory_bench.run, "spawner": spawner_bench.run}
+SUITES = {
+    "storage": storage_bench.run,
+    "memory": memory_bench.run,
+    "spawner": spawner_bench.run,
+    "transfers": transfer_bench.run,
+}
 
 
 def main() -> None:
@@ -30,7 +35,7 @@ def main() -> None:
     if unknown:
         ap.error(
             f"unknown suite(s) {', '.join(sorted(unknown))}: "
-            "choose storage, memory, search or spawner"
+            "choose storage, memory, search, spawner or transfers"
         )
     print(f"fermi_jupyter benchmarks ({size}) on {common.machine()}")
     figures, search_rows = [], []

@@ -21,6 +21,28 @@ SECRET_ENV = {
     "username": "FERMI_SECRET_USERNAME",
 }
 
+# the machine's certificate authorities and proxies reach the tools (set by the admin, for the
+# registry process or the Job's image)
+PASSTHROUGH = (
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "GIT_SSL_CAINFO",
+    "AWS_CA_BUNDLE",
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+)
+
+
+def passthrough_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    env = os.environ if env is None else env
+    return {k: env[k] for k in PASSTHROUGH if env.get(k)}
+
 
 def secrets_from_env(env: dict[str, str] | None = None) -> dict[str, str]:
     env = os.environ if env is None else env

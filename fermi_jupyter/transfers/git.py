@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .context import Context
+from .context import Context, passthrough_env
 from .errors import TransferError
 from .spec import TOKEN_PLACEHOLDER
 from .staging import Staging, tree_size
@@ -98,6 +98,7 @@ class Git:
             "GIT_PAGER": "cat",
             "FERMI_SECRET_TOKEN": token,
             "FERMI_GIT_USERNAME": token if mode == "token-as-user" else "fermi",
+            **passthrough_env(),
             **{k: v for k, v in ctx.spec["policy"]["env"].items()},
         }
 

@@ -31,8 +31,14 @@ def engine(spec: dict[str, Any]):  # type: ignore[no-untyped-def]
         from . import git as mod
     elif tool == "huggingface":
         from . import hf as mod  # type: ignore[no-redef]
+    elif spec["direction"] == "download":
+        from .s3_get import download
+
+        return download
     else:
-        from . import s3 as mod  # type: ignore[no-redef]
+        from .s3 import upload
+
+        return upload
     return mod.download if spec["direction"] == "download" else mod.upload
 
 

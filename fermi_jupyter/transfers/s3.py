@@ -1,8 +1,7 @@
-"""S3: boto3 (the engine chosen by ``bench/transfer_bench.py``), with our own thread pool.
+"""S3 with boto3: error classification, listing any key, filters, and uploads.
 
-Downloads list the prefix, skip keys that would leave the target (``..``, empty parts), and
-write each object through :class:`~.staging.SafeTree`; objects above the multi-thread cut-off are
-fetched as parallel byte ranges (rclone's defaults: 4 streams above 250 MiB). Uploads read files
+Downloads are in :mod:`.s3_get` (obstore, chosen by ``bench/transfer_bench.py``); boto3 lists
+when obstore cannot (it refuses whole listings that hold a key with ``..``). Uploads read files
 opened relative to directory descriptors (no link followed) and use boto3's transfer manager
 (multipart above the chunk size).
 """
@@ -13,7 +12,7 @@ import contextlib
 import fnmatch
 import os
 import stat
-import threading
+from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from typing import Any
 from .arguments import parse_size
 from .context import Context
 from .errors import TransferError
-from .staging import DIR_FLAGS, SafeTree, Staging, safe_relpath
+from .staging import DIR_FLAGS, safe_relpath
 
 READ = 1024 * 1024
 UNAUTHORIZED = {
@@ -125,134 +124,53 @@ def _filters(ctx: Context):  # type: ignore[no-untyped-def]
     return keep
 
 
-def _listing(ctx: Context, s3: Any) -> list[tuple[str, str, int]]:
-    """(relative path, key, size) of what to fetch: the object itself, or all under the prefix."""
+def collect(
+    ctx: Context, objects: Iterable[tuple[str, int]], prefix: str
+) -> list[tuple[str, str, int]]:
+    """(relative path, key, size) of the objects to fetch: keys that would leave the target are
+    skipped with a warning, folder markers ignored, the include/exclude/size filters applied."""
+    keep = _filters(ctx)
+    items: list[tuple[str, str, int]] = []
+    for k, size in objects:
+        if k.endswith("/") and size == 0:
+            continue  # a "folder" marker
+        rel = safe_relpath(k[len(prefix) :])
+        if rel is None:
+            ctx.warn(f"skipped key {k!r}: it would be written outside the target")
+            continue
+        if keep(rel, size):
+            items.append((rel, k, size))
+    if not items and not ctx.warnings:
+        raise TransferError(f"nothing found at {ctx.remote['uri']}", "not-found")
+    return items
+
+
+def listing(ctx: Context, s3: Any) -> list[tuple[str, str, int]]:
+    """The object itself, or everything under the prefix (boto3: any key, even ``..``)."""
     bucket, key = ctx.remote["bucket"], ctx.remote["key"]
     what = ctx.remote["uri"]
     if key and not key.endswith("/"):
         try:
             head = s3.head_object(Bucket=bucket, Key=key)
-            name = key.rsplit("/", 1)[-1]
-            return [(name, key, int(head["ContentLength"]))]
+            return [(key.rsplit("/", 1)[-1], key, int(head["ContentLength"]))]
         except Exception as e:
             err = translate(e, what)
             if err.reason != "not-found":
                 raise err from None
     prefix = key.rstrip("/") + "/" if key else ""
-    keep = _filters(ctx)
-    items: list[tuple[str, str, int]] = []
-    try:
+
+    def objects() -> Iterator[tuple[str, int]]:
         pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
         for page in pages:
             for obj in page.get("Contents", []):
-                k, size = obj["Key"], int(obj["Size"])
-                if k.endswith("/") and size == 0:
-                    continue  # a "folder" marker
-                rel = safe_relpath(k[len(prefix) :])
-                if rel is None:
-                    ctx.warn(f"skipped key {k!r}: it would be written outside the target")
-                    continue
-                if keep(rel, size):
-                    items.append((rel, k, size))
+                yield obj["Key"], int(obj["Size"])
+
+    try:
+        return collect(ctx, objects(), prefix)
     except TransferError:
         raise
     except Exception as e:
         raise translate(e, what) from None
-    if not items and not ctx.warnings:
-        raise TransferError(f"nothing found at {what}", "not-found")
-    return items
-
-
-def download(ctx: Context) -> dict[str, Any]:
-    transfers = int(ctx.option("--transfers", "16") or 16)
-    streams = int(ctx.option("--multi-thread-streams", "4") or 4)
-    cutoff = parse_size(ctx.option("--multi-thread-cutoff", "250Mi") or "250Mi")
-    s3 = client(ctx, max(transfers, streams))
-    items = _listing(ctx, s3)
-    ctx.report.totals(len(items), sum(size for _, _, size in items))
-    target = ctx.local_path(must_exist=False)
-    staging = Staging(target, ctx.tag)
-    tree = SafeTree(staging.prepare())
-    bucket = ctx.remote["bucket"]
-    lock = threading.Lock()
-    try:
-        small = [i for i in items if i[2] < cutoff]
-        big = [i for i in items if i[2] >= cutoff]
-        with ThreadPoolExecutor(transfers, thread_name_prefix="s3-get") as pool:
-            run_all([pool.submit(_get, ctx, s3, bucket, r, k, n, tree, lock) for r, k, n in small])
-        with ThreadPoolExecutor(streams, thread_name_prefix="s3-range") as pool:
-            for rel, key, size in big:
-                _get_ranges(ctx, s3, pool, bucket, rel, key, size, tree)
-    except Exception as e:
-        tree.close()
-        staging.abort()
-        raise translate(e, ctx.remote["uri"]) from None
-    tree.close()
-    keep = {rel for rel, _, _ in items} if ctx.spec["policy"]["sync"] else None
-    deleted: list[str] = []
-    staging.commit(keep, on_delete=deleted.append)
-    if deleted:
-        ctx.report.log(f"sync deleted {len(deleted)} file(s) the source does not have")
-    return {"files": len(items), "bytes": sum(s for _, _, s in items), "deleted": len(deleted)}
-
-
-def _get(
-    ctx: Context,
-    s3: Any,
-    bucket: str,
-    rel: str,
-    key: str,
-    size: int,
-    tree: SafeTree,
-    lock: threading.Lock,
-) -> None:
-    body = s3.get_object(Bucket=bucket, Key=key)["Body"]
-    with lock:
-        fd = tree.open(rel)
-    written = 0
-    try:
-        while chunk := body.read(READ):
-            os.write(fd, chunk)
-            written += len(chunk)
-    finally:
-        os.close(fd)
-        body.close()
-    ctx.report.add(1, written)
-
-
-def _get_ranges(
-    ctx: Context,
-    s3: Any,
-    pool: ThreadPoolExecutor,
-    bucket: str,
-    rel: str,
-    key: str,
-    size: int,
-    tree: SafeTree,
-) -> None:
-    fd = tree.open(rel, size)
-    part = max(8 * READ, -(-size // (pool._max_workers * 4)))  # a few parts per stream
-
-    def fetch(start: int) -> None:
-        end = min(size, start + part) - 1
-        body = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes={start}-{end}")["Body"]
-        offset = start
-        try:
-            while chunk := body.read(READ):
-                os.pwrite(fd, chunk, offset)
-                offset += len(chunk)
-                ctx.report.add(0, len(chunk))
-        finally:
-            body.close()
-        if offset != end + 1:
-            raise TransferError(f"short read of {key!r}", "failed")
-
-    try:
-        run_all([pool.submit(fetch, start) for start in range(0, size, part)])
-        os.ftruncate(fd, size)
-    finally:
-        os.close(fd)
-    ctx.report.add(1, 0)
 
 
 def local_files(src: Path) -> list[tuple[str, int]]:

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ...domain.identity import Identity
 from ...transfers import spec as specmod
-from ...transfers.context import SECRET_ENV
+from ...transfers.context import SECRET_ENV, passthrough_env
 from ...transfers.errors import PERMANENT
 from ...transfers.report import Redactor
 from ...transfers.staging import remove_stale
@@ -243,6 +243,7 @@ class TransferService:
         cancel: threading.Event,
     ) -> Outcome:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        env.update(passthrough_env())
         env.update(spec["policy"]["env"])  # checked: no clash with ours
         env.update({SECRET_ENV[k]: v for k, v in secrets.items() if k in SECRET_ENV})
         child_spec = {**spec, "local_root": str(local_root), "tag": tid}
