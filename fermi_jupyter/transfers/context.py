@@ -21,8 +21,8 @@ SECRET_ENV = {
     "username": "FERMI_SECRET_USERNAME",
 }
 
-# the machine's certificate authorities and proxies reach the tools (set by the admin, for the
-# registry process or the Job's image)
+# the machine's certificate authorities, proxies and Hub mirror reach the tools (set by the
+# admin, for the registry process or the Job's image)
 PASSTHROUGH = (
     "SSL_CERT_FILE",
     "SSL_CERT_DIR",
@@ -36,6 +36,7 @@ PASSTHROUGH = (
     "https_proxy",
     "http_proxy",
     "no_proxy",
+    "HF_ENDPOINT",
 )
 
 

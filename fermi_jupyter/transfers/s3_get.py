@@ -62,7 +62,11 @@ def translate(e: BaseException, what: str) -> TransferError:
         for code in ("SignatureDoesNotMatch", "InvalidAccessKeyId", "AccessDenied", "403 Forbidden")
     ):
         return TransferError(f"S3 refused the credentials for {what}: {text}", "unauthorized")
-    if isinstance(e, (ox.NotFoundError, FileNotFoundError)) or "NoSuchBucket" in full or "NoSuchKey" in full:
+    if (
+        isinstance(e, (ox.NotFoundError, FileNotFoundError))
+        or "NoSuchBucket" in full
+        or "NoSuchKey" in full
+    ):
         return TransferError(f"{what} does not exist: {text}", "not-found")
     if "error sending request" in full or "onnect" in full or "timed out" in full.lower():
         return TransferError(f"cannot reach the S3 endpoint for {what}: {text}", "unreachable")

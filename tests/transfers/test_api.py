@@ -446,3 +446,50 @@ def _alive(pid: str) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+@sqlite_only
+def test_transfer_events_reach_their_owner_only(hub, users, git_server):
+    import json
+    import threading
+
+    import httpx
+
+    make_repo(git_server.root, "evented", {"e.txt": "e\n"})
+    seen: dict[str, list[dict]] = {"alice": [], "bob": []}
+    ready = threading.Barrier(3, timeout=30)
+
+    def listen(who: str) -> None:
+        headers = {"Authorization": f"token {users.tokens[who]}"}
+        with httpx.stream("GET", hub.registry_url + "/events", headers=headers, timeout=30) as r:
+            event = None
+            for line in r.iter_lines():
+                if line.startswith(": connected"):
+                    ready.wait()
+                elif line.startswith("event: "):
+                    event = line[7:]
+                elif line.startswith("data: ") and event == "transfer":
+                    data = json.loads(line[6:])
+                    seen[who].append(data)
+                    if data["state"] in ("complete", "failed"):
+                        return
+                if who == "bob" and seen["alice"] and seen["alice"][-1]["state"] == "complete":
+                    return
+
+    threads = [threading.Thread(target=listen, args=(w,), daemon=True) for w in ("alice", "bob")]
+    for t in threads:
+        t.start()
+    ready.wait()
+    with users["alice"] as c:
+        vol = volume(c, "events")
+        r = c.post("/transfers", json={
+            "source": {"type": "git", "url": git_server.url("evented")},
+            "sink": {"type": "volume", "volume_id": vol["id"], "path": "e"},
+        })  # fmt: skip
+        tid = r.json()["id"]
+        assert wait_transfer(c, tid)["state"] == "complete"
+    threads[0].join(30)
+    states = [e["state"] for e in seen["alice"] if e["id"] == tid]
+    assert "running" in states and states[-1] == "complete"
+    assert all("_acl" not in e for e in seen["alice"])
+    assert not [e for e in seen["bob"] if e["id"] == tid]

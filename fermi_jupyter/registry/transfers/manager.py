@@ -201,6 +201,11 @@ def cancel(db: Session, runner: JobRunner, who: Identity, t: Transfer) -> Transf
         )
     if t.job_id is not None:
         runner.cancel(t.job_id)
+    if t.state == "pending":  # no attempt started: nothing to kill or clean
+        from .service import set_condition
+
+        t.state, t.reason, t.error, t.finished_at = "cancelled", "cancelled", "cancelled", utcnow()
+        t.conditions = set_condition(t.conditions or [], "Failed", True, "cancelled")
     audit.record(db, who, "transfer.cancel", t.id)
     db.commit()
     db.expire_all()
