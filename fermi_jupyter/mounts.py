@@ -1,7 +1,8 @@
 """What is mounted in this server (``FERMI_MOUNTS``) and where a local path belongs.
 
-The spawner hands every server its validated mount plan as JSON. The server extension, the
-``%fermi`` magics and the ``fermi`` CLI all read it here, so they agree on what a path means.
+The spawner hands every server its validated mount plan (``domain.mounts.encode``). The server
+extension, the ``%fermi`` magics and the ``fermi`` CLI all read it here, so they agree on what
+a path means.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ import os
 from collections.abc import Mapping
 
 from .domain.mounts import Mount, MountFormatError, MountKind, decode
+from .workspace.errors import WorkspaceError
+from .workspace.reasons import Reason
 
 __all__ = ["Mount", "MountError", "load_mounts", "locate", "parents"]
 
 
-class MountError(ValueError):
+class MountError(WorkspaceError, ValueError):
     """A path or plan that cannot be used; the message says what to do instead."""
 
-    def __init__(self, message: str, reason: str = "bad-path"):
-        super().__init__(message)
-        self.reason = reason
+    def __init__(self, message: str, reason: Reason | str = Reason.bad_path):
+        super().__init__(message, reason)
 
 
 def load_mounts(env: Mapping[str, str] | None = None) -> list[Mount]:
@@ -30,7 +32,7 @@ def load_mounts(env: Mapping[str, str] | None = None) -> list[Mount]:
     except MountFormatError as e:
         raise MountError(
             f"FERMI_MOUNTS is not a valid mount plan ({e}); restart the server from the hub",
-            reason="bad-plan",
+            reason=Reason.bad_plan,
         ) from None
 
 
@@ -49,6 +51,8 @@ def locate(path: str, mounts: list[Mount], cwd: str | None = None) -> tuple[Moun
     Refuses paths in dataset mounts (read-only, already registered) and outside every mount.
     Symlinks are resolved first, so a link cannot smuggle in another location.
     """
+    if not isinstance(path, str) or not path or "\0" in path:
+        raise MountError("path is required: a folder of a mounted volume, e.g. /workspace/out")
     real = os.path.realpath(os.path.join(cwd or os.getcwd(), os.path.expanduser(path)))
     best: tuple[Mount, str] | None = None
     for m in mounts:
@@ -60,7 +64,7 @@ def locate(path: str, mounts: list[Mount], cwd: str | None = None) -> tuple[Moun
         raise MountError(
             f"{path} is not inside a mounted volume (volumes here: {volumes}); "
             "move the data into one, e.g. /workspace",
-            reason="not-in-volume",
+            reason=Reason.not_in_volume,
         )
     mount, root = best
     if mount.kind is MountKind.dataset:
@@ -68,7 +72,7 @@ def locate(path: str, mounts: list[Mount], cwd: str | None = None) -> tuple[Moun
             f"{path} is inside the read-only dataset mount {mount.mount_path} "
             f"({mount.name}); it is already a dataset version — register a directory of a "
             "volume instead",
-            reason="in-dataset",
+            reason=Reason.in_dataset,
         )
     rel = os.path.relpath(real, root)
     rel = "" if rel == "." else rel

@@ -7,12 +7,13 @@ import json
 import sys
 from typing import Any
 
-from ..client import FermiError, RegistryClient, RegistryUnavailable
-from ..mounts import MountError
+from ..client import FermiError, RegistryUnavailable
+from ..domain.states import VersionStatus
+from ..workspace.sync import Workspace
 from . import actions
 from .parser import UsageError, build
 from .progress import Bar
-from .tables import Table
+from .tables import Record, Table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
@@ -25,63 +26,130 @@ def run(
     token: str | None = None,
     progress: bool = True,
     timeout: float | None = None,
+    workspace: Workspace | None = None,
 ) -> Any:
-    """Parse and run one command; return its result (Table, Version, Job or help text).
+    """Parse and run one command; return its result (Table, Version, Job, Dataset or text).
 
     ``url``/``token`` default to ``$FERMI_REGISTRY_URL``/``$JUPYTERHUB_API_TOKEN``;
-    ``timeout`` applies when ``--timeout`` is not given.
+    ``timeout`` applies when ``--timeout`` is not given; ``workspace`` is reused when given
+    (the magics keep one), else one is made for this command.
     """
     parser = build()
     args = parser.parse_args(argv)
     if args.verb in (None, "help"):
         return parser.format_help()
-    if args.verb == "mounts":
-        return actions.mounts(_client_or_none(url, token))
-    if args.verb == "ls" and ":" not in args.path:
-        return actions.ls(None, args.path)
     wait_for = args.timeout if args.timeout is not None else timeout
     args.timeout = wait_for or None  # 0 means: wait as long as it takes
-    client = RegistryClient(url, token)
+    ws = workspace or Workspace(url, token)
     bar = Bar(
         getattr(args, "ref", None) or getattr(args, "path", ""),
         notebook=notebook,
         disable=bool(args.json) or not progress,
     )
     try:
-        if args.verb == "volumes":
-            return actions.volumes(client)
-        if args.verb == "ls":
-            return actions.ls(client, args.path)
-        if args.verb == "datasets":
-            return actions.datasets(client, args.query, args.scope)
-        if args.verb == "versions":
-            return actions.versions(client, args.name)
-        if args.verb == "status":
-            return actions.status(client, args.ref)
-        if args.verb == "register":
-            return actions.register(client, args, bar if args.wait else None)
-        if args.verb == "verify":
-            return actions.verify(client, args.ref, bar, args.timeout)
-        if args.verb == "restore":
-            return actions.restore(client, args.ref, args.path, bar, args.timeout)
+        return dispatch(ws, args, bar)
     finally:
         bar.close()
-        client.close()
-    raise UsageError(f"unknown verb {args.verb!r}")
+        if workspace is None:
+            ws.close()
 
 
-def _client_or_none(url: str | None = None, token: str | None = None) -> RegistryClient | None:
+def dispatch(ws: Workspace, args: Any, bar: Bar) -> Any:
+    a = actions
+    verb = args.verb
+    if verb == "mounts":
+        return a.mounts(ws)
+    if verb == "volumes":
+        return a.volumes(ws, args.query)
+    if verb == "volume":
+        return a.create_volume(ws, args)
+    if verb == "usage":
+        return a.usage(ws, args.volume)
+    if verb == "ls":
+        return a.ls(ws, args.path)
+    if verb == "datasets":
+        return a.datasets(ws, args)
+    if verb == "show":
+        return a.show(ws, args.name)
+    if verb == "create":
+        return a.create(ws, args)
+    if verb == "edit":
+        return a.edit(ws, args)
+    if verb == "versions":
+        return a.versions(ws, args.name)
+    if verb == "status":
+        return a.status(ws, args.ref)
+    if verb == "register":
+        return a.register(ws, args, bar if args.wait else None)
+    if verb == "cancel":
+        return a.cancel(ws, args.ref)
+    if verb == "verify":
+        return a.verify(ws, args.ref, bar, args.timeout)
+    if verb == "restore":
+        return a.restore(ws, args.ref, args.path, bar, args.timeout)
+    if verb == "diff":
+        return a.diff(ws, args.base, args.target, args.limit)
+    if verb == "lineage":
+        return a.lineage(ws, args.ref)
+    if verb == "manifest":
+        return a.manifest(ws, args.ref)
+    if verb == "alias":
+        return a.alias(ws, args.ref, args.alias)
+    if verb == "unalias":
+        return a.unalias(ws, args.name, args.alias)
+    if verb == "delete":
+        return a.delete(ws, args.ref, args.dataset)
+    if verb == "jobs":
+        return a.jobs(ws, args.state)
+    if verb == "job":
+        return a.job(ws, args.job_id, args.cancel)
+    if verb == "audit":
+        return a.audit(ws, args.action, args.limit)
+    if verb == "events":
+        return follow(ws, args.count, args.json)
+    raise UsageError(f"unknown verb {verb!r}")
+
+
+def follow(ws: Workspace, count: int | None, as_json: bool) -> str:
+    """Print events as they come (a line each, or JSON lines); returns after ``count``."""
+    client = ws.run(_sync_client(ws))
+    seen = 0
     try:
-        return RegistryClient(url, token)
-    except FermiError:
-        return None
+        for event in client.events():
+            if as_json:
+                print(json.dumps(event, ensure_ascii=False), flush=True)
+            else:
+                p = event.get("progress") or {}
+                print(
+                    f"{event.get('dataset_name') or event.get('ref')}@{event.get('number')}  "
+                    f"{event.get('status')}  {p.get('files_done') or 0}/{p.get('files_total') or 0}"
+                    " files",
+                    flush=True,
+                )
+            seen += 1
+            if count is not None and seen >= count:
+                break
+    finally:
+        client.close()
+    return ""
+
+
+async def _sync_client(ws: Workspace) -> Any:
+    from ..client import RegistryClient
+
+    url, token = ws.manager.registry()
+    return RegistryClient(url or None, token or None)
 
 
 def render(result: Any, as_json: bool) -> str:
     if isinstance(result, str):
         return result.rstrip()
     if as_json:
-        data = result.to_json() if isinstance(result, Table) else getattr(result, "raw", result)
+        data = (
+            result.to_json()
+            if isinstance(result, Table | Record)
+            else getattr(result, "raw", result)
+        )
         return json.dumps(data, indent=2, ensure_ascii=False, default=str)
     if isinstance(result, Table):
         return str(result)
@@ -89,18 +157,25 @@ def render(result: Any, as_json: bool) -> str:
 
 
 def describe(obj: Any) -> str:
-    """A version or job as a few readable lines."""
+    """A version, job or dataset as a few readable lines."""
     raw = getattr(obj, "raw", {}) or {}
     if "number" in raw:  # a version
         p = obj.progress
         lines = [f"{obj.label}  {obj.status}  ({obj.mode}, {obj.ref})"]
-        if obj.status == "processing":
-            lines.append(f"  progress: {p.files_done:,}/{p.files_total or 0:,} files")
+        if obj.status == VersionStatus.processing.value:
+            line = f"  progress: {p.files_done or 0:,}/{p.files_total or 0:,} files"
+            if p.eta_seconds is not None:
+                line += f", about {p.eta_seconds:.0f}s left"
+            if p.stalled_since:
+                line += f", stalled since {p.stalled_since}"
+            lines.append(line)
         if obj.files is not None:
             lines.append(
                 f"  files: {obj.files:,}  size: {actions.human_bytes(obj.bytes)}"
                 f"  new: {actions.human_bytes(obj.new_bytes)}"
             )
+        if obj.aliases:
+            lines.append(f"  aliases: {', '.join(obj.aliases)}")
         if obj.digest:
             lines.append(f"  digest: {obj.digest}")
         if obj.parents:
@@ -108,9 +183,9 @@ def describe(obj: Any) -> str:
         if obj.error:
             lines.append(f"  error: {obj.error}")
         return "\n".join(lines)
-    if "kind" in raw:  # a job
+    if "kind" in raw and "state" in raw:  # a job
         result = obj.result or {}
-        if obj.kind == "verify":
+        if obj.kind == "verify" and obj.state == "done":
             if result.get("ok"):
                 return (
                     f"{obj.version}: intact ({result.get('files', 0):,} files match the manifest)"
@@ -120,10 +195,30 @@ def describe(obj: Any) -> str:
                 f"{result.get('n_added', 0)} added, {result.get('n_removed', 0)} removed: "
                 + ", ".join((result.get("changed") or [])[:5])
             )
-        if obj.kind == "restore":
+        if obj.kind == "restore" and obj.state == "done":
             files = result.get("files", 0)
             return f"restored {obj.version} into {result.get('path')} ({files:,} files)"
-        return f"job {obj.id} {obj.state}"
+        return f"job {obj.id} ({obj.kind} of {obj.version}) {obj.state}" + (
+            f": {obj.error}" if obj.error else ""
+        )
+    if "visibility" in raw:  # a dataset
+        lines = [
+            f"{obj.owner}/{obj.name}  {obj.visibility}" + (f" ({obj.team})" if obj.team else "")
+        ]
+        lines.append(f"  id: {obj.id}  type: {obj.data_type}  latest: {obj.latest}")
+        if obj.tags:
+            lines.append(f"  tags: {', '.join(obj.tags)}")
+        if obj.aliases:
+            lines.append(
+                "  aliases: " + ", ".join(f"{k}→{v}" for k, v in sorted(obj.aliases.items()))
+            )
+        if obj.description:
+            lines.append(f"  description: {obj.description}")
+        return "\n".join(lines)
+    if "capacity_bytes" in raw:  # a volume
+        return f"{obj.name}  {obj.id}  {obj.type}  {actions.human_bytes(obj.capacity_bytes)}"
+    if isinstance(obj, Record):
+        return "  ".join(f"{k}: {v}" for k, v in obj.items())
     return str(obj)
 
 
@@ -138,12 +233,18 @@ def main(argv: list[str] | None = None) -> None:
     except RegistryUnavailable as e:
         print(f"fermi: {e}", file=sys.stderr)
         sys.exit(EXIT_UNREACHABLE)
-    except (FermiError, MountError) as e:
+    except FermiError as e:
         print(f"fermi: {e}", file=sys.stderr)
-        timed_out = getattr(e, "reason", "") == "timeout"
-        sys.exit(EXIT_TIMEOUT if timed_out else EXIT_FAILED)
-    print(render(result, as_json))
-    failed = getattr(result, "status", None) in ("failed", "drifted") or (
-        getattr(result, "kind", None) == "verify" and not (result.result or {}).get("ok", True)
-    )
+        if e.reason == "registry-unavailable":
+            sys.exit(EXIT_UNREACHABLE)
+        sys.exit(EXIT_TIMEOUT if e.reason == "timeout" else EXIT_FAILED)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    text = render(result, as_json)
+    if text:
+        print(text)
+    failed = getattr(result, "status", None) in (
+        VersionStatus.failed.value,
+        VersionStatus.drifted.value,
+    ) or (getattr(result, "kind", None) == "verify" and not (result.result or {}).get("ok", True))
     sys.exit(EXIT_FAILED if failed else EXIT_OK)

@@ -1,4 +1,5 @@
-"""The verbs, shared by the CLI and the magics. Each returns something to show and to use."""
+"""The verbs, shared by the CLI and the magics: each asks the workspace manager (through its
+sync face) and returns something to show and to use — a Table, a typed model, or a dict."""
 
 from __future__ import annotations
 
@@ -7,135 +8,195 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from ..client import Conflict, Job, RegistryClient, Version, VersionFailed
-from ..domain.refs import parse_ref
-from ..mounts import MountError, load_mounts, locate, parents
-from .tables import Table, human_bytes
+from ..client import Conflict, Dataset, Job, Version, VersionFailed, Volume
+from ..domain.states import JobState
+from ..mounts import MountError
+from ..workspace import listing
+from ..workspace.errors import WorkspaceError
+from ..workspace.manager import split_ref
+from ..workspace.reasons import Reason
+from ..workspace.sync import Workspace
+from .tables import Record, Table, human_bytes
 
 Progress = Callable[[Any], None]
 
 
-def _ref(text: str) -> tuple[str, str]:
-    try:
-        ref = parse_ref(text)
-    except ValueError as e:
-        raise MountError(str(e), reason="bad-ref") from None
-    return ref.dataset, ref.selector
-
-
-def mounts(client: RegistryClient | None) -> Table:
-    items = load_mounts()
-    rows = []
-    for m in items:
-        status = "mounted"
-        if m.kind == "dataset" and client is not None and m.dataset_id and m.version:
-            try:
-                status = client.version(m.dataset_id, m.version).status
-            except Exception:  # the table is still useful without the registry
-                status = "unknown"
-        rows.append(
-            {
-                "kind": m.kind,
-                "name": m.name,
-                "path": m.mount_path,
-                "access": "read-only" if m.read_only else "read-write",
-                "status": status,
-            }
-        )
+def mounts(ws: Workspace) -> Table:
+    answer = ws.mounts()
+    rows = [
+        {
+            "kind": m["kind"],
+            "name": m["label"],
+            "path": m["mount_path"],
+            "access": "read-only" if m["read_only"] else "read-write",
+            "status": m["status"] or ("mounted" if m["kind"] == "volume" else "unknown"),
+        }
+        for m in answer["items"]
+    ]
     return Table(
         ["kind", "name", "path", "access", "status"],
         rows,
         "Mounted here",
         empty="nothing is mounted (this server was not started with storage mounts)",
-        data=items,
+        data=[Record(m) for m in answer["items"]],
     )
 
 
-def volumes(client: RegistryClient) -> Table:
-    here = {m.volume_id: m.mount_path for m in load_mounts() if m.kind == "volume"}
-    items = client.volumes()
-    rows = [
+def _all(fetch: Callable[[str | None], dict], cap: int = 5000) -> list[dict]:
+    items: list[dict] = []
+    cursor = None
+    while True:
+        page = fetch(cursor)
+        items += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor or len(items) >= cap:
+            return items
+
+
+def _volume_rows(items: list[Volume]) -> list[dict[str, Any]]:
+    return [
         {
             "name": v.name,
             "id": v.id,
             "type": v.type,
             "capacity": human_bytes(v.capacity_bytes),
             "used": human_bytes(v.used_bytes),
-            "mounted at": here.get(v.id, ""),
+            "use%": f"{100 * v.used_bytes / v.capacity_bytes:.0f}%"
+            if v.used_bytes is not None and v.capacity_bytes
+            else "—",
+            "mounted at": v.mount_path or "",
         }
         for v in items
     ]
+
+
+def volumes(ws: Workspace, query: str | None = None) -> Table:
+    items = [Volume.from_json(v) for v in _all(lambda c: ws.volumes(query, 1000, c))]
     return Table(
-        ["name", "id", "type", "capacity", "used", "mounted at"],
-        rows,
+        ["name", "id", "type", "capacity", "used", "use%", "mounted at"],
+        _volume_rows(items),
         "Volumes",
-        empty="you have no volumes yet: create one on the spawn page",
+        empty="you have no volumes yet: fermi volume create NAME",
         data=items,
     )
 
 
-def ls(client: RegistryClient | None, path: str) -> Table:
-    if ":" in path and not os.path.exists(path) and client is not None:
+def _volume(ws: Workspace, name: str) -> Volume:
+    if name.startswith("vol-"):
+        return Volume.from_json(ws.volume(name))
+    found = [Volume.from_json(v) for v in _all(lambda c: ws.volumes(name, 1000, c))]
+    exact = [v for v in found if v.name == name]
+    if not exact:
+        raise WorkspaceError(f"no volume {name!r}; see: fermi volumes", Reason.volume_not_found)
+    return Volume.from_json(ws.volume(exact[0].id))
+
+
+def create_volume(ws: Workspace, args: argparse.Namespace) -> Volume:
+    body = {"name": args.name, "capacity": args.capacity, "type": args.volume_type}
+    if args.team:
+        body["team"] = args.team
+    if args.description:
+        body["description"] = args.description
+    return Volume.from_json(ws.create_volume(body))
+
+
+def usage(ws: Workspace, name: str) -> Table:
+    v = _volume(ws, name)
+    return Table(
+        ["name", "id", "type", "capacity", "used", "use%", "mounted at"],
+        _volume_rows([v]),
+        f"Usage of {v.name} ({v.type_hint})" if v.type_hint else f"Usage of {v.name}",
+        data=[v],
+    )
+
+
+def ls(ws: Workspace, path: str) -> Table:
+    if ":" in path and not os.path.exists(path):
         vol_name, _, sub = path.partition(":")
-        vol = next((v for v in client.volumes() if vol_name in (v.id, v.name)), None)
-        if vol is None:
-            raise MountError(f"no volume {vol_name!r}; see: fermi volumes", reason="not-found")
-        page = client.tree(vol.id, sub, limit=500)
-        rows = [
-            {
-                "name": e.name + ("/" if e.type == "dir" else ""),
-                "type": e.type,
-                "size": human_bytes(e.size) if e.type == "file" else "",
-            }
-            for e in page.items
-        ]
-        return Table(
-            ["name", "type", "size"],
-            rows,
-            f"{vol.name}:{sub or '/'}",
-            "empty folder",
-            data=page.items,
-        )
-    real = os.path.realpath(os.path.expanduser(path))
-    if not os.path.isdir(real):
-        raise MountError(f"{path} is not a folder", reason="not-a-directory")
-    rows = []
-    with os.scandir(real) as it:
-        for e in sorted(it, key=lambda e: e.name)[:1000]:
-            is_dir = e.is_dir()
-            size = "" if is_dir else human_bytes(e.stat(follow_symlinks=False).st_size)
-            rows.append(
-                {
-                    "name": e.name + ("/" if is_dir else ""),
-                    "type": "dir" if is_dir else "file",
-                    "size": size,
-                }
-            )
-    return Table(["name", "type", "size"], rows, os.path.abspath(path), "empty folder")
-
-
-def datasets(client: RegistryClient, query: str | None, scope: str = "all") -> Table:
-    items = client.datasets(query, scope=scope, limit=500)
+        vol = _volume(ws, vol_name)
+        page = ws.tree(vol.id, sub, limit=1000)
+        items = [Record(e) for e in page["items"]]
+        title = f"{vol.name}:{sub or '/'}"
+    else:
+        real = os.path.realpath(os.path.expanduser(path))
+        result = listing.list_dir(real, "", limit=1000)
+        items = [Record(e.to_json()) for e in result.items]
+        title = os.path.abspath(path)
     rows = [
         {
-            "name": d.name,
-            "owner": d.owner,
-            "visibility": d.visibility,
-            "type": d.data_type,
-            "latest": d.latest if d.latest is not None else "—",
-            "tags": ", ".join(d.tags),
-            "id": d.id,
+            "name": e.name + ("/" if e.type == "dir" else ""),
+            "type": e.type,
+            "size": human_bytes(e.size) if e.type == "file" else "",
         }
-        for d in items
+        for e in items
     ]
-    empty = f"no dataset matches {query!r}" if query else "no datasets yet: fermi register …"
+    return Table(["name", "type", "size"], rows, title, "empty folder", data=items)
+
+
+def _dataset_row(d: Dataset) -> dict[str, Any]:
+    return {
+        "name": d.name,
+        "owner": d.owner,
+        "visibility": d.visibility + (f" ({d.team})" if d.team else ""),
+        "type": d.data_type,
+        "latest": d.latest if d.latest is not None else "—",
+        "aliases": ", ".join(f"{k}→{v}" for k, v in sorted(d.aliases.items())),
+        "tags": ", ".join(d.tags),
+        "id": d.id,
+    }
+
+
+def datasets(ws: Workspace, args: argparse.Namespace) -> Table:
+    params = {"q": args.query, "scope": args.scope, "tag": args.tag, "owner": args.owner}
+    params["data_type"] = args.data_type
+    items = [
+        Dataset.from_json(d)
+        for d in _all(lambda c: ws.datasets(1000, cursor=c, **params), cap=1000)
+    ]
+    empty = (
+        f"no dataset matches {args.query!r}" if args.query else "no datasets yet: fermi register …"
+    )
     return Table(
-        ["name", "owner", "visibility", "type", "latest", "tags", "id"],
-        rows,
+        ["name", "owner", "visibility", "type", "latest", "aliases", "tags", "id"],
+        [_dataset_row(d) for d in items],
         "Datasets",
         empty,
         data=items,
     )
+
+
+def show(ws: Workspace, name: str) -> Dataset:
+    return Dataset.from_json(ws.dataset(name))
+
+
+def _fields(args: argparse.Namespace) -> dict[str, Any]:
+    fields = {
+        "data_type": args.data_type,
+        "visibility": args.visibility,
+        "team": args.team,
+        "description": args.description,
+        "tags": args.tags,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def create(ws: Workspace, args: argparse.Namespace) -> Dataset:
+    return Dataset.from_json(ws.create_dataset({"name": args.name, **_fields(args)})["dataset"])
+
+
+def edit(ws: Workspace, args: argparse.Namespace) -> Dataset:
+    fields = _fields(args)
+    if args.rename:
+        fields["name"] = args.rename
+    if args.zone is not None:
+        fields["zone"] = args.zone
+    if not fields:
+        raise WorkspaceError(
+            "nothing to change: give --visibility, --team, --description, --tag, --type, "
+            "--zone or --rename",
+            Reason.invalid_parameter,
+        )
+    return Dataset.from_json(ws.update_dataset(args.name, fields))
 
 
 def _version_row(v: Version) -> dict[str, Any]:
@@ -148,84 +209,211 @@ def _version_row(v: Version) -> dict[str, Any]:
         "size": human_bytes(v.bytes),
         "mode": v.mode,
         "aliases": ", ".join(v.aliases),
+        "mounted": "here" if v.mounted_here else ("yes" if v.mounted else ""),
         "message": v.message,
         "created": (v.created_at or "")[:19],
     }
 
 
-def versions(client: RegistryClient, name: str) -> Table:
-    items = client.versions(name)
-    rows = [_version_row(v) for v in items]
+def versions(ws: Workspace, name: str) -> Table:
+    items = [Version.from_json(v) for v in _all(lambda c: ws.versions(name, limit=1000, cursor=c))]
     return Table(
-        ["version", "status", "files", "size", "mode", "aliases", "message", "created"],
-        rows,
+        ["version", "status", "files", "size", "mode", "aliases", "mounted", "message", "created"],
+        [_version_row(v) for v in items],
         f"Versions of {name}",
         "no versions yet",
         data=items,
     )
 
 
-def status(client: RegistryClient, ref: str) -> Version:
-    return client.version(*_ref(ref))
+def status(ws: Workspace, ref: str) -> Version:
+    return Version.from_json(ws.version(*split_ref(ref)))
 
 
-def register(
-    client: RegistryClient, args: argparse.Namespace, progress: Progress | None
-) -> Version:
-    here = load_mounts()
-    mount, sub = locate(args.path, here)
-    common = {"mode": args.mode, "message": args.message, "parents": parents(here)}
+def register(ws: Workspace, args: argparse.Namespace, progress: Progress | None) -> Version:
+    body: dict[str, Any] = {"path": args.path, "mode": args.mode, "message": args.message}
+    if args.parents:
+        body["parents"] = [_resolve_parent(ws, p) for p in args.parents]
     if args.version_of:
-        v = client.register(args.version_of, mount.volume_id or "", sub, **common)
+        v = Version.from_json(ws.register(args.version_of, body))
     else:
-        fields = {"data_type": args.data_type, "visibility": args.visibility, "tags": args.tags}
-        if args.team:
-            fields["team"] = args.team
         try:
-            v = client.create_and_register(
-                args.name, mount.volume_id or "", sub, **common, **fields
-            )
+            created = ws.create_dataset({"name": args.name, **_fields(args), "version": body})
         except Conflict as e:
-            if e.reason != "exists":
+            if e.reason != Reason.exists.value:
                 raise
             raise MountError(
                 f"you already have a dataset named {args.name!r}; "
                 f"add a version with --version-of {args.name}",
-                reason="exists",
+                reason=Reason.exists,
             ) from None
+        v = Version.from_json(created["version"])
     if args.wait:
-        v = client.wait(v.dataset_id, v.number, on_progress=progress, timeout=args.timeout)
+        v = ws.wait(v.dataset_id, v.number, on_progress=progress, timeout=args.timeout)
     return v
 
 
-def _wait_job(
-    client: RegistryClient, job: Job, progress: Progress | None, timeout: float | None = None
-) -> Job:
-    job = client.wait_job(job.id, on_progress=progress, timeout=timeout)
-    if job.state != "done":
+def _resolve_parent(ws: Workspace, text: str) -> str:
+    return Version.from_json(ws.version(*split_ref(text))).ref
+
+
+def cancel(ws: Workspace, ref: str) -> Job:
+    return Job.from_json(ws.cancel(*split_ref(ref)))
+
+
+def _wait_job(ws: Workspace, job: Job, progress: Progress | None, timeout: float | None) -> Job:
+    job = ws.wait_job(job, on_progress=progress, timeout=timeout)
+    if job.state != JobState.done.value:
         raise VersionFailed(
             f"{job.kind} of {job.version} {job.state}: {job.error}", reason=job.state
         )
     return job
 
 
-def verify(
-    client: RegistryClient, ref: str, progress: Progress | None, timeout: float | None = None
-) -> Job:
-    return _wait_job(client, client.verify(*_ref(ref)), progress, timeout)
+def verify(ws: Workspace, ref: str, progress: Progress | None, timeout: float | None) -> Job:
+    return _wait_job(ws, Job.from_json(ws.verify(*split_ref(ref))), progress, timeout)
 
 
 def restore(
-    client: RegistryClient,
-    ref: str,
-    path: str,
-    progress: Progress | None,
-    timeout: float | None = None,
+    ws: Workspace, ref: str, path: str, progress: Progress | None, timeout: float | None
 ) -> Job:
-    mount, sub = locate(path, load_mounts())
-    if not sub:
-        raise MountError("restore into a new folder inside the volume, e.g. /workspace/restored")
-    dataset, selector = _ref(ref)
-    return _wait_job(
-        client, client.restore(dataset, selector, mount.volume_id or "", sub), progress, timeout
+    job = Job.from_json(ws.restore(*split_ref(ref), {"path": path}))
+    return _wait_job(ws, job, progress, timeout)
+
+
+def diff(ws: Workspace, base: str, target: str, limit: int) -> Table:
+    ds, sel = split_ref(target)
+    against = base if split_ref(base)[0] != ds else split_ref(base)[1]
+    d = ws.diff(ds, sel, against, limit)
+    rows = (
+        [{"change": "+", "path": f["path"], "size": human_bytes(f["size"])} for f in d["added"]]
+        + [{"change": "-", "path": f["path"], "size": human_bytes(f["size"])} for f in d["removed"]]
+        + [
+            {
+                "change": "~",
+                "path": f["path"],
+                "size": f"{human_bytes(f['size_before'])} → {human_bytes(f['size_after'])}",
+            }
+            for f in d["changed"]
+        ]
+    )
+    n = d["counts"]
+    title = (
+        f"{base} → {target}: {n['added']} added ({human_bytes(d['bytes']['added'])}), "
+        f"{n['removed']} removed ({human_bytes(d['bytes']['removed'])}), "
+        f"{n['changed']} changed, {n['unchanged']} unchanged"
+        + (" (lists truncated)" if d["truncated"] else "")
+    )
+    return Table(["change", "path", "size"], rows, title, "no differences", raw=d)
+
+
+def lineage(ws: Workspace, ref: str) -> Table:
+    d = ws.lineage(*split_ref(ref))
+    rows = [
+        {
+            "relation": rel,
+            "version": n["label"],
+            "owner": n["owner"] or "",
+            "status": n["status"] or "",
+        }
+        for rel, nodes in (("parent", d["parents"]), ("child", d["children"]))
+        for n in nodes
+    ]
+    if d.get("source"):  # imported by a transfer
+        rows.insert(0, {"relation": "from", "version": d["source"], "owner": "", "status": ""})
+    title = f"Lineage of {d['version']['label']}"
+    return Table(
+        ["relation", "version", "owner", "status"], rows, title, "no parents, no children", raw=d
+    )
+
+
+def manifest(ws: Workspace, ref: str) -> Table:
+    ds, sel = split_ref(ref)
+    items = _all(lambda c: ws.manifest(ds, sel, 1000, c), cap=100_000)
+    rows = [
+        {"path": e["path"], "size": human_bytes(e["size"]), "digest": e["digest"][:16]}
+        for e in items
+    ]
+    return Table(
+        ["path", "size", "digest"],
+        rows,
+        f"Files of {ref}",
+        "no files",
+        data=[Record(e) for e in items],
+    )
+
+
+def alias(ws: Workspace, ref: str, name: str) -> Record:
+    ds, sel = split_ref(ref)
+    number = Version.from_json(ws.version(ds, sel)).number
+    return Record(ws.set_alias(ds, name, {"version": number}))
+
+
+def unalias(ws: Workspace, name: str, alias_name: str) -> str:
+    ws.delete_alias(name, alias_name)
+    return f"removed alias {alias_name} of {name}"
+
+
+def delete(ws: Workspace, ref: str, whole: bool) -> str:
+    if whole:
+        if "@" in ref:
+            raise WorkspaceError(
+                "delete --dataset takes a dataset NAME, not NAME@N", Reason.invalid_ref
+            )
+        ws.delete_dataset(ref)
+        return f"deleted dataset {ref} and all its versions"
+    if "@" not in ref:
+        raise WorkspaceError(
+            f"which version? fermi delete {ref}@N (or all: fermi delete {ref} --dataset)",
+            Reason.invalid_ref,
+        )
+    ws.delete_version(*split_ref(ref))
+    return f"deleted {ref}"
+
+
+def _job_row(j: Job) -> dict[str, Any]:
+    p = j.progress
+    return {
+        "id": j.id,
+        "kind": j.kind,
+        "state": j.state,
+        "version": j.version or "",
+        "progress": f"{p.files_done or 0:,}/{p.files_total or 0:,} files" if p.files_total else "",
+        "created": (j.created_at or "")[:19],
+        "error": j.error or "",
+    }
+
+
+def jobs(ws: Workspace, state: str | None) -> Table:
+    items = [Job.from_json(j) for j in ws.jobs(state, 200)["items"]]
+    return Table(
+        ["id", "kind", "state", "version", "progress", "created", "error"],
+        [_job_row(j) for j in items],
+        "Jobs",
+        "no jobs",
+        data=items,
+    )
+
+
+def job(ws: Workspace, job_id: int, cancel_it: bool) -> Job:
+    return Job.from_json(ws.cancel_job(str(job_id)) if cancel_it else ws.job(str(job_id)))
+
+
+def audit(ws: Workspace, action: str | None, limit: int) -> Table:
+    page = ws.run(ws.manager.client().page("/audit", action=action, limit=limit))
+    rows = [
+        {
+            "at": (e["at"] or "")[:19],
+            "actor": e["actor"],
+            "action": e["action"],
+            "target": e["target"],
+        }
+        for e in page["items"]
+    ]
+    return Table(
+        ["at", "actor", "action", "target"],
+        rows,
+        "Audit",
+        "nothing recorded",
+        data=[Record(e) for e in page["items"]],
     )

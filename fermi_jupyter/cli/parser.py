@@ -4,19 +4,40 @@ from __future__ import annotations
 
 import argparse
 
+from ..domain.states import DATA_TYPES, VOLUME_TYPES, JobState, Mode
+from ..domain.visibility import Visibility
+
 VERBS_HELP = """\
 verbs:
-  mounts                      what is mounted in this server
-  volumes                     your volumes, with usage
+  mounts                      what is mounted in this server, with each version's status
+  volumes [QUERY]             your volumes, with usage and where they are mounted here
+  volume create NAME          a new volume (--capacity 100Gi --type ssd|hdd|shared --team T)
+  usage VOLUME                one volume's usage against its capacity
   ls [PATH]                   list a folder (a local path, or VOLUME:path through the registry)
-  datasets [QUERY]            datasets you can see (--scope mine|team|org|public)
+  datasets [QUERY]            datasets you can see (--scope mine|team|org|public, --tag, --type)
+  show NAME                   one dataset: owner, visibility, tags, aliases
+  create NAME                 an empty dataset (register adds versions)
+  edit NAME                   change --visibility, --team, --description, --tag, --type, --rename
   versions NAME               a dataset's versions
   register PATH --name NAME   register a folder of a mounted volume as a new dataset
   register PATH --version-of NAME
                               … or as a new version of an existing one (add --wait)
   status NAME@N               one version: status, progress, size, lineage
+  cancel NAME@N               cancel a registration still running
   verify NAME@N               recompute its manifest and report drift
   restore NAME@N PATH         copy a version into a folder of a mounted volume
+  diff NAME@A NAME@B          files added, removed and changed from A to B (from the manifests)
+  lineage NAME@N              the versions it was made from, and those made from it
+  manifest NAME@N             its files: path, size, digest
+  alias NAME@N ALIAS          set or move an alias (e.g. production) to a ready version
+  unalias NAME ALIAS          remove an alias
+  delete NAME@N               delete a version (refused while mounted, naming by whom)
+  delete NAME --dataset       delete a dataset and all its versions
+  jobs [--state S]            your registrations, verifications and restores
+  job ID  |  job ID --cancel  one job, or cancel it
+  audit                       who did what to your datasets and volumes
+  events                      follow status changes as they happen (Ctrl-C stops)
+every verb answers --json
 """
 
 
@@ -49,42 +70,100 @@ def build() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS")
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
-    sub.add_parser("help", parents=[common], help="this help")
-    sub.add_parser("mounts", parents=[common], help="what is mounted here")
-    sub.add_parser("volumes", parents=[common], help="your volumes")
-    ls = sub.add_parser("ls", parents=[common], help="list a folder")
+
+    def verb(name: str, text: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], help=text, description=text)
+
+    verb("help", "this help")
+    verb("mounts", "what is mounted here")
+    vs = verb("volumes", "your volumes")
+    vs.add_argument("query", nargs="?")
+    vc = verb("volume", "create a volume")
+    vc.add_argument("action", choices=["create"])
+    vc.add_argument("name")
+    vc.add_argument("--capacity", default="100Gi")
+    vc.add_argument("--type", dest="volume_type", default="ssd", choices=list(VOLUME_TYPES))
+    vc.add_argument("--team")
+    vc.add_argument("--description", default="")
+    us = verb("usage", "one volume's usage")
+    us.add_argument("volume", metavar="VOLUME", help="name or vol-… id")
+    ls = verb("ls", "list a folder")
     ls.add_argument("path", nargs="?", default=".")
-    ds = sub.add_parser("datasets", parents=[common], help="datasets you can see")
+    ds = verb("datasets", "datasets you can see")
     ds.add_argument("query", nargs="?")
     ds.add_argument("--scope", default="all", choices=["all", "mine", "team", "org", "public"])
-    vs = sub.add_parser("versions", parents=[common], help="versions of a dataset")
-    vs.add_argument("name")
-    rg = sub.add_parser(
-        "register", parents=[common], help="register a folder as a dataset (version)"
-    )
+    ds.add_argument("--tag")
+    ds.add_argument("--owner")
+    ds.add_argument("--type", dest="data_type", choices=list(DATA_TYPES))
+    sh = verb("show", "one dataset")
+    sh.add_argument("name")
+    cr = verb("create", "an empty dataset")
+    cr.add_argument("name")
+    _metadata(cr)
+    ed = verb("edit", "change a dataset's metadata")
+    ed.add_argument("name")
+    ed.add_argument("--rename", metavar="NEW_NAME")
+    ed.add_argument("--visibility", choices=[v.value for v in Visibility])
+    ed.add_argument("--team")
+    ed.add_argument("--description")
+    ed.add_argument("--tag", action="append", dest="tags", help="replace the tags (repeat)")
+    ed.add_argument("--type", dest="data_type", choices=list(DATA_TYPES))
+    ed.add_argument("--zone")
+    vr = verb("versions", "versions of a dataset")
+    vr.add_argument("name")
+    rg = verb("register", "register a folder as a dataset (version)")
     rg.add_argument("path")
     target = rg.add_mutually_exclusive_group(required=True)
     target.add_argument("--name", help="a new dataset's name")
     target.add_argument(
         "--version-of", dest="version_of", metavar="NAME", help="add a version to this dataset"
     )
-    rg.add_argument(
-        "--type",
-        dest="data_type",
-        default="mixed",
-        choices=["text", "image", "audio", "video", "mixed", "other"],
-    )
-    rg.add_argument("--mode", default="snapshot", choices=["snapshot", "reference"])
+    _metadata(rg)
+    rg.add_argument("--mode", default=Mode.snapshot.value, choices=[m.value for m in Mode])
     rg.add_argument("--message", "-m", default="")
-    rg.add_argument("--visibility", default="private", choices=["private", "team", "org", "public"])
-    rg.add_argument("--team")
-    rg.add_argument("--tag", action="append", dest="tags", default=[])
+    rg.add_argument("--parent", action="append", dest="parents", metavar="NAME@N",
+                    help="lineage (default: the dataset versions mounted here)")  # fmt: skip
     rg.add_argument("--wait", action="store_true", help="follow it until ready, with progress")
-    st = sub.add_parser("status", parents=[common], help="one version")
-    st.add_argument("ref", metavar="NAME@N")
-    vf = sub.add_parser("verify", parents=[common], help="check a version against its manifest")
-    vf.add_argument("ref", metavar="NAME@N")
-    rs = sub.add_parser("restore", parents=[common], help="copy a version into a mounted volume")
+    for name, text in (
+        ("status", "one version"),
+        ("cancel", "cancel a running registration"),
+        ("verify", "check a version against its manifest"),
+        ("lineage", "parents and children of a version"),
+        ("manifest", "a version's files"),
+    ):
+        verb(name, text).add_argument("ref", metavar="NAME@N")
+    rs = verb("restore", "copy a version into a mounted volume")
     rs.add_argument("ref", metavar="NAME@N")
     rs.add_argument("path")
+    df = verb("diff", "what changed between two versions")
+    df.add_argument("base", metavar="NAME@A")
+    df.add_argument("target", metavar="NAME@B")
+    df.add_argument("--limit", type=int, default=1000, help="files listed per kind")
+    al = verb("alias", "set or move an alias")
+    al.add_argument("ref", metavar="NAME@N")
+    al.add_argument("alias")
+    ua = verb("unalias", "remove an alias")
+    ua.add_argument("name")
+    ua.add_argument("alias")
+    de = verb("delete", "delete a version, or with --dataset a whole dataset")
+    de.add_argument("ref", metavar="NAME@N")
+    de.add_argument("--dataset", action="store_true", help="delete the dataset and all versions")
+    jb = verb("jobs", "your jobs")
+    jb.add_argument("--state", choices=[s.value for s in JobState])
+    j1 = verb("job", "one job")
+    j1.add_argument("job_id", type=int, metavar="ID")
+    j1.add_argument("--cancel", action="store_true")
+    au = verb("audit", "audit events")
+    au.add_argument("--action")
+    au.add_argument("--limit", type=int, default=50)
+    ev = verb("events", "follow status changes")
+    ev.add_argument("--count", type=int, default=None, help="stop after this many events")
     return p
+
+
+def _metadata(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--type", dest="data_type", default=None, choices=list(DATA_TYPES))
+    p.add_argument("--visibility", default=None, choices=[v.value for v in Visibility])
+    p.add_argument("--team")
+    p.add_argument("--description")
+    p.add_argument("--tag", action="append", dest="tags", default=None)

@@ -47,6 +47,7 @@ class Table:
     title: str = ""
     empty: str = "nothing here"
     data: list[Any] = field(default_factory=list, repr=False)  # the typed objects behind rows
+    raw: Any = field(default=None, repr=False)  # the whole answer, when it is more than rows
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -91,7 +92,26 @@ class Table:
             f"<tbody>{''.join(body)}</tbody></table>"
         )
 
-    def to_json(self) -> list[dict[str, Any]]:
+    def to_json(self) -> Any:
+        if self.raw is not None:
+            return self.raw
         if not self.data:
             return self.rows
         return [d.to_json() if hasattr(d, "to_json") else getattr(d, "raw", d) for d in self.data]
+
+
+class Record(dict):
+    """A JSON object from the API with attribute access (``entry.name``) for code."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        return dict(self)
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(self)

@@ -1,5 +1,7 @@
-"""The Python client of the fermi registry."""
+"""The Python client of the fermi registry: ``RegistryClient`` (sync) and
+``AsyncRegistryClient`` (async), one set of verbs with two faces."""
 
+from .aio import AsyncRegistryClient
 from .errors import (
     BadRequest,
     Conflict,
@@ -15,6 +17,7 @@ from .registry import RegistryClient
 from .transfers import Transfer, TransferFailed
 
 __all__ = [
+    "AsyncRegistryClient",
     "BadRequest",
     "Conflict",
     "Dataset",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, TypeVar
 
+from ..domain.states import JOB_FINISHED, TERMINAL, JobState, VersionStatus
+
 T = TypeVar("T", bound="Model")
 
 
@@ -24,6 +26,11 @@ class Progress(Model):
     files_total: int | None = None
     bytes_done: int = 0
     bytes_total: int | None = None
+    rate_bytes_per_s: float | None = None  # from the server extension, which watches progress
+    rate_files_per_s: float | None = None
+    eta_seconds: float | None = None
+    updated_at: str | None = None
+    stalled_since: str | None = None
 
     @property
     def fraction(self) -> float | None:
@@ -51,6 +58,7 @@ class Volume(Model):
     storage_path: str | None = None
     created_at: str | None = None
     usage: dict[str, Any] | None = None
+    mount_path: str | None = None  # where this server mounts it (from the server extension)
 
     @property
     def used_bytes(self) -> int | None:
@@ -72,6 +80,7 @@ class Dataset(Model):
     aliases: dict[str, int] = field(default_factory=dict)
     created_at: str | None = None
     updated_at: str | None = None
+    mounted_here: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -94,6 +103,7 @@ class Version(Model):
     parents: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)
     mounted: bool | None = None
+    mounted_here: bool | None = None
     storage_path: str | None = None
     created_by: str = ""
     created_at: str | None = None
@@ -109,7 +119,7 @@ class Version(Model):
 
     @property
     def done(self) -> bool:
-        return self.status in ("ready", "failed", "cancelled", "drifted")
+        return VersionStatus(self.status) in TERMINAL | {VersionStatus.drifted}
 
     @property
     def label(self) -> str:
@@ -142,7 +152,7 @@ class Job(Model):
 
     @property
     def done(self) -> bool:
-        return self.state in ("done", "failed", "cancelled")
+        return JobState(self.state) in JOB_FINISHED
 
 
 @dataclass

@@ -1,15 +1,19 @@
-"""The client's transfer and credential calls (mixed into :class:`RegistryClient`)."""
+"""Transfer and credential verbs, in the client's two faces: ``TransferEndpoints`` (one request
+each, through ``_send``, so the sync and async clients share them) and ``wait_transfer`` for
+the sync client."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
+from .calls import Call, q
 from .errors import FermiError
 from .models import Model, Progress
+
+FINISHED = ("complete", "failed", "cancelled")
 
 
 @dataclass
@@ -38,25 +42,33 @@ class Transfer(Model):
 
     @property
     def done(self) -> bool:
-        return self.state in ("complete", "failed", "cancelled")
+        return self.state in FINISHED
 
 
 class TransferFailed(FermiError):
     """A transfer ended failed or cancelled; ``reason`` says why (e.g. unauthorized)."""
 
 
-class TransfersMixin:
-    request: Callable[..., Any]
-    _iterate: Callable[..., Iterator[dict]]
+def _transfers(data: Any) -> list[Transfer]:
+    return [Transfer.from_json(t) for t in data["items"]]
+
+
+class TransferEndpoints:
+    _send: Callable[[Call], Any]
 
     def transfer(self, transfer_id: str) -> Transfer:
-        return Transfer.from_json(self.request("GET", f"/transfers/{quote(transfer_id, safe='')}"))
+        return self._send(Call("GET", f"/transfers/{q(transfer_id)}", parse=Transfer.from_json))
 
-    def transfers(
-        self, *, state: str | None = None, volume_id: str | None = None, limit: int | None = None
-    ) -> list[Transfer]:
-        params = {"state": state, "volume_id": volume_id}
-        return [Transfer.from_json(t) for t in self._iterate("/transfers", params, limit)]
+    def transfers_page(
+        self,
+        *,
+        state: str | None = None,
+        volume_id: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> Any:
+        params = {"state": state, "volume_id": volume_id, "limit": limit, "cursor": cursor}
+        return self._send(Call("GET", "/transfers", params))
 
     def start_transfer(
         self,
@@ -67,21 +79,45 @@ class TransfersMixin:
         dataset: dict[str, Any] | None = None,
         name: str | None = None,
     ) -> Transfer:
-        """Start a download, upload or import (see docs/user/transfers.md for the fields)."""
+        """A download, upload or import (fields: docs/user/transfers.md)."""
         body: dict[str, Any] = {"source": source, "sink": sink}
         for key, value in (("policy", policy), ("dataset", dataset), ("name", name)):
             if value is not None:
                 body[key] = value
-        return Transfer.from_json(self.request("POST", "/transfers", json=body))
+        return self._send(Call("POST", "/transfers", json=body, parse=Transfer.from_json))
 
     def cancel_transfer(self, transfer_id: str) -> Transfer:
-        return Transfer.from_json(
-            self.request("DELETE", f"/transfers/{quote(transfer_id, safe='')}")
-        )
+        return self._send(Call("DELETE", f"/transfers/{q(transfer_id)}", parse=Transfer.from_json))
 
-    def transfer_log(self, transfer_id: str, offset: int = 0) -> dict[str, Any]:
-        path = f"/transfers/{quote(transfer_id, safe='')}/log"
-        return self.request("GET", path, params={"offset": offset})
+    def transfer_log(self, transfer_id: str, offset: int = 0) -> Any:
+        return self._send(Call("GET", f"/transfers/{q(transfer_id)}/log", {"offset": offset}))
+
+    def credentials(self) -> Any:
+        """Your credentials' names, types and set fields (never a value)."""
+        return self._send(Call("GET", "/credentials", parse=lambda d: d["items"]))
+
+    def create_credential(self, name: str, type: str, **values: str) -> Any:
+        body = {"name": name, "type": type, **values}
+        return self._send(Call("POST", "/credentials", json=body))
+
+    def delete_credential(self, name: str) -> Any:
+        return self._send(Call("DELETE", f"/credentials/{q(name)}"))
+
+
+class TransfersMixin(TransferEndpoints):
+    """The sync client's extras: every transfer, and waiting for one."""
+
+    def transfers(
+        self, *, state: str | None = None, volume_id: str | None = None, limit: int | None = None
+    ) -> list[Transfer]:
+        out: list[Transfer] = []
+        cursor = None
+        while True:
+            page = self.transfers_page(state=state, volume_id=volume_id, cursor=cursor)
+            out += _transfers(page)
+            cursor = page.get("next_cursor")
+            if not cursor or (limit is not None and len(out) >= limit):
+                return out[:limit] if limit is not None else out
 
     def wait_transfer(
         self,
@@ -99,7 +135,7 @@ class TransfersMixin:
                 on_progress(t)
             if t.state == "complete":
                 return t
-            if t.state in ("failed", "cancelled"):
+            if t.state in FINISHED:
                 raise TransferFailed(
                     f"transfer {t.id} {t.state}: {t.error or 'no reason given'}",
                     reason=t.reason or t.state,
@@ -107,13 +143,3 @@ class TransfersMixin:
             if deadline is not None and time.monotonic() > deadline:
                 raise FermiError(f"transfer {t.id} is still {t.state}", reason="timeout")
             time.sleep(poll)
-
-    def credentials(self) -> list[dict[str, Any]]:
-        """Your credentials' names, types and set fields (never a value)."""
-        return self.request("GET", "/credentials")["items"]
-
-    def create_credential(self, name: str, type: str, **values: str) -> dict[str, Any]:
-        return self.request("POST", "/credentials", json={"name": name, "type": type, **values})
-
-    def delete_credential(self, name: str) -> None:
-        self.request("DELETE", f"/credentials/{quote(name, safe='')}")

@@ -14,6 +14,7 @@ from ..cli import run as run_cli
 from ..cli.parser import UsageError
 from ..client import FermiError
 from ..mounts import MountError
+from ..workspace.sync import Workspace
 
 ERRORS = (UsageError, FermiError, MountError, ValueError)
 
@@ -58,6 +59,11 @@ class FermiMagics(Magics):
         %fermi register PATH --name NAME [--type T] [--mode snapshot|reference] [--wait]
         %fermi register PATH --version-of NAME [--wait]
         %fermi status NAME@N  |  %fermi verify NAME@N  |  %fermi restore NAME@N PATH
+        %fermi edit NAME --visibility team --team vision --tag 清洗
+        %fermi alias NAME@N production  |  %fermi unalias NAME production
+        %fermi diff NAME@1 NAME@2  |  %fermi lineage NAME@N  |  %fermi cancel NAME@N
+        %fermi delete NAME@N  |  %fermi delete NAME --dataset
+        %fermi jobs  |  %fermi volume create NAME --capacity 50Gi  |  %fermi usage VOLUME
 
         Every verb returns an object for code: a table (iterate it for Volume, Dataset or
         Version objects), a Version, or a Job. E.g.
@@ -75,15 +81,27 @@ class FermiMagics(Magics):
                 return None
         return result
 
+    def workspace(self) -> Workspace:
+        """One workspace (one registry client) for the session, rebuilt when the URL changes."""
+        url = self.registry_url or os.environ.get("FERMI_REGISTRY_URL") or ""
+        token = os.environ.get("JUPYTERHUB_API_TOKEN") or ""
+        ws = getattr(self, "_workspace", None)
+        if ws is None or self._workspace_key != (url, token):
+            if ws is not None:
+                ws.close()
+            self._workspace = Workspace(url or None, token or None)
+            self._workspace_key = (url, token)
+        return self._workspace
+
     def _one(self, text: str) -> Any:
         try:
             argv = shlex.split(text)
             result = run_cli(
                 argv or ["help"],
                 notebook=_in_notebook(self.shell),
-                url=self.registry_url or os.environ.get("FERMI_REGISTRY_URL"),
                 progress=self.progress,
                 timeout=self.wait_timeout or None,
+                workspace=self.workspace(),
             )
         except ERRORS as e:
             if self.raise_errors:

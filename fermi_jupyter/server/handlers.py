@@ -1,21 +1,26 @@
-"""Thin handlers under ``{base_url}api/fermi/``; logic lives in the client and mounts module."""
+"""Thin handlers under ``{base_url}api/fermi/``: parse, call the workspace manager, write JSON.
+
+Every error is ``{"message", "reason"}`` with a reason of ``workspace.reasons.Reason``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from http.client import responses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from ..client import FermiError, RegistryClient, RegistryUnavailable
-from ..mounts import Mount, MountError, load_mounts, locate, parents
-from ..registry.storage import StorageError, list_dir
+from ..client import FermiError
+from ..workspace.errors import WorkspaceError
+from ..workspace.manager import WorkspaceManager
+from ..workspace.reasons import GENERIC_BY_STATUS, Reason, coerce
 
 if TYPE_CHECKING:
     from .app import FermiExtension
@@ -30,270 +35,308 @@ class FermiHandler(APIHandler):
     def ext(self) -> FermiExtension:
         return self.settings["fermi"]
 
-    async def call(self, fn, *args: Any, **kwargs: Any) -> Any:  # type: ignore[no-untyped-def]
-        """Run a (blocking) registry call off the event loop; errors become 4xx/502 JSON."""
+    @property
+    def manager(self) -> WorkspaceManager:
+        return self.ext.manager
 
-        def work() -> Any:
-            with self.ext.make_client() as client:
-                return fn(client, *args, **kwargs)
+    def arg(self, name: str) -> str | None:
+        value = self.get_argument(name, None)
+        return value if value not in (None, "") else None
 
+    def body(self) -> dict[str, Any]:
         try:
-            return await asyncio.get_running_loop().run_in_executor(None, work)
-        except RegistryUnavailable as e:
-            raise web.HTTPError(502, str(e), reason="registry-unavailable") from None
-        except FermiError as e:
-            status = e.status if e.status and 400 <= e.status < 500 else 400
-            if e.reason == "no-registry-url":  # not started by the hub, or misconfigured
-                status = 503
-            raise web.HTTPError(status, str(e), reason=e.reason) from None
-        except MountError as e:
-            raise web.HTTPError(400, str(e), reason=e.reason) from None
-
-    def mounts(self) -> list[Mount]:
-        try:
-            return load_mounts()
-        except MountError as e:
-            raise web.HTTPError(500, str(e), reason=e.reason) from None
-
-    def _locate(self, path: str) -> tuple[Mount, str]:
-        """A local path (relative ones from the file browser's root) → (mount, sub path)."""
-        try:
-            return locate(path, self.mounts(), cwd=self.settings.get("server_root_dir") or None)
-        except MountError as e:
-            raise web.HTTPError(400, str(e), reason=e.reason) from None
+            body = json.loads(self.request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            raise WorkspaceError(
+                "the request body is not valid JSON", Reason.invalid_json
+            ) from None
+        if not isinstance(body, dict):
+            raise WorkspaceError("the request body must be a JSON object", Reason.invalid_json)
+        return body
 
     def write_json(self, obj: Any, status: int = 200) -> None:
         self.set_status(status)
         self.finish(json.dumps(obj, ensure_ascii=False, default=str))
+
+    def no_content(self) -> None:
+        self.set_status(204)
+        self.finish()
+
+    def _handle_request_exception(self, e: BaseException) -> None:
+        if isinstance(e, FermiError) and not self._finished:
+            status = e.status if e.status and 400 <= e.status < 600 else 400
+            if status >= 500 and not isinstance(e, WorkspaceError):
+                status = 502  # the registry failed: not this server's fault, nor the user's
+            self._error(status, coerce(e.reason, status), str(e))
+            return
+        super()._handle_request_exception(e)
+
+    def _error(self, status: int, reason: Reason, message: str) -> None:
+        self.clear()
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message, "reason": reason.value}))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """Tornado's errors (401/403 from the auth decorators, 405, …) in our one shape."""
+        message = responses.get(status_code, "error")
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, web.HTTPError) and exc.log_message:
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+        elif status_code >= 500:
+            message = "the server extension hit an internal error; it is in the server's log"
+        reason = GENERIC_BY_STATUS.get(status_code, Reason.bad_request)
+        if status_code == 403 and message == "Forbidden":
+            message = "log in (a Jupyter token or session) to use this server's fermi API"
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps({"message": message, "reason": reason.value}))
+
+
+class InfoHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(await self.manager.info())
 
 
 class MountsHandler(FermiHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        items = []
-        for m in self.mounts():
-            item = m.to_json()
-            if m.kind == "dataset" and m.dataset_id and m.version:
-                try:
-                    v = await self.call(lambda c, m=m: c.version(m.dataset_id, m.version))
-                    item["status"] = v.status
-                except web.HTTPError:
-                    item["status"] = "unknown"
-            items.append(item)
-        self.write_json({"items": items})
+        self.write_json(await self.manager.mounts())
 
 
 class VolumesHandler(FermiHandler):
-    """Your volumes (a page of the registry's list), each with where it is mounted here."""
-
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        here = {m.volume_id: m.mount_path for m in self.mounts() if m.kind == "volume"}
-        params = _params(self, "q", "limit", "cursor")
-        page = await self.call(lambda c: c.page("/volumes", **params))
-        page["items"] = [{**v, "mount_path": here.get(v["id"])} for v in page["items"]]
-        self.write_json(page)
+        m = self.manager
+        self.write_json(await m.volumes(self.arg("q"), self.arg("limit"), self.arg("cursor")))
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        self.write_json(await self.manager.create_volume(self.body()), status=201)
+
+
+class VolumeHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, volume_id: str) -> None:
+        self.write_json(await self.manager.volume(volume_id))
 
 
 class TreeHandler(FermiHandler):
-    """Mounted volumes are listed from this server's file system; others through the registry."""
+    """A search is stopped when the browser goes away (the sidebar's cancel)."""
 
     @web.authenticated
     @authorized
-    async def get(self) -> None:
-        vol_id = self.get_argument("volume")
-        path = self.get_argument("path", "")
-        q = self.get_argument("q", None) or None
-        limit = int(self.get_argument("limit", "100"))
-        cursor = self.get_argument("cursor", None)
-        mount = next(
-            (m for m in self.mounts() if m.kind == "volume" and m.volume_id == vol_id), None
+    async def get(self, volume_id: str) -> None:
+        self._cancel = threading.Event()
+        page = await self.manager.tree(
+            volume_id,
+            self.get_argument("path", ""),
+            q=self.arg("q"),
+            limit=self.arg("limit"),
+            cursor=self.arg("cursor"),
+            cancel=self._cancel,
         )
-        if mount is None:
-            page = await self.call(lambda c: c.tree(vol_id, path, q=q, limit=limit, cursor=cursor))
-            self.write_json(page.raw)
-            return
-        try:
-            entries, nxt, truncated = list_dir(
-                Path(mount.mount_path), path, q=q, limit=limit, cursor=cursor
-            )
-        except StorageError as e:
-            status = 404 if e.reason == "not-found" else 400
-            raise web.HTTPError(status, str(e), reason=e.reason) from None
-        self.write_json(
-            {
-                "volume_id": vol_id,
-                "path": path,
-                "local": True,
-                "mount_path": mount.mount_path,
-                "items": [e.__dict__ for e in entries],
-                "next_cursor": nxt,
-                "truncated": truncated,
-            }
-        )
+        self.write_json(page)
+
+    def on_connection_close(self) -> None:
+        if hasattr(self, "_cancel"):
+            self._cancel.set()
 
 
-def _params(handler: FermiHandler, *names: str) -> dict[str, str | None]:
-    return {k: handler.get_argument(k, None) for k in names}
+class SummaryHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, volume_id: str) -> None:
+        self.write_json(await self.manager.summary(volume_id, self.get_argument("path", "")))
 
 
 class DatasetsHandler(FermiHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        params = _params(self, "q", "scope", "tag", "owner", "data_type", "limit", "cursor")
-        self.write_json(await self.call(lambda c: c.page("/datasets", **params)))
+        scope = self.arg("scope")
+        if scope is not None and scope not in ("all", "mine", "team", "org", "public"):
+            raise WorkspaceError(
+                "scope is one of all, mine, team, org, public", Reason.invalid_parameter
+            )
+        params = {k: self.arg(k) for k in ("q", "scope", "tag", "owner", "data_type", "cursor")}
+        self.write_json(await self.manager.datasets(self.arg("limit"), **params))
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        self.write_json(await self.manager.create_dataset(self.body()), status=201)
+
+
+class DatasetHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        self.write_json(await self.manager.dataset(ref))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, ref: str) -> None:
+        self.write_json(await self.manager.update_dataset(ref, self.body()))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, ref: str) -> None:
+        await self.manager.delete_dataset(ref)
+        self.no_content()
+
+
+class AliasHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def put(self, ref: str, name: str) -> None:
+        self.write_json(await self.manager.set_alias(ref, name, self.body()))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, ref: str, name: str) -> None:
+        await self.manager.delete_alias(ref, name)
+        self.no_content()
 
 
 class VersionsHandler(FermiHandler):
     @web.authenticated
     @authorized
-    async def get(self, ref: str, selector: str | None = None) -> None:
-        path = f"/datasets/{quote(ref, safe='')}/versions"
-        if selector:
-            self.write_json(await self.call(lambda c: c.request("GET", f"{path}/{selector}")))
-            return
-        params = _params(self, "status", "limit", "cursor")
-        self.write_json(await self.call(lambda c: c.page(path, **params)))
+    async def get(self, ref: str) -> None:
+        page = await self.manager.versions(
+            ref, status=self.arg("status"), limit=self.arg("limit"), cursor=self.arg("cursor")
+        )
+        self.write_json(page)
 
     @web.authenticated
     @authorized
-    async def delete(self, ref: str, selector: str | None = None) -> None:
-        """Delete a version, or cancel one still processing (409 while mounted somewhere)."""
-        if not selector:
-            raise web.HTTPError(405, "delete one version: …/versions/N", reason="bad-request")
-        status = await self.call(lambda c: c.delete_version(ref, selector))
-        self.write_json({"status": status})
+    async def post(self, ref: str) -> None:
+        self.write_json(await self.manager.register(ref, self.body()), status=202)
 
 
-class VersionJobHandler(FermiHandler):
-    """POST …/versions/N/verify, or …/versions/N/restore with a *local* ``path`` of a mounted
-    volume; both answer 202 with the job to follow at ``jobs/{id}``."""
+class VersionHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str, selector: str) -> None:
+        self.write_json(await self.manager.version(ref, selector))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, ref: str, selector: str) -> None:
+        await self.manager.delete_version(ref, selector)
+        self.no_content()
+
+
+class VersionActionHandler(FermiHandler):
+    """POST …/cancel, …/verify, …/restore: each answers 202 with the job."""
 
     @web.authenticated
     @authorized
     async def post(self, ref: str, selector: str, action: str) -> None:
-        if action == "verify":
-            job = await self.call(lambda c: c.verify(ref, selector))
+        m = self.manager
+        if action == "cancel":
+            job = await m.cancel(ref, selector)
+        elif action == "verify":
+            job = await m.verify(ref, selector)
         else:
-            path = (self.get_json_body() or {}).get("path")
-            if not isinstance(path, str) or not path:
-                raise web.HTTPError(
-                    400, "path is required: a new folder of a mounted volume", reason="bad-request"
-                )
-            mount, sub = self._locate(path)
-            if not sub:
-                raise web.HTTPError(
-                    400,
-                    "restore into a new folder inside the volume, e.g. /workspace/restored",
-                    reason="bad-path",
-                )
-            job = await self.call(lambda c: c.restore(ref, selector, mount.volume_id or "", sub))
-        self.write_json(job.raw, status=202)
+            job = await m.restore(ref, selector, self.body())
+        self.write_json(job, status=202)
+
+
+class DiffHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str, selector: str) -> None:
+        diff = await self.manager.diff(
+            ref, selector, self.get_argument("against", ""), self.arg("limit")
+        )
+        self.write_json(diff)
+
+
+class LineageHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str, selector: str) -> None:
+        self.write_json(await self.manager.lineage(ref, selector))
+
+
+class ManifestHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str, selector: str) -> None:
+        page = await self.manager.manifest(ref, selector, self.arg("limit"), self.arg("cursor"))
+        self.write_json(page)
+
+
+class JobsHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        m = self.manager
+        self.write_json(await m.jobs(self.arg("state"), self.arg("limit"), self.arg("cursor")))
 
 
 class JobHandler(FermiHandler):
     @web.authenticated
     @authorized
     async def get(self, job_id: str) -> None:
-        self.write_json((await self.call(lambda c: c.job(int(job_id)))).raw)
-
-
-DATASET_FIELDS = ("data_type", "description", "visibility", "team", "tags", "zone")
-
-
-class RegisterHandler(FermiHandler):
-    """POST a *local* path inside a mounted volume; it becomes (volume, sub path) here."""
+        self.write_json(await self.manager.job(job_id))
 
     @web.authenticated
     @authorized
-    async def post(self) -> None:
-        body = self.get_json_body() or {}
-        path = body.get("path")
-        if not isinstance(path, str) or not path:
-            raise web.HTTPError(
-                400, "path is required: a folder of a mounted volume", reason="bad-request"
-            )
-        if not (body.get("dataset") or body.get("name")):
-            raise web.HTTPError(
-                400,
-                "give name (a new dataset) or dataset (a new version of it)",
-                reason="bad-request",
-            )
-        mounts = self.mounts()
-        mount, sub = self._locate(path)
-
-        def register(c: RegistryClient):  # type: ignore[no-untyped-def]
-            common = {
-                "mode": body.get("mode", "snapshot"),
-                "message": body.get("message", ""),
-                "parents": parents(mounts),
-            }
-            if body.get("dataset"):
-                return c.register(body["dataset"], mount.volume_id or "", sub, **common)
-            fields = {k: body[k] for k in DATASET_FIELDS if body.get(k)}
-            return c.create_and_register(
-                body["name"], mount.volume_id or "", sub, **common, **fields
-            )
-
-        v = await self.call(register)
-        self.write_json(v.raw, status=202)
+    async def delete(self, job_id: str) -> None:
+        self.write_json(await self.manager.cancel_job(job_id), status=202)
 
 
 class EventsHandler(FermiHandler):
-    """Relays the registry's event stream (as this server's owner) to the browser."""
+    """Relays the registry's events (as this server's owner) through the shared relay.
+
+    ``_track_activity = False``: an open stream is not a person at work, so it must not keep
+    an idle server from being culled.
+    """
+
+    _track_activity = False
+    keepalive = 15.0
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        import httpx
-
+        last = self.request.headers.get("Last-Event-ID") or self.arg("last_event_id")
+        relay = self.ext.relay
+        sub = await relay.subscribe(last, self.arg("dataset_id"))
+        self._sub = sub
         self.set_header("Content-Type", "text/event-stream; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
-        ext = self.ext
-        params = (
-            {"dataset_id": self.get_argument("dataset_id")}
-            if self.get_argument("dataset_id", None)
-            else {}
-        )
-        if not ext.registry_url:
-            raise web.HTTPError(
-                503,
-                "no registry configured: start this server from the hub, or set "
-                "c.FermiExtension.registry_url",
-                reason="no-registry-url",
-            )
-        headers = {"Authorization": f"token {ext.registry_token}"}
-        url = f"{ext.registry_url.rstrip('/')}/events"
+        self.set_header("X-Accel-Buffering", "no")
         try:
-            async with (
-                httpx.AsyncClient(timeout=httpx.Timeout(10.0, read=None)) as client,
-                client.stream("GET", url, params=params, headers=headers) as r,
-            ):
-                if r.status_code >= 400:
-                    await r.aread()
-                    try:
-                        message = r.json().get("message", "")
-                    except ValueError:
-                        message = ""
-                    raise web.HTTPError(
-                        r.status_code if r.status_code < 500 else 502,
-                        message or f"the registry refused the event stream ({r.status_code})",
-                        reason="registry-refused",
-                    )
-                async for chunk in r.aiter_raw():
-                    self.write(chunk)
+            self.write("retry: 3000\n: connected\n\n")
+            await self.flush()
+            while True:
+                try:
+                    event = await asyncio.wait_for(sub.queue.get(), self.keepalive)
+                except asyncio.TimeoutError:
+                    self.write(": keepalive\n\n")
                     await self.flush()
+                    continue
+                if event.type == "_closed":
+                    break
+                self.write(event.frame())
+                await self.flush()
         except StreamClosedError:
-            return  # the browser went away; closing the upstream stream is all there is to do
-        except httpx.HTTPError as e:
-            raise web.HTTPError(
-                502,
-                f"event stream from the registry broke ({e.__class__.__name__}); reload to retry",
-                reason="registry-unavailable",
-            ) from None
+            pass
+        finally:
+            relay.unsubscribe(sub)
+
+    def on_connection_close(self) -> None:
+        if hasattr(self, "_sub"):
+            from ..workspace.events import Event
+
+            self._sub.queue.put_nowait(Event(None, "_closed", {}))
 
 
 class OpenAPIHandler(FermiHandler):
@@ -305,18 +348,28 @@ class OpenAPIHandler(FermiHandler):
 
 
 OPENAPI = Path(__file__).with_name("openapi.json")
-REF = r"(?P<ref>[^/]+(?:/[^/]+)?)"  # NAME, ds-…, or OWNER/NAME
+REF = r"(?P<ref>[^/]+)"  # NAME, ds-…, or OWNER%2FNAME
 SELECTOR = r"(?P<selector>[A-Za-z0-9_.\-]+)"  # N, latest, or an alias
+VOL = r"(?P<volume_id>[^/]+)"
+V = rf"datasets/{REF}/versions/{SELECTOR}"
 ROUTES = [
+    ("info", InfoHandler),
     ("mounts", MountsHandler),
     ("volumes", VolumesHandler),
-    ("tree", TreeHandler),
+    (rf"volumes/{VOL}", VolumeHandler),
+    (rf"volumes/{VOL}/tree", TreeHandler),
+    (rf"volumes/{VOL}/summary", SummaryHandler),
     ("datasets", DatasetsHandler),
+    (rf"datasets/{REF}", DatasetHandler),
+    (rf"datasets/{REF}/aliases/(?P<name>[^/]+)", AliasHandler),
     (rf"datasets/{REF}/versions", VersionsHandler),
-    (rf"datasets/{REF}/versions/{SELECTOR}", VersionsHandler),
-    (rf"datasets/{REF}/versions/{SELECTOR}/(?P<action>verify|restore)", VersionJobHandler),
-    (r"jobs/(?P<job_id>\d+)", JobHandler),
-    ("register", RegisterHandler),
+    (V, VersionHandler),
+    (rf"{V}/(?P<action>cancel|verify|restore)", VersionActionHandler),
+    (rf"{V}/diff", DiffHandler),
+    (rf"{V}/lineage", LineageHandler),
+    (rf"{V}/manifest", ManifestHandler),
+    ("jobs", JobsHandler),
+    (r"jobs/(?P<job_id>[^/]+)", JobHandler),
     ("events", EventsHandler),
     ("openapi.json", OpenAPIHandler),
 ]

@@ -3,11 +3,12 @@ root, FERMI_REGISTRY_URL through the hub's proxy, and alice's hub token."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from fermi_jupyter.domain.mounts import Mount, MountKind, encode
 
 from ..support.trees import make_tree, wait_version
 
@@ -40,26 +41,24 @@ def server(hub, users) -> Server:
             ds = c.get("/datasets/cli-source").json()
         assert wait_version(c, ds["id"], 1)["status"] == "ready"
     mounts = [
-        {
-            "kind": "dataset",
-            "dataset_id": ds["id"],
-            "dataset_name": ds["name"],
-            "version": 1,
-            "ref": f"{ds['id']}@1",
-            "mount_path": str(hub.storage_root / "datasets" / ds["id"] / "1"),
-            "read_only": True,
-        },
-        {
-            "kind": "volume",
-            "volume_id": vol["id"],
-            "volume_name": vol["name"],
-            "sub_path": "",
-            "mount_path": str(workspace),
-            "read_only": False,
-        },
+        Mount(
+            kind=MountKind.dataset,
+            dataset_id=ds["id"],
+            dataset_name=ds["name"],
+            version=1,
+            mount_path=str(hub.storage_root / "datasets" / ds["id"] / "1"),
+            read_only=True,
+        ),
+        Mount(
+            kind=MountKind.volume,
+            volume_id=vol["id"],
+            volume_name=vol["name"],
+            mount_path=str(workspace),
+            read_only=False,
+        ),
     ]
     env = {
-        "FERMI_MOUNTS": json.dumps(mounts),
+        "FERMI_MOUNTS": encode(mounts),
         "FERMI_REGISTRY_URL": hub.registry_url,
         "JUPYTERHUB_API_TOKEN": users.tokens["alice"],
     }

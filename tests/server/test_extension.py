@@ -13,16 +13,21 @@ from ..support.trees import independent_digest, make_tree
 
 
 @pytest.fixture
-def fetch(jp_fetch, jp_asyncio_loop):
-    """Synchronous calls into the async test server (keeps pytest-asyncio out of it)."""
+def fetch(jp_fetch, jp_asyncio_loop, jp_http_port, jp_base_url, jp_auth_header):
+    """Synchronous calls into the async test server (keeps pytest-asyncio out of it). Parts
+    are sent as given, so ``alice%2Fname`` reaches the server percent-encoded, as from Lab."""
+    from urllib.parse import urlencode
+
+    from tornado.httpclient import AsyncHTTPClient
 
     def call(*parts, method="GET", body=None, params=None, headers=None):
-        kwargs = {"method": method, "params": params or {}}
-        if body is not None:
-            kwargs["body"] = json.dumps(body)
-        if headers is not None:
-            kwargs["headers"] = headers
-        r = jp_asyncio_loop.run_until_complete(jp_fetch("api", "fermi", *parts, **kwargs))
+        url = f"http://localhost:{jp_http_port}{jp_base_url}api/fermi/" + "/".join(parts)
+        if params:
+            url += "?" + urlencode(params)
+        kwargs = {"method": method, "headers": headers if headers is not None else jp_auth_header}
+        if body is not None or method in ("POST", "PUT", "PATCH"):
+            kwargs["body"] = json.dumps(body if body is not None else {})
+        r = jp_asyncio_loop.run_until_complete(AsyncHTTPClient().fetch(url, **kwargs))
         return json.loads(r.body) if r.body else None
 
     return call
@@ -44,29 +49,33 @@ def test_volumes_and_tree_local_and_remote(fetch, server, users):
     vols = fetch("volumes")["items"]
     mine = next(v for v in vols if v["id"] == server.volume["id"])
     assert mine["mount_path"] == str(server.workspace)
-    local = fetch("tree", params={"volume": server.volume["id"], "path": "raw"})
-    assert local["local"] is True and "part-000" in [i["name"] for i in local["items"]]
+    local = fetch("volumes", server.volume["id"], "tree", params={"path": "raw"})
+    assert local["source"] == "local" and "part-000" in [i["name"] for i in local["items"]]
     found = fetch(
-        "tree", params={"volume": server.volume["id"], "path": "raw", "q": "sample-000003"}
+        "volumes", server.volume["id"], "tree", params={"path": "raw", "q": "sample-000003"}
     )
     assert [i["path"] for i in found["items"]] == ["raw/part-003/sample-000003.bin"]
     # a volume of alice's that this server does not mount: browsed through the registry
     with users["alice"] as c:
         other = c.post("/volumes", json={"name": "ext-unmounted", "capacity": "1Gi"}).json()
-    remote = fetch("tree", params={"volume": other["id"]})
-    assert "local" not in remote and remote["items"] == []
-    code, err = error_of(fetch, "tree", params={"volume": server.volume["id"], "path": "../.."})
-    assert (code == 400 and err["reason"] == "path-refused") or err.get("message")
+    remote = fetch("volumes", other["id"], "tree")
+    assert remote["source"] == "registry" and remote["items"] == []
+    code, err = error_of(fetch, "volumes", server.volume["id"], "tree", params={"path": "../.."})
+    assert code == 400 and err["reason"] == "path-refused"
+    if not (server.workspace / "ext-link").is_symlink():
+        (server.workspace / "ext-link").symlink_to("/etc")
+    code, err = error_of(fetch, "volumes", server.volume["id"], "tree", params={"path": "ext-link"})
+    assert code == 400 and err["reason"] == "path-refused"  # never followed
 
 
 def test_register_a_local_path_and_watch_it_become_ready(fetch, server):
     out = server.workspace / "ext-out"
     make_tree(out, 10, 400, seed=51)
     v = fetch(
-        "register",
+        "datasets",
         method="POST",
-        body={"path": str(out), "name": "ext-registered", "data_type": "image"},
-    )
+        body={"name": "ext-registered", "data_type": "image", "version": {"path": str(out)}},
+    )["version"]
     assert v["status"] in ("pending", "processing", "ready")
     assert v["source"] == {"volume_id": server.volume["id"], "path": "ext-out"}
     assert v["parents"] == [f"{server.dataset['id']}@1"]  # lineage: what is mounted here
@@ -83,13 +92,18 @@ def test_register_a_local_path_and_watch_it_become_ready(fetch, server):
 
 def test_register_refusals(fetch, server):
     code, err = error_of(
-        fetch, "register", method="POST", body={"path": str(server.dataset_mount), "name": "x"}
+        fetch,
+        "datasets",
+        method="POST",
+        body={"name": "x", "version": {"path": str(server.dataset_mount)}},
     )
     assert code == 400 and err["reason"] == "in-dataset" and "read-only" in err["message"]
-    code, err = error_of(fetch, "register", method="POST", body={"path": "/etc", "name": "x"})
+    code, err = error_of(
+        fetch, "datasets", method="POST", body={"name": "x", "version": {"path": "/etc"}}
+    )
     assert code == 400 and err["reason"] == "not-in-volume"
-    code, err = error_of(fetch, "register", method="POST", body={"path": "raw"})
-    assert code == 400
+    code, err = error_of(fetch, "datasets", "cli-source", "versions", method="POST", body={})
+    assert code == 400 and err["reason"] == "bad-path"
     code, err = error_of(fetch, "datasets", "no-such", "versions")
     assert code == 404
 
@@ -120,8 +134,8 @@ def test_event_stream_is_relayed_as_the_servers_owner(
             raise_error=False,
         )
         await asyncio.sleep(1)
-        body = json.dumps({"path": str(out), "name": "ext-events"})
-        await jp_fetch("api", "fermi", "register", method="POST", body=body)
+        body = json.dumps({"name": "ext-events", "version": {"path": str(out)}})
+        await jp_fetch("api", "fermi", "datasets", method="POST", body=body)
         try:
             await stream  # ends at the request timeout; everything relayed is in chunks
         except HTTPClientError as e:
@@ -142,7 +156,13 @@ def _endpoints() -> list[tuple[str, tuple[str, ...]]]:
     import fermi_jupyter.server
 
     doc = json.loads((Path(fermi_jupyter.server.__file__).with_name("openapi.json")).read_text())
-    samples = {"ref": "cli-source", "selector": "1", "job_id": "1"}
+    samples = {
+        "ref": "cli-source",
+        "selector": "1",
+        "job_id": "1",
+        "volume_id": "vol-x",
+        "name": "prod",
+    }
     return [
         (verb.upper(), tuple(re.sub(r"\{(\w+)\}", lambda m: samples[m[1]], path).split("/")[1:]))
         for path, ops in doc["paths"].items()
@@ -156,7 +176,7 @@ ENDPOINTS = _endpoints()
 @pytest.mark.parametrize(("method", "parts"), ENDPOINTS, ids=["/".join(p) for _, p in ENDPOINTS])
 def test_every_endpoint_refuses_requests_without_the_servers_token(fetch, method, parts):
     assert len(ENDPOINTS) >= 13
-    body = {"path": "/tmp", "name": "x"} if method == "POST" else None
+    body = {"path": "/tmp", "name": "x"} if method in ("POST", "PUT", "PATCH") else None
     code, _ = error_of(
         fetch, *parts, method=method, body=body, headers={"Authorization": "token wrong"}
     )
@@ -181,21 +201,28 @@ def test_volumes_are_paginated_and_searchable(fetch, server, users):
 def test_new_version_of_an_existing_dataset_by_reference(fetch, server):
     out = server.workspace / "ext-twice"
     make_tree(out, 4, 200, seed=53)
-    v1 = fetch("register", method="POST", body={"path": str(out), "name": "ext-twice"})
+    v1 = fetch(
+        "datasets", method="POST", body={"name": "ext-twice", "version": {"path": str(out)}}
+    )["version"]
     (out / "extra.txt").write_text("version two")
     v2 = fetch(
-        "register",
+        "datasets",
+        "ext-twice",
+        "versions",
         method="POST",
-        body={"path": str(out) + "/", "dataset": "ext-twice", "mode": "reference"},
+        body={"path": str(out) + "/", "mode": "reference"},
     )
     assert (v2["dataset_id"], v2["number"], v2["mode"]) == (v1["dataset_id"], 2, "reference")
     assert v2["parents"] == [f"{server.dataset['id']}@1"]
     code, err = error_of(
-        fetch, "register", method="POST", body={"path": str(out), "name": "ext-twice"}
+        fetch, "datasets", method="POST", body={"name": "ext-twice", "version": {"path": str(out)}}
     )
     assert code == 409 and err["message"]  # the name is taken: add a version instead
     code, err = error_of(
-        fetch, "register", method="POST", body={"path": str(out / "missing"), "name": "ext-gone"}
+        fetch,
+        "datasets",
+        method="POST",
+        body={"name": "ext-gone", "version": {"path": str(out / "missing")}},
     )
     assert 400 <= code < 500 and err["message"]
     assert fetch("datasets", params={"q": "ext-gone"})["items"] == []  # nothing half-made
@@ -204,7 +231,8 @@ def test_new_version_of_an_existing_dataset_by_reference(fetch, server):
 def test_a_broken_mount_plan_is_a_readable_error(fetch, monkeypatch):
     monkeypatch.setenv("FERMI_MOUNTS", "[{not json")
     code, err = error_of(fetch, "mounts")
-    assert code == 500 and "restart the server from the hub" in err["message"]
+    assert code == 503 and err["reason"] == "bad-plan"
+    assert "restart the server from the hub" in err["message"]
 
 
 def test_the_server_acts_only_as_its_owner(fetch, jp_serverapp, server, users, monkeypatch):
@@ -215,25 +243,25 @@ def test_the_server_acts_only_as_its_owner(fetch, jp_serverapp, server, users, m
     assert [d["name"] for d in fetch("datasets", params={"q": "ext-private"})["items"]] == [
         "ext-private"
     ]  # as alice (this server's owner) it is there
-    assert fetch("datasets", "alice/ext-private", "versions")["items"] == []
+    assert fetch("datasets", "alice%2Fext-private", "versions")["items"] == []
     monkeypatch.setattr(
         jp_serverapp.web_app.settings["fermi"], "registry_token", users.tokens["carol"]
     )
     assert fetch("datasets", params={"q": "ext-private"})["items"] == []
-    code, _ = error_of(fetch, "datasets", "alice/ext-private", "versions")
+    code, _ = error_of(fetch, "datasets", "alice%2Fext-private", "versions")
     assert code == 404
     out = server.workspace / "ext-stolen"
     make_tree(out, 2, 100, seed=54)
     code, err = error_of(
-        fetch, "register", method="POST", body={"path": str(out), "name": "carol-steal"}
+        fetch,
+        "datasets",
+        method="POST",
+        body={"name": "carol-steal", "version": {"path": str(out)}},
     )
     assert code in (403, 404) and err["message"]
     assert fetch("datasets", params={"q": "carol-steal"})["items"] == []  # rolled back
     code, _ = error_of(
-        fetch,
-        "register",
-        method="POST",
-        body={"path": str(out), "dataset": "alice/cli-source"},
+        fetch, "datasets", "alice%2Fcli-source", "versions", method="POST", body={"path": str(out)}
     )
     assert code in (403, 404)
 
@@ -241,11 +269,13 @@ def test_the_server_acts_only_as_its_owner(fetch, jp_serverapp, server, users, m
 def test_without_a_registry_the_answer_says_what_to_do(fetch, jp_serverapp, monkeypatch):
     monkeypatch.setattr(jp_serverapp.web_app.settings["fermi"], "registry_url", "")
     monkeypatch.delenv("FERMI_REGISTRY_URL")
-    for parts in (("datasets",), ("events",)):
+    for parts in (("datasets",), ("events",), ("volumes",)):
         code, err = error_of(fetch, *parts)
         assert code == 503 and err["reason"] == "no-registry-url", parts
         assert "FERMI_REGISTRY_URL" in err["message"] or "registry_url" in err["message"]
-    assert fetch("mounts")["items"][1]["kind"] == "volume"  # mounts still answer
+    mounts = fetch("mounts")  # mounts still answer, saying why statuses are missing
+    assert mounts["items"][1]["kind"] == "volume"
+    assert mounts["registry_error"]["reason"] == "no-registry-url"
 
 
 def wait_job(fetch, job: dict) -> dict:
@@ -281,12 +311,15 @@ def test_verify_restore_and_delete_for_the_sidebar(fetch, server):
     assert code == 400 and "new folder" in err["message"]
     out = server.workspace / "ext-deleted"
     make_tree(out, 2, 100, seed=55)
-    v = fetch("register", method="POST", body={"path": str(out), "name": "ext-deleted"})
+    v = fetch(
+        "datasets", method="POST", body={"name": "ext-deleted", "version": {"path": str(out)}}
+    )
+    v = v["version"]
     deadline = time.monotonic() + 60
     while v["status"] != "ready" and time.monotonic() < deadline:
         time.sleep(0.2)
         v = fetch("datasets", v["dataset_id"], "versions", "1")
-    assert fetch("datasets", v["dataset_id"], "versions", "1", method="DELETE")["status"]
+    assert fetch("datasets", v["dataset_id"], "versions", "1", method="DELETE") is None
     code, _ = error_of(fetch, "datasets", v["dataset_id"], "versions", "1")
     assert code == 404
 
@@ -299,7 +332,10 @@ def test_the_openapi_document_matches_the_routes(fetch):
     from fermi_jupyter.server.handlers import ROUTES
 
     doc = fetch("openapi.json")
-    samples = {"ref": "alice/imagenet", "selector": "3", "job_id": "7"}
+    samples = {
+        "ref": "alice%2Fimagenet", "selector": "3", "job_id": "7", "volume_id": "vol-1",
+        "name": "prod",
+    }  # fmt: skip
     covered = set()
     for path, ops in doc["paths"].items():
         url = re.sub(r"\{(\w+)\}", lambda m: samples[m.group(1)], path.lstrip("/"))

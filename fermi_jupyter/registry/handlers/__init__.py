@@ -7,6 +7,7 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler
 from .datasets import AliasHandler, DatasetHandler, DatasetsHandler
 from .events import EventsHandler
 from .jobs import AuditHandler, JobHandler, JobsHandler, MountsHandler, ServerMountsHandler
+from .lineage import DiffHandler, LineageHandler
 from .meta import HealthHandler, MetricsHandler, OpenAPIHandler
 from .transfers import (
     CredentialHandler,
@@ -43,6 +44,8 @@ def routes(prefix: str) -> list[tuple]:
         (api + rf"/datasets/{DS}/versions/{V}/manifest", ManifestHandler),
         (api + rf"/datasets/{DS}/versions/{V}/verify", VerifyHandler),
         (api + rf"/datasets/{DS}/versions/{V}/restore", RestoreHandler),
+        (api + rf"/datasets/{DS}/versions/{V}/diff", DiffHandler),
+        (api + rf"/datasets/{DS}/versions/{V}/lineage", LineageHandler),
         (api + r"/jobs", JobsHandler),
         (api + r"/jobs/(?P<job_id>[^/]+)", JobHandler),
         (api + r"/mounts", MountsHandler),

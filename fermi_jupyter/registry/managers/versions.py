@@ -267,8 +267,19 @@ def delete_dataset(db: Session, layout: storage.StorageLayout, who: Identity, ds
     if not can_write(who, ds):
         raise Forbidden(f"only {ds.owner} (or an admin) may delete dataset {ds.name!r}")
     if datasets_mgr.mounted_numbers(db, ds.id):
+        servers = sorted(
+            set(
+                db.scalars(
+                    select(Mount.server)
+                    .join(Version, Version.id == Mount.version_id)
+                    .where(Version.dataset_id == ds.id)
+                )
+            )
+        )
         raise Conflict(
-            f"a version of {ds.name!r} is mounted; stop those servers first", reason="mounted"
+            f"a version of {ds.name!r} is mounted by {', '.join(servers)}; stop those servers "
+            "first",
+            reason="mounted",
         )
     busy = db.scalar(
         select(Version.number).where(
