@@ -6,6 +6,7 @@ import argparse
 
 from ..domain.states import DATA_TYPES, VOLUME_TYPES, JobState, Mode
 from ..domain.visibility import Visibility
+from . import transfers
 
 VERBS_HELP = """\
 verbs:
@@ -37,7 +38,7 @@ verbs:
   job ID  |  job ID --cancel  one job, or cancel it
   audit                       who did what to your datasets and volumes
   events                      follow status changes as they happen (Ctrl-C stops)
-every verb answers --json
+{transfers}every verb answers --json
 """
 
 
@@ -54,7 +55,7 @@ def build() -> argparse.ArgumentParser:
     p = _Parser(
         prog="fermi",
         description="Datasets and volumes from your Jupyter server.",
-        epilog=VERBS_HELP,
+        epilog=VERBS_HELP.format(transfers=transfers.HELP),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -158,6 +159,7 @@ def build() -> argparse.ArgumentParser:
     au.add_argument("--limit", type=int, default=50)
     ev = verb("events", "follow status changes")
     ev.add_argument("--count", type=int, default=None, help="stop after this many events")
+    transfers.add_verbs(verb)
     return p
 
 
