@@ -1,7 +1,6 @@
 """The ``transfer`` job kind: attempts as child processes, with DataCube's execution policy.
 
-Each attempt is ``python -m fermi_jupyter.transfers.run`` in its own process group, started with
-a parent-death signal, so it dies with the registry (and takes git & co. along). The registry
+Each attempt is a child process (:mod:`.attempt`) that dies with the registry. The registry
 enforces ``active_deadline_seconds`` per attempt and retries up to ``backoff_limit`` times with
 growing pauses (as a Kubernetes Job does); permanent failures (bad credentials, nothing there)
 are not retried. An attempt cut short by a registry that died counts as failed: the next
@@ -10,18 +9,10 @@ registry resumes with the next attempt, or fails the transfer when none is left.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import json
 import logging
-import os
-import queue
-import signal
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ...domain.identity import Identity
 from ...transfers import spec as specmod
-from ...transfers.context import SECRET_ENV, passthrough_env
 from ...transfers.errors import PERMANENT
-from ...transfers.report import Redactor
 from ...transfers.staging import remove_stale
 from .. import credentials as creds
 from .. import storage
@@ -40,17 +29,13 @@ from ..errors import RegistryError
 from ..events import Publisher
 from ..orm import Job, Version, utcnow
 from ..serialize import iso
+from .attempt import Attempt, Outcome
 from .manager import log_path
 from .models import Transfer
 
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
 MAX_PAUSE = 300.0
-
-
-def _die_with_parent() -> None:  # runs in the child between fork and exec
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def set_condition(conds: list[dict], kind: str, status: bool, message: str = "") -> list[dict]:
@@ -73,11 +58,6 @@ def set_condition(conds: list[dict], kind: str, status: bool, message: str = "")
         }
     )
     return out
-
-
-class Outcome:
-    def __init__(self, ok: bool, reason: str = "", message: str = "", result: dict | None = None):
-        self.ok, self.reason, self.message, self.result = ok, reason, message, result or {}
 
 
 class TransferService:
@@ -134,7 +114,6 @@ class TransferService:
                 local_root = self._local_root(s, spec)
         except RegistryError as e:
             return self._fail(tid, conds, attempts, e.reason, e.message)
-        redact = Redactor(secrets.values())
         conds = set_condition(conds, "Initialized", True, "The transfer is initialized")
         limit = spec["policy"]["backoff_limit"]
         outcome = Outcome(False, "interrupted", "the registry stopped during this attempt")
@@ -152,7 +131,18 @@ class TransferService:
             attempts.append({"attempt": n, "started_at": iso(utcnow()), "finished_at": None})
             conds = set_condition(conds, "Running", True, f"attempt {n} of {limit + 1} is running")
             self._save(tid, state="running", conditions=conds, attempts=attempts)
-            outcome = self._attempt(job.id, tid, n, spec, local_root, secrets, redact, cancel)
+            outcome = Attempt(
+                self.python,
+                spec,
+                local_root,
+                tid,
+                n,
+                secrets,
+                log=lambda text: self._log(tid, text, stamp=False),
+                progress=lambda values: self._save(tid, **values),
+                heartbeat=lambda: self._heartbeat(job.id),
+                cancel=cancel,
+            ).run()
             attempts[-1].update(
                 finished_at=iso(utcnow()),
                 outcome="complete" if outcome.ok else "failed",
@@ -231,136 +221,6 @@ class TransferService:
         raise storage.Cancelled()
 
     # -- one attempt --------------------------------------------------------------------------
-    def _attempt(
-        self,
-        job_id: int,
-        tid: str,
-        n: int,
-        spec: dict,
-        local_root: Path,
-        secrets: dict[str, str],
-        redact: Redactor,
-        cancel: threading.Event,
-    ) -> Outcome:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
-        env.update(passthrough_env())
-        env.update(spec["policy"]["env"])  # checked: no clash with ours
-        env.update({SECRET_ENV[k]: v for k, v in secrets.items() if k in SECRET_ENV})
-        child_spec = {**spec, "local_root": str(local_root), "tag": tid}
-        proc = subprocess.Popen(
-            [self.python, "-m", "fermi_jupyter.transfers.run"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            cwd="/",
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-            text=True,
-            errors="replace",
-        )
-        assert proc.stdin and proc.stdout and proc.stderr
-        proc.stdin.write(json.dumps(child_spec))
-        proc.stdin.close()
-        events: queue.Queue[tuple[str, str]] = queue.Queue()
-        readers = [
-            threading.Thread(target=_pump, args=(proc.stdout, "out", events), daemon=True),
-            threading.Thread(target=_pump, args=(proc.stderr, "err", events), daemon=True),
-        ]
-        for r in readers:
-            r.start()
-        deadline = spec["policy"]["active_deadline_seconds"]
-        started = time.monotonic()
-        last_beat = 0.0
-        final: dict | None = None
-        stopped: str | None = None
-        stderr_tail: list[str] = []
-        while True:
-            exited = proc.poll() is not None
-            final = self._drain(tid, n, events, redact, stderr_tail) or final
-            if exited and not any(r.is_alive() for r in readers):
-                final = self._drain(tid, n, events, redact, stderr_tail) or final
-                break
-            now = time.monotonic()
-            if stopped is None:
-                if deadline and now - started > deadline:
-                    stopped = "deadline"
-                elif cancel.is_set():
-                    stopped = "cancelled"
-                elif now - last_beat >= 1.0:
-                    last_beat = now
-                    if self._heartbeat(job_id):
-                        stopped = "cancelled"
-                if stopped:
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(proc.pid, signal.SIGKILL)
-            time.sleep(0.1)
-        proc.wait()
-        if stopped == "deadline":
-            return Outcome(
-                False, "deadline", f"the attempt ran past active_deadline_seconds ({deadline}s)"
-            )
-        if stopped == "cancelled":
-            return Outcome(False, "cancelled", "cancelled")
-        if final and final.get("event") == "result" and proc.returncode == 0:
-            return Outcome(True, result={k: v for k, v in final.items() if k != "event"})
-        if final and final.get("event") == "error":
-            return Outcome(False, final.get("reason") or "failed", final.get("message") or "failed")
-        tail = redact(" | ".join(stderr_tail[-3:]))[:500]
-        return Outcome(
-            False,
-            "killed",
-            f"the transfer process ended with status {proc.returncode}"
-            + (f": {tail}" if tail else ""),
-        )
-
-    def _drain(
-        self, tid: str, n: int, events: queue.Queue, redact: Redactor, stderr_tail: list[str]
-    ) -> dict | None:
-        final = None
-        lines: list[str] = []
-        progress = None
-        while True:
-            try:
-                stream, line = events.get_nowait()
-            except queue.Empty:
-                break
-            line = redact(line.rstrip("\n"))
-            if stream == "err":
-                if line.strip():
-                    stderr_tail.append(line)
-                    del stderr_tail[:-20]
-                    lines.append(f"[attempt {n}] {line}")
-                continue
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                lines.append(f"[attempt {n}] {line}")
-                continue
-            kind = ev.get("event")
-            if kind == "progress":
-                progress = ev
-            elif kind == "log":
-                lines.append(f"[attempt {n}] {ev.get('message', '')}")
-            elif kind in ("result", "error"):
-                final = ev
-                if kind == "result":
-                    progress = {
-                        "files_done": ev.get("files"),
-                        "bytes_done": ev.get("bytes"),
-                    } | progress_totals(ev)
-        if lines:
-            self._log(tid, "\n".join(lines), stamp=False)
-        if progress:
-            values = {
-                k: progress.get(k)
-                for k in ("files_done", "bytes_done", "files_total", "bytes_total")
-                if progress.get(k) is not None
-            }
-            if values:
-                self._save(tid, **values)
-        return final
-
     # -- helpers ------------------------------------------------------------------------------
     def _local_root(self, s: Session, spec: dict) -> Path:
         from ..jobs.tasks import version_tree
@@ -504,15 +364,6 @@ class TransferService:
         return touched
 
 
-def progress_totals(ev: dict) -> dict:
-    return {"files_total": ev.get("files"), "bytes_total": ev.get("bytes")}
-
-
-def _pump(stream, name: str, out: queue.Queue) -> None:  # type: ignore[no-untyped-def]
-    for line in stream:
-        out.put((name, line))
-
-
 def event_of(t: Transfer) -> dict[str, Any]:
     return {
         "type": "transfer",
@@ -532,6 +383,3 @@ def event_of(t: Transfer) -> dict[str, Any]:
         "version": t.version_ref,
         "_acl": (t.owner, None, "private"),
     }
-
-
-TaskFn = Callable[..., dict[str, Any]]
