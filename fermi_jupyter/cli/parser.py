@@ -6,7 +6,6 @@ import argparse
 
 from ..domain.states import DATA_TYPES, VOLUME_TYPES, JobState, Mode
 from ..domain.visibility import Visibility
-from . import transfers
 
 VERBS_HELP = """\
 verbs:
@@ -52,6 +51,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build() -> argparse.ArgumentParser:
+    from . import transfers  # it raises UsageError from here
+
     p = _Parser(
         prog="fermi",
         description="Datasets and volumes from your Jupyter server.",

@@ -20,6 +20,7 @@ from ..client import FermiError, RegistryClient
 from ..client.transfers import Transfer
 from ..domain.mounts import MountKind
 from ..workspace.sync import Workspace
+from .parser import UsageError
 from .tables import Record, Table, human_bytes
 
 VERBS = ("import", "export", "transfers", "transfer", "credentials", "credential")
@@ -36,9 +37,8 @@ HELP = """\
 """
 
 
-class TransferUsage(FermiError):
-    def __init__(self, message: str):
-        super().__init__(message, reason="usage")
+class TransferUsage(UsageError):
+    """A place or option the verbs cannot use: exit status 2, like any bad argument."""
 
 
 def add_verbs(verb: Callable[[str, str], argparse.ArgumentParser]) -> None:

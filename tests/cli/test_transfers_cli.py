@@ -66,8 +66,8 @@ def test_credential_import_as_dataset_log_and_export(server, git_server, s3_serv
 @sqlite_only
 def test_refusals_and_failures_are_one_line(server, git_server):  # noqa: F811
     r = fermi(server, "import", "ftp://example.org/x", "cli-work:x")
-    assert r.returncode == 1 and r.stderr.count("\n") == 1 and "not a remote place" in r.stderr
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "not a remote place" in r.stderr
     r = fermi(server, "import", "s3://bucket/x", "/etc/passwd")
-    assert r.returncode == 1 and "mounted here" in r.stderr
+    assert r.returncode == 2 and "mounted here" in r.stderr
     r = fermi(server, "import", git_server.url("no-such-repo"), "cli-work:missing", "--wait")
     assert r.returncode == 1 and "failed" in r.stderr and r.stderr.count("\n") == 1
