@@ -78,17 +78,25 @@ def s3(size: str) -> list[Figure]:
     work.mkdir(parents=True)
     port = _free_port()
     exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
-    server = subprocess.Popen([exe, "-p", str(port), "-H", "127.0.0.1"], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    server = subprocess.Popen(
+        [exe, "-p", str(port), "-H", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     try:
         import boto3
-        from boto3.s3.transfer import TransferConfig
 
         for _ in range(100):
             try:
-                s3c = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="k",
-                                   aws_secret_access_key="s", region_name="us-east-1")  # fmt: skip
+                s3c = boto3.client(
+                    "s3",
+                    endpoint_url=endpoint,
+                    aws_access_key_id="k",
+                    aws_secret_access_key="s",
+                    region_name="us-east-1",
+                )
                 s3c.create_bucket(Bucket="bench")
                 break
             except Exception:
@@ -115,9 +123,15 @@ def s3(size: str) -> list[Figure]:
 
         secrets = {"FERMI_SECRET_ACCESS_KEY_ID": "k", "FERMI_SECRET_SECRET_ACCESS_KEY": "s"}
         plain_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        rclone_env = {**plain_env, "RCLONE_CONFIG_BENCH_TYPE": "s3", "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
-                      "RCLONE_CONFIG_BENCH_ENDPOINT": endpoint, "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": "k",
-                      "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": "s", "RCLONE_CONFIG_BENCH_REGION": "us-east-1"}  # fmt: skip
+        rclone_env = {
+            **plain_env,
+            "RCLONE_CONFIG_BENCH_TYPE": "s3",
+            "RCLONE_CONFIG_BENCH_PROVIDER": "Other",
+            "RCLONE_CONFIG_BENCH_ENDPOINT": endpoint,
+            "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": "k",
+            "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": "s",
+            "RCLONE_CONFIG_BENCH_REGION": "us-east-1",
+        }
         figures: list[Figure] = []
         rss_seen: list[int] = []
         for label, prefix, key in (
@@ -126,32 +140,50 @@ def s3(size: str) -> list[Figure]:
         ):
             dest = work / "dest"
 
-            def fresh() -> None:
+            def fresh(dest: Path = dest) -> None:
                 shutil.rmtree(dest, ignore_errors=True)
                 dest.mkdir()
 
-            def run_ours(key: str = key) -> float:
+            def run_ours(key: str = key, dest: Path = dest, label: str = label) -> float:
                 fresh()
-                spec = {"direction": "download",
-                        "source": {"type": "s3", "uri": f"s3://bench/{key}", "bucket": "bench", "key": key,
-                                   "endpoint": endpoint, "region": "us-east-1"},
-                        "sink": {"type": "volume", "volume_id": "vol-bench", "path": "out"},
-                        "policy": {"backoff_limit": 0, "active_deadline_seconds": None, "extra_args": [],
-                                   "env": {}, "sync": False},
-                        "local_root": str(dest)}  # fmt: skip
+                spec = {
+                    "direction": "download",
+                    "source": {
+                        "type": "s3",
+                        "uri": f"s3://bench/{key}",
+                        "bucket": "bench",
+                        "key": key,
+                        "endpoint": endpoint,
+                        "region": "us-east-1",
+                    },
+                    "sink": {"type": "volume", "volume_id": "vol-bench", "path": "out"},
+                    "policy": {
+                        "backoff_limit": 0,
+                        "active_deadline_seconds": None,
+                        "extra_args": [],
+                        "env": {},
+                        "sync": False,
+                    },
+                    "local_root": str(dest),
+                }
                 seconds, rss = ours(spec, secrets)
                 if label == "many":
                     rss_seen.append(rss)
                 return seconds
 
-            def run_rclone(prefix: str = prefix) -> float:
+            def run_rclone(prefix: str = prefix, dest: Path = dest) -> float:
                 fresh()
                 t = time.perf_counter()
-                subprocess.run(["rclone", "copy", f"bench:bench/{prefix}", str(dest / "out")],
-                               env=rclone_env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                subprocess.run(
+                    ["rclone", "copy", f"bench:bench/{prefix}", str(dest / "out")],
+                    env=rclone_env,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
                 return time.perf_counter() - t
 
-            def run_transfer_manager(prefix: str = prefix) -> float:
+            def run_transfer_manager(prefix: str = prefix, dest: Path = dest) -> float:
                 fresh()
                 t = time.perf_counter()
                 subprocess.run(
@@ -173,9 +205,14 @@ def s3(size: str) -> list[Figure]:
             )
             if "tm" in med:
                 figures.append(
-                    Figure(f"  boto3 transfer manager, {what}", med["tm"], med["rclone"],
-                           "rclone copy", None)
-                )  # fmt: skip
+                    Figure(
+                        f"  boto3 transfer manager, {what}",
+                        med["tm"],
+                        med["rclone"],
+                        "rclone copy",
+                        None,
+                    )
+                )
         peak = max(rss_seen)
         figures.append(
             Figure(f"peak RSS, {n:,}-object download", peak, 150 * 2**20, "budget", 1.0, unit="B")
@@ -214,8 +251,13 @@ def git(size: str) -> list[Figure]:
     if not (work / f"repo-{total}.complete").exists():
         shutil.rmtree(work, ignore_errors=True)
         src.mkdir(parents=True)
-        env = {**os.environ, "GIT_AUTHOR_NAME": "b", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "b",
-               "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_NAME": "b",
+            "GIT_AUTHOR_EMAIL": "b@b",
+            "GIT_COMMITTER_NAME": "b",
+            "GIT_COMMITTER_EMAIL": "b@b",
+        }
         subprocess.run(["git", "init", "-q", "--bare", str(src)], check=True)
         tree = work / "tree"
         subprocess.run(["git", "init", "-q", str(tree)], check=True)
@@ -238,10 +280,20 @@ def git(size: str) -> list[Figure]:
         (work / f"repo-{total}.complete").write_text("")
     port = _free_port()
     daemon = subprocess.Popen(
-        ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={work}", "--listen=127.0.0.1",
-         f"--port={port}", str(work)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )  # fmt: skip
+        [
+            "git",
+            "daemon",
+            "--reuseaddr",
+            "--export-all",
+            f"--base-path={work}",
+            "--listen=127.0.0.1",
+            f"--port={port}",
+            str(work),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     url = f"git://127.0.0.1:{port}/{src.name}"
     dest = work / "dest"
     time.sleep(0.5)
@@ -259,17 +311,31 @@ def git(size: str) -> list[Figure]:
 
         def run_ours() -> float:
             fresh()
-            spec = {"direction": "download",
-                    "source": {"type": "git", "url": url, "ref": None, "dir": src.name},
-                    "sink": {"type": "volume", "volume_id": "vol-bench", "path": "code"},
-                    "policy": {"backoff_limit": 0, "active_deadline_seconds": None, "extra_args": [],
-                               "env": {}, "sync": False},
-                    "local_root": str(dest)}  # fmt: skip
+            spec = {
+                "direction": "download",
+                "source": {"type": "git", "url": url, "ref": None, "dir": src.name},
+                "sink": {"type": "volume", "volume_id": "vol-bench", "path": "code"},
+                "policy": {
+                    "backoff_limit": 0,
+                    "active_deadline_seconds": None,
+                    "extra_args": [],
+                    "env": {},
+                    "sync": False,
+                },
+                "local_root": str(dest),
+            }
             return ours(spec, {})[0]
 
         times = _alternate({"ours": run_ours, "plain": plain})
-        return [Figure(f"Git clone, {total / 2**30:.2g} GB repository", statistics.median(times["ours"]),
-                       statistics.median(times["plain"]), "git clone", 1.1)]  # fmt: skip
+        return [
+            Figure(
+                f"Git clone, {total / 2**30:.2g} GB repository",
+                statistics.median(times["ours"]),
+                statistics.median(times["plain"]),
+                "git clone",
+                1.1,
+            )
+        ]
     finally:
         os.killpg(daemon.pid, signal.SIGKILL)
         daemon.wait()
