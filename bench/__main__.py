@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from . import common, e2e_bench, jobs_bench, spawner_bench, storage_bench
+from . import common, e2e_bench, jobs_bench, spawner_bench, storage_bench, transfer_bench
 from .report import write_report
 
 SUITES = {
@@ -18,6 +18,7 @@ SUITES = {
     "e2e": e2e_bench.run,
     "spawner": spawner_bench.run,
     "jobs": jobs_bench.run,
+    "transfers": transfer_bench.run,
 }
 STORAGE = ("storage", "e2e")  # written to their own section of docs/benchmarks.md
 
@@ -40,7 +41,7 @@ def main() -> None:
     if unknown:
         ap.error(
             f"unknown suite(s) {', '.join(sorted(unknown))}: choose storage, e2e, search, spawner, "
-            "jobs, serve or dbaccess"
+            "jobs, transfers, serve or dbaccess"
         )
     print(f"fermi_jupyter benchmarks ({size}) on {common.machine()}")
     figures, search_rows, storage_figures = [], [], []

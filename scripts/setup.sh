@@ -11,6 +11,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 # postgresql: the production database, started by the tests; rsync/b3sum: benchmark references;
 # bubblewrap: the local sandbox; chromium: browser tests (never a downloaded browser);
 # wrk: load generator for `python -m bench serve`.
+# git: the Git transfer engine; rclone: the S3 transfer benchmark's reference.
 need=()
 command -v rsync >/dev/null || need+=(rsync)
 command -v b3sum >/dev/null || need+=(b3sum)
@@ -21,6 +22,8 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v wrk >/dev/null || need+=(wrk)  # the serving benchmark's load generator
 # a Chinese font, so the browser tests' screenshots of the zh_CN form are readable
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
+command -v git >/dev/null || need+=(git)
+command -v rclone >/dev/null || need+=(rclone)
 if [ ${#need[@]} -gt 0 ]; then
   say "installing Debian packages: ${need[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -41,7 +44,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing fermi_jupyter and its test tools into .venv"
   # (pip warns about local wheel folders this machine's pip config names: noise, filtered)
   # the JS build is done below with the workspace's own node_modules, not in pip's build env
-  SKIP_JUPYTER_BUILDER=1 .venv/bin/pip install -q -e '.[test,postgres,kubernetes]' 2>&1 | { grep -v "^WARNING: Location" || true; }
+  SKIP_JUPYTER_BUILDER=1 .venv/bin/pip install -q -e '.[test,postgres,kubernetes,transfers]' 2>&1 | { grep -v "^WARNING: Location" || true; }
   echo "$want" > "$stamp"
 fi
 

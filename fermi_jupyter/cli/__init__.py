@@ -10,7 +10,7 @@ from typing import Any
 from ..client import FermiError, RegistryUnavailable
 from ..domain.states import VersionStatus
 from ..workspace.sync import Workspace
-from . import actions
+from . import actions, transfers
 from .parser import UsageError, build
 from .progress import Bar
 from .tables import Record, Table
@@ -107,6 +107,12 @@ def dispatch(ws: Workspace, args: Any, bar: Bar) -> Any:
         return a.audit(ws, args.action, args.limit)
     if verb == "events":
         return follow(ws, args.count, args.json)
+    if verb in transfers.VERBS:
+        rc = ws.run(_sync_client(ws))
+        try:
+            return transfers.dispatch(ws, rc, args, bar)
+        finally:
+            rc.close()
     raise UsageError(f"unknown verb {verb!r}")
 
 
@@ -217,6 +223,8 @@ def describe(obj: Any) -> str:
         return "\n".join(lines)
     if "capacity_bytes" in raw:  # a volume
         return f"{obj.name}  {obj.id}  {obj.type}  {actions.human_bytes(obj.capacity_bytes)}"
+    if isinstance(obj, transfers.Transfer):
+        return transfers.describe(obj)
     if isinstance(obj, Record):
         return "  ".join(f"{k}: {v}" for k, v in obj.items())
     return str(obj)

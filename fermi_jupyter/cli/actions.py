@@ -319,6 +319,8 @@ def lineage(ws: Workspace, ref: str) -> Table:
         for rel, nodes in (("parent", d["parents"]), ("child", d["children"]))
         for n in nodes
     ]
+    if d.get("source"):  # imported by a transfer
+        rows.insert(0, {"relation": "from", "version": d["source"], "owner": "", "status": ""})
     title = f"Lineage of {d['version']['label']}"
     return Table(
         ["relation", "version", "owner", "status"], rows, title, "no parents, no children", raw=d

@@ -37,7 +37,7 @@ verbs:
   job ID  |  job ID --cancel  one job, or cancel it
   audit                       who did what to your datasets and volumes
   events                      follow status changes as they happen (Ctrl-C stops)
-every verb answers --json
+{transfers}every verb answers --json
 """
 
 
@@ -51,10 +51,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build() -> argparse.ArgumentParser:
+    from . import transfers  # it raises UsageError from here
+
     p = _Parser(
         prog="fermi",
         description="Datasets and volumes from your Jupyter server.",
-        epilog=VERBS_HELP,
+        epilog=VERBS_HELP.format(transfers=transfers.HELP),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--json", action="store_true", help="print JSON for scripts")
@@ -158,6 +160,7 @@ def build() -> argparse.ArgumentParser:
     au.add_argument("--limit", type=int, default=50)
     ev = verb("events", "follow status changes")
     ev.add_argument("--count", type=int, default=None, help="stop after this many events")
+    transfers.add_verbs(verb)
     return p
 
 

@@ -14,6 +14,7 @@ from .errors import (
 )
 from .models import Dataset, Job, ManifestEntry, Page, Progress, TreeEntry, Version, Volume
 from .registry import RegistryClient
+from .transfers import Transfer, TransferFailed
 
 __all__ = [
     "AsyncRegistryClient",
@@ -29,6 +30,8 @@ __all__ = [
     "Progress",
     "RegistryClient",
     "RegistryUnavailable",
+    "Transfer",
+    "TransferFailed",
     "TreeEntry",
     "Unauthorized",
     "Version",

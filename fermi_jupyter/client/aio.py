@@ -12,9 +12,10 @@ import httpx
 from .calls import Call, Endpoints, finish, q, settings, unreachable
 from .errors import FermiError, from_response
 from .models import Version
+from .transfers import TransferEndpoints
 
 
-class AsyncRegistryClient(Endpoints):
+class AsyncRegistryClient(TransferEndpoints, Endpoints):
     def __init__(
         self,
         url: str | None = None,

@@ -19,11 +19,12 @@ from ..domain.states import JOB_FINISHED, JobState, VersionStatus
 from .calls import Call, Endpoints, finish, q, settings, unreachable
 from .errors import FermiError, RegistryUnavailable, VersionFailed, from_response
 from .models import Dataset, Job, ManifestEntry, Page, TreeEntry, Version, Volume
+from .transfers import TransfersMixin
 
 FAILED = (VersionStatus.failed.value, VersionStatus.cancelled.value)
 
 
-class RegistryClient(Endpoints):
+class RegistryClient(TransfersMixin, Endpoints):
     def __init__(
         self,
         url: str | None = None,

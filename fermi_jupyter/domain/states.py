@@ -46,6 +46,7 @@ class JobKind(str, Enum):
     register = "register"
     verify = "verify"
     restore = "restore"
+    transfer = "transfer"  # a Git / Hugging Face / S3 import or export (no version of its own)
 
 
 class JobState(str, Enum):

@@ -25,17 +25,22 @@ from traitlets import Bool, Float, Integer, Unicode, default
 from traitlets.config import Application
 
 from .. import __version__
+from ..domain.states import JobKind
 from . import db as dbmod
 from . import storage
 from .context import RegistryContext
+from .credentials import Vault
 from .events import EventBus
 from .handlers import routes
 from .handlers.base import NotFoundHandler
 from .identity import IdentityResolver
 from .jobs import JobRunner
+from .jobs.tasks import TASKS, transfer_task
 from .managers.volumes import UsageCache
 from .processes import Supervisor, available_cores
 from .sessionpool import SessionPool
+
+from .transfers.service import TransferService
 
 MAX_BODY = 1 << 20  # no request body of this API comes near 1 MiB
 
@@ -123,6 +128,23 @@ class RegistryApp(Application):
     ).tag(config=True)
     gc_min_age = Float(
         3600.0, help="Seconds: the sweep leaves alone anything younger, e.g. 3600."
+    ).tag(config=True)
+    credentials_key = Unicode(
+        "",
+        help="Fernet key(s) encrypting stored credentials, comma-separated: the first encrypts, "
+        "all decrypt (rotation). Generate one with `python -c 'from cryptography.fernet import "
+        "Fernet; print(Fernet.generate_key().decode())'`. Default: a key kept in "
+        "<storage_root>/.fermi-credentials.key (mode 600), created on first start.",
+    ).tag(config=True)
+    transfer_retry_delay = Float(
+        10.0,
+        help="Seconds before the first retry of a failed transfer attempt; doubled for each "
+        "further one, at most 300 (Kubernetes Jobs back off alike), e.g. 10.",
+    ).tag(config=True)
+    transfer_allow_loopback = Bool(
+        False,
+        help="Let transfers reach addresses of this machine (127.0.0.0/8, localhost). Off: a "
+        "transfer must not read the registry's neighbours into a volume. On for tests and demos.",
     ).tag(config=True)
     metrics_require_auth = Bool(
         False, help="Require an admin token for /metrics (open by default, like exporters)."
@@ -229,6 +251,18 @@ class RegistryApp(Application):
             commit_retry_seconds=self.job_commit_retry_seconds,
             pause_dir=self.job_pause_dir or None,
         )
+        vault = Vault.from_config(
+            self.credentials_key, Path(self.storage_root) / ".fermi-credentials.key"
+        )
+        self.transfers = TransferService(
+            self.sessions,
+            self.layout,
+            self.bus.publish,
+            vault,
+            retry_delay=self.transfer_retry_delay,
+        )
+        self.transfers.runner = self.runner
+        TASKS[JobKind.transfer.value] = transfer_task(self.transfers.run)
         hub_auth = HubOAuth(parent=self, cache_max_age=60)
         identities = IdentityResolver(
             parent=self,
@@ -246,6 +280,9 @@ class RegistryApp(Application):
             usage=UsageCache(),
             base_path=self.base_path,
             metrics_require_auth=self.metrics_require_auth,
+            vault=vault,
+            transfers=self.transfers,
+            transfer_allow_loopback=self.transfer_allow_loopback,
         )
 
     def make_app(self) -> web.Application:
@@ -274,7 +311,7 @@ class RegistryApp(Application):
         server.add_sockets(bind_sockets(self.port, self.ip, reuse_port=self.processes > 1))
         await self.bus.start()
         loop = asyncio.get_running_loop()
-        recovered = await loop.run_in_executor(None, self.runner.recover)
+        recovered = await loop.run_in_executor(None, self._recover)
         if recovered:
             self.log.warning("recovered %d job(s) left by a stopped registry", recovered)
         url = f"http://{self.ip}:{self.port}{self.base_path}"
@@ -320,11 +357,14 @@ class RegistryApp(Application):
             self.ctx.pool.shutdown()
         return running
 
+    def _recover(self) -> int:
+        return self.runner.recover() + self.transfers.sweep()
+
     async def _recover_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.recover_interval)
             try:
-                await asyncio.get_running_loop().run_in_executor(None, self.runner.recover)
+                await asyncio.get_running_loop().run_in_executor(None, self._recover)
             except Exception:
                 self.log.exception("job recovery failed")
 

@@ -27,3 +27,6 @@ class RegistryContext:
     usage: UsageCache
     base_path: str = "/"
     metrics_require_auth: bool = False
+    vault: Any = None  # credentials.Vault
+    transfers: Any = None  # transfers.service.TransferService
+    transfer_allow_loopback: bool = False

@@ -131,6 +131,8 @@ class Version(Base):
     warnings: Mapped[list[str]] = mapped_column(JSON, default=list)
     phase: Mapped[str | None] = mapped_column(String(16))  # what a processing version is doing
     parents: Mapped[list[str]] = mapped_column(JSON, default=list)  # ["ds-…@N", …]
+    # where imported data came from: {"source": "huggingface:owner/repo@sha", "transfer": "tr-…"}
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_by: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ready_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

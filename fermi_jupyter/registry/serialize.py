@@ -108,6 +108,7 @@ def version_json(
         "digest": v.digest,
         "warnings": list(v.warnings or []),
         "parents": list(v.parents or []),
+        "provenance": v.provenance,
         "aliases": aliases or [],
         "mounted": mounted,
         "storage_path": version_storage_path(v),

@@ -31,6 +31,9 @@ c = get_config()
 load_subconfig({local!r})
 registry = c.JupyterHub.services[0]
 registry["command"].append("--RegistryApp.recover_interval=1")
+registry["command"] += [  # transfers reach the test servers on loopback, and retry quickly
+    "--RegistryApp.transfer_allow_loopback=True", "--RegistryApp.transfer_retry_delay=0.2",
+]
 """
 # a second registry process on the same database and storage: concurrency and recovery
 SECOND_REGISTRY = """

@@ -9,6 +9,13 @@ from .events import EventsHandler
 from .jobs import AuditHandler, JobHandler, JobsHandler, MountsHandler, ServerMountsHandler
 from .lineage import DiffHandler, LineageHandler
 from .meta import HealthHandler, MetricsHandler, OpenAPIHandler
+from .transfers import (
+    CredentialHandler,
+    CredentialsHandler,
+    TransferHandler,
+    TransferLogHandler,
+    TransfersHandler,
+)
 from .versions import (
     ManifestHandler,
     RestoreHandler,
@@ -44,6 +51,11 @@ def routes(prefix: str) -> list[tuple]:
         (api + r"/mounts", MountsHandler),
         (api + r"/mounts/(?P<server>.+)", ServerMountsHandler),
         (api + r"/audit", AuditHandler),
+        (api + r"/transfers", TransfersHandler),
+        (api + r"/transfers/(?P<transfer_id>[^/]+)", TransferHandler),
+        (api + r"/transfers/(?P<transfer_id>[^/]+)/log", TransferLogHandler),
+        (api + r"/credentials", CredentialsHandler),
+        (api + r"/credentials/(?P<name>[^/]+)", CredentialHandler),
         (api + r"/events", EventsHandler),
         (api + r"/openapi.json", OpenAPIHandler),
         (api + r"/health", HealthHandler),

@@ -25,7 +25,12 @@ from .pause import PausePoints
 log = logging.getLogger(__name__)
 
 # what each kind of job does between counting and sealing
-WORK_PHASE = {JobKind.register: "copying", JobKind.verify: "checking", JobKind.restore: "restoring"}
+WORK_PHASE = {
+    JobKind.register: "copying",
+    JobKind.verify: "checking",
+    JobKind.restore: "restoring",
+    JobKind.transfer: "transferring",
+}
 
 
 def work_phase(kind: str, mode: str) -> str:

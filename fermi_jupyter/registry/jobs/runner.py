@@ -287,10 +287,10 @@ class JobRunner:
         job.attempts += 1
         job.error = None
         history.add(job, history.start_event(job))
-        if v is None:
+        if v is None and TASKS[job.kind].needs_version:
             self._fail(job, None, "its version was deleted")
             return None, self._event(db, v, job)
-        if job.kind == REGISTER:
+        if job.kind == REGISTER and v is not None:
             v.status = version_move(v.status, VersionStatus.processing).value
             v.error, v.phase = None, STARTING
         try:
@@ -298,8 +298,9 @@ class JobRunner:
         except (storage.StorageError, RegistryError) as e:
             self._fail(job, v, str(e))
             return None, self._event(db, v, job)
-        ds = db.get(Dataset, v.dataset_id)
-        return Attempt(job.id, job.kind, v.id, plan, self._event_base(ds, v, job)), None
+        ds = db.get(Dataset, v.dataset_id) if v is not None else None
+        attempt = Attempt(job.id, job.kind, v.id if v else None, plan, self._event_base(ds, v, job))
+        return attempt, None
 
     def _end(
         self,
@@ -322,7 +323,7 @@ class JobRunner:
             end = "cancelled"
         job.phase = None
         if end == "done":
-            if v is None:
+            if v is None and TASKS[job.kind].needs_version:
                 self._fail(job, None, "its version was deleted while it ran")
             else:
                 job.result = TASKS[job.kind].finish(db, job, v, attempt.plan, outcome)
@@ -394,7 +395,9 @@ class JobRunner:
             log.exception("could not remove the files of %s@%s", ds_id, n)
 
     # -- events -----------------------------------------------------------------------------
-    def _event_base(self, ds: Dataset | None, v: Version, job: Job) -> dict[str, Any]:
+    def _event_base(self, ds: Dataset | None, v: Version | None, job: Job) -> dict[str, Any]:
+        if v is None:  # a transfer
+            return {"type": "job", "job_id": job.id, "job_kind": job.kind}
         base: dict[str, Any] = {
             "type": "version",
             "job_id": job.id,

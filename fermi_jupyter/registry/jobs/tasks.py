@@ -49,10 +49,31 @@ class Plan:
 
 
 @dataclass(frozen=True)
+class TransferPlan:
+    """A transfer job's plan: the transfer service reads the rest in its own sessions."""
+
+    id: int
+    params: dict[str, Any]
+    mode: str = "transfer"
+
+
+@dataclass(frozen=True)
 class Task:
-    prepare: Callable[[storage.StorageLayout, Session, Job, Version], Plan]
-    work: Callable[[storage.StorageLayout, Plan, JobProgress, threading.Event], Any]
-    finish: Callable[[Session, Job, Version, Plan, Any], dict[str, Any]]
+    prepare: Callable[[storage.StorageLayout, Session, Job, Version | None], Any]
+    work: Callable[[storage.StorageLayout, Any, JobProgress, threading.Event], Any]
+    finish: Callable[[Session, Job, Version | None, Any, Any], dict[str, Any]]
+    needs_version: bool = True
+
+
+def transfer_task(run: Callable[..., dict[str, Any]]) -> Task:
+    """The job kind ``transfer``, run by the transfer service (``run(layout, db, job, v,
+    progress, cancel)``, given a TransferPlan as its job): it records its own result."""
+    return Task(
+        prepare=lambda layout, db, job, v: TransferPlan(job.id, dict(job.params or {})),
+        work=lambda layout, plan, progress, cancel: run(layout, None, plan, None, progress, cancel),
+        finish=lambda db, job, v, plan, outcome: outcome,
+        needs_version=False,
+    )
 
 
 def _source_dir(layout: storage.StorageLayout, db: Session, v: Version) -> Path:

@@ -131,4 +131,11 @@ def lineage(db: Session, who: Identity, v: Version) -> dict:
         .limit(MAX_CHILDREN)
     )
     children = [_node(c, c.ref, who) for c in db.scalars(stmt)]
-    return {"version": _node(v, v.ref, who), "parents": parents, "children": children}
+    # an imported version also came from outside: "huggingface:owner/repo@sha" (transfers)
+    source = (v.provenance or {}).get("source")
+    return {
+        "version": _node(v, v.ref, who),
+        "parents": parents,
+        "children": children,
+        "source": source,
+    }

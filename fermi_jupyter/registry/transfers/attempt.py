@@ -1,0 +1,177 @@
+"""One attempt of a transfer as a child process of the registry.
+
+``python -m fermi_jupyter.transfers.run`` runs in its own process group, started with a
+parent-death signal: when the registry dies the child gets SIGTERM and kills its group (git and
+its helpers too). A deadline or a cancel kills the group. The child's JSON lines become log
+lines and progress for the caller; its secrets reach it in the environment only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import queue
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ...transfers.context import SECRET_ENV, passthrough_env
+from ...transfers.report import Redactor
+
+PR_SET_PDEATHSIG = 1
+PROGRESS_KEYS = ("files_done", "bytes_done", "files_total", "bytes_total")
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    reason: str = ""
+    message: str = ""
+    result: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Attempt:
+    """Callbacks: ``log(text)`` appends to the transfer's log, ``progress(values)`` saves
+    progress, ``heartbeat()`` says the job is alive and answers whether it is being cancelled."""
+
+    python: str
+    spec: dict[str, Any]
+    local_root: Path
+    tag: str
+    number: int
+    secrets: dict[str, str]
+    log: Callable[[str], None]
+    progress: Callable[[dict[str, Any]], None]
+    heartbeat: Callable[[], bool]
+    cancel: threading.Event
+
+    def run(self) -> Outcome:
+        redact = Redactor(self.secrets.values())
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
+        env.update(passthrough_env())
+        env.update(self.spec["policy"]["env"])  # checked: no clash with ours
+        env.update({SECRET_ENV[k]: v for k, v in self.secrets.items() if k in SECRET_ENV})
+        child_spec = {**self.spec, "local_root": str(self.local_root), "tag": self.tag}
+        proc = subprocess.Popen(
+            [self.python, "-m", "fermi_jupyter.transfers.run"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd="/",
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+            text=True,
+            errors="replace",
+        )
+        assert proc.stdin and proc.stdout and proc.stderr
+        proc.stdin.write(json.dumps(child_spec))
+        proc.stdin.close()
+        events: queue.Queue[tuple[str, str]] = queue.Queue()
+        readers = [
+            threading.Thread(target=_pump, args=(proc.stdout, "out", events), daemon=True),
+            threading.Thread(target=_pump, args=(proc.stderr, "err", events), daemon=True),
+        ]
+        for r in readers:
+            r.start()
+        deadline = self.spec["policy"]["active_deadline_seconds"]
+        started, last_beat = time.monotonic(), 0.0
+        final: dict | None = None
+        stopped: str | None = None
+        tail: list[str] = []
+        while True:
+            exited = proc.poll() is not None
+            final = self._drain(events, redact, tail) or final
+            if exited and not any(r.is_alive() for r in readers):
+                final = self._drain(events, redact, tail) or final
+                break
+            now = time.monotonic()
+            if stopped is None:
+                if deadline and now - started > deadline:
+                    stopped = "deadline"
+                elif self.cancel.is_set():
+                    stopped = "cancelled"
+                elif now - last_beat >= 1.0:
+                    last_beat = now
+                    if self.heartbeat():
+                        stopped = "cancelled"
+                if stopped:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+            time.sleep(0.1)
+        proc.wait()
+        if stopped == "deadline":
+            return Outcome(
+                False, "deadline", f"the attempt ran past active_deadline_seconds ({deadline}s)"
+            )
+        if stopped == "cancelled":
+            return Outcome(False, "cancelled", "cancelled")
+        if final and final.get("event") == "result" and proc.returncode == 0:
+            return Outcome(True, result={k: v for k, v in final.items() if k != "event"})
+        if final and final.get("event") == "error":
+            return Outcome(False, final.get("reason") or "failed", final.get("message") or "failed")
+        said = redact(" | ".join(tail[-3:]))[:500]
+        message = f"the transfer process ended with status {proc.returncode}"
+        return Outcome(False, "killed", message + (f": {said}" if said else ""))
+
+    def _drain(self, events: queue.Queue, redact: Redactor, tail: list[str]) -> dict | None:
+        """Hand what the child said so far to the log and progress callbacks."""
+        final, progress = None, None
+        lines: list[str] = []
+        prefix = f"[attempt {self.number}] "
+        while True:
+            try:
+                stream, line = events.get_nowait()
+            except queue.Empty:
+                break
+            line = redact(line.rstrip("\n"))
+            if stream == "err":
+                if line.strip():
+                    tail.append(line)
+                    del tail[:-20]
+                    lines.append(prefix + line)
+                continue
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                lines.append(prefix + line)
+                continue
+            kind = ev.get("event")
+            if kind == "progress":
+                progress = ev
+            elif kind == "log":
+                lines.append(prefix + str(ev.get("message", "")))
+            elif kind in ("result", "error"):
+                final = ev
+                if kind == "result":
+                    progress = {
+                        "files_done": ev.get("files"),
+                        "bytes_done": ev.get("bytes"),
+                        "files_total": ev.get("files"),
+                        "bytes_total": ev.get("bytes"),
+                    }
+        if lines:
+            self.log("\n".join(lines))
+        if progress:
+            values = {k: progress[k] for k in PROGRESS_KEYS if progress.get(k) is not None}
+            if values:
+                self.progress(values)
+        return final
+
+
+def _pump(stream: Any, name: str, out: queue.Queue) -> None:
+    for line in stream:
+        out.put((name, line))

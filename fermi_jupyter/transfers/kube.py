@@ -1,0 +1,162 @@
+"""Kubernetes objects for a transfer: a Job running one attempt per pod, and the Secret holding
+the credential it uses. Pure functions: no client, no cluster.
+
+The policy maps to Kubernetes' own fields: ``backoff_limit`` → the Job's ``backoffLimit``;
+``active_deadline_seconds`` is *per attempt* (as in DataCube), so it goes on the pod template
+(``spec.template.spec.activeDeadlineSeconds``) — a Job's own ``activeDeadlineSeconds`` would
+bound all attempts together. Permanent failures (exit status 2: bad credentials, nothing there)
+fail the Job at once through a ``podFailurePolicy``, as the local runner does not retry them.
+The volume is the storage PVC mounted at the volume's ``subPath`` (a dataset version: its
+folder, read-only); the credential reaches the container as environment variables from a Secret,
+never in the manifest, the command line or the spec.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from .context import SECRET_ENV
+from .run import EXIT_PERMANENT
+
+MOUNT = "/data"
+CONTAINER = "transfer"
+
+
+def _label(value: str) -> str:
+    """A label value: at most 63 of [A-Za-z0-9._-], starting and ending alphanumeric."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "-", value)[:63].strip("-_.")
+    return cleaned or "x"
+
+
+def object_name(transfer_id: str) -> str:
+    return f"fermi-transfer-{transfer_id.lower()}"[:63].rstrip("-")
+
+
+def labels(transfer_id: str, owner: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": "fermi-transfer",
+        "app.kubernetes.io/managed-by": "fermi-registry",
+        "fermi.io/transfer": _label(transfer_id),
+        "fermi.io/owner": _label(owner),
+    }
+
+
+def credential_secret(
+    transfer_id: str, owner: str, values: dict[str, str], *, namespace: str
+) -> dict[str, Any]:
+    """The Secret a transfer Job reads its credential from (created just before the Job, with
+    the Job as its owner so both go together)."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": object_name(transfer_id),
+            "namespace": namespace,
+            "labels": labels(transfer_id, owner),
+        },
+        "type": "Opaque",
+        "stringData": {SECRET_ENV[k]: v for k, v in values.items() if k in SECRET_ENV},
+    }
+
+
+def transfer_job(
+    spec: dict[str, Any],
+    *,
+    transfer_id: str,
+    owner: str,
+    image: str,
+    storage_pvc: str,
+    subpath: str,
+    read_only: bool,
+    namespace: str,
+    secret_fields: list[str] | None = None,
+    resources: dict[str, Any] | None = None,
+    ttl_seconds_after_finished: int = 3600,
+    service_account: str | None = None,
+) -> dict[str, Any]:
+    """A ``batch/v1`` Job for ``spec`` (a validated spec, see :mod:`.spec`).
+
+    ``subpath``: the local side under the storage PVC (``volumes/<vol-id>``, or a version's
+    folder); ``secret_fields``: which credential fields the Secret holds.
+    """
+    policy = spec["policy"]
+    child = {**spec, "local_root": MOUNT, "tag": transfer_id}
+    env: list[dict[str, Any]] = [{"name": "FERMI_TRANSFER_SPEC", "value": json.dumps(child)}]
+    env += [{"name": k, "value": v} for k, v in sorted(policy["env"].items())]
+    secret = object_name(transfer_id)
+    for field in secret_fields or []:
+        key = SECRET_ENV[field]
+        env.append({"name": key, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
+    pod_spec: dict[str, Any] = {
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": False,
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 1000,
+            "runAsGroup": 100,
+            "fsGroup": 100,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [
+            {
+                "name": CONTAINER,
+                "image": image,
+                "command": ["python", "-m", "fermi_jupyter.transfers.run"],
+                "env": env,
+                "volumeMounts": [
+                    {"name": "data", "mountPath": MOUNT, "subPath": subpath, "readOnly": read_only},
+                    {"name": "tmp", "mountPath": "/tmp"},
+                ],
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "capabilities": {"drop": ["ALL"]},
+                },
+                "resources": resources
+                or {
+                    "requests": {"cpu": "500m", "memory": "256Mi"},
+                    "limits": {"cpu": "2", "memory": "1Gi"},
+                },
+            }
+        ],
+        "volumes": [
+            {
+                "name": "data",
+                "persistentVolumeClaim": {"claimName": storage_pvc, "readOnly": read_only},
+            },
+            {"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}},
+        ],
+    }
+    if policy.get("active_deadline_seconds"):
+        pod_spec["activeDeadlineSeconds"] = policy["active_deadline_seconds"]  # per attempt
+    if service_account:
+        pod_spec["serviceAccountName"] = service_account
+    meta = {
+        "name": object_name(transfer_id),
+        "namespace": namespace,
+        "labels": labels(transfer_id, owner),
+    }
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": meta,
+        "spec": {
+            "backoffLimit": policy["backoff_limit"],
+            "ttlSecondsAfterFinished": ttl_seconds_after_finished,
+            "podFailurePolicy": {
+                "rules": [
+                    {
+                        "action": "FailJob",
+                        "onExitCodes": {
+                            "containerName": CONTAINER,
+                            "operator": "In",
+                            "values": [EXIT_PERMANENT],
+                        },
+                    }
+                ]
+            },
+            "template": {"metadata": {"labels": labels(transfer_id, owner)}, "spec": pod_spec},
+        },
+    }
