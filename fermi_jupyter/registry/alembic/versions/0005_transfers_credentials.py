@@ -1,14 +1,14 @@
 """Transfers and credentials; versions record where imported data came from (provenance).
 
 Revision ID: 0005_transfers
-Revises: 0002
+Revises: 0004_serving
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_transfers"
-down_revision = "0002"
+down_revision = "0004_serving"
 branch_labels = None
 depends_on = None
 
