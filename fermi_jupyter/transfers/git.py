@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import subprocess
 import threading
 from pathlib import Path
@@ -242,6 +243,7 @@ class Git:
                     "push uploads the repository found there (clone or git init it first)",
                     "not-found",
                 )
+        _check_own_repository(repo)
         if not self._has(repo, "HEAD"):
             raise TransferError(
                 "nothing is committed in the repository yet: commit on the current branch first",
@@ -262,6 +264,32 @@ class Git:
         )  # fmt: skip
         commit = self.run("rev-parse", "HEAD", cwd=repo, safe_dir=repo).strip()
         return {"revision": commit, "ref": ref}
+
+
+# what would make git read objects or refs from outside the repository (another user's)
+FOREIGN = ("objects/info/alternates", "objects/info/http-alternates", "commondir")
+
+
+def _check_own_repository(repo: Path) -> None:
+    """The transfer runs with the registry's rights: a repository in a volume must keep its
+    objects and refs inside it (no .git link or gitdir file, no alternates, no linked
+    worktree), or a push could publish what its owner cannot read."""
+    git = repo / ".git"
+    for path in (git, git / "objects", git / "refs"):
+        st = os.lstat(path)
+        if not stat.S_ISDIR(st.st_mode):
+            raise TransferError(
+                f"{path.relative_to(repo)} is a link or a file: push a repository whose "
+                "objects are inside it (not a linked worktree or a symlinked .git)",
+                "invalid",
+            )
+    for name in FOREIGN:
+        if os.path.lexists(git / name):
+            raise TransferError(
+                f".git/{name} points outside the repository: repack it without alternates "
+                "(git repack -a -d, then remove the file) before pushing",
+                "invalid",
+            )
 
 
 def _classify(text: str) -> str:

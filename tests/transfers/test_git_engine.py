@@ -157,3 +157,38 @@ def test_push_committed_work_and_refuse_an_empty_repo(repos, git_server, volume)
     assert code == 2
     res = result_of(events)
     assert res["reason"] == "nothing-to-push" and "commit" in res["message"]
+
+
+@pytest.mark.parametrize("trick", ["alternates", "gitdir-file", "symlinked-git"])
+def test_push_refuses_a_repository_that_reaches_outside_itself(
+    trick, repos, git_server, volume, tmp_path
+):
+    """The push runs with the registry's rights: objects borrowed from elsewhere (another
+    user's repository) through alternates, a gitdir file or a symlinked .git are refused."""
+    other = make_repo(tmp_path, "other", {"secret.txt": "someone else's\n"})
+    work = volume / f"trick-{trick}" / "public"
+    work.mkdir(parents=True)
+    if trick == "alternates":
+        git("init", "-q", cwd=work)
+        (work / ".git" / "objects" / "info").mkdir(parents=True, exist_ok=True)
+        (work / ".git" / "objects" / "info" / "alternates").write_text(
+            str(other / ".git" / "objects") + "\n"
+        )
+        git("fetch", "-q", "--update-head-ok", str(other), "main:main", cwd=work)
+        git("reset", "-q", "--hard", "main", cwd=work)
+    elif trick == "gitdir-file":
+        (work / ".git").write_text(f"gitdir: {other / '.git'}\n")
+    else:
+        (work / ".git").symlink_to(other / ".git")
+    up = {
+        "direction": "upload",
+        "source": {"type": "volume", "volume_id": "vol-x", "path": f"trick-{trick}"},
+        "sink": {"type": "git", "url": git_server.url("public"), "ref": "stolen", "dir": "public"},
+        "policy": policy(),
+        "local_root": str(volume),
+    }
+    code, events, _ = run_child(up)
+    res = result_of(events)
+    assert code == 2 and res["reason"] in ("invalid", "not-found"), res
+    with pytest.raises(Exception):
+        git("rev-parse", "--verify", "refs/heads/stolen", cwd=git_server.root / "public.git")

@@ -174,6 +174,11 @@ class JobRunner:
             log.warning("could not mark running jobs as stopping: %s", e.orig)
         return len(ids)
 
+    @property
+    def stopping(self) -> bool:
+        """The registry is stopping: work ends as interrupted, to be resumed, not cancelled."""
+        return self._stopping.is_set()
+
     def shutdown(self, wait: bool = False) -> None:
         """Stop in-process (tests, embedding): running jobs stop at their next progress check
         and go back to the queue, resumed by the next runner on this database."""

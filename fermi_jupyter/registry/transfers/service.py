@@ -60,6 +60,11 @@ def set_condition(conds: list[dict], kind: str, status: bool, message: str = "")
     return out
 
 
+def _spent(attempts: list[dict[str, Any]]) -> int:
+    """Attempts that count against the retry limit: a registry restart never does."""
+    return sum(1 for a in attempts if a.get("reason") != "interrupted")
+
+
 class TransferService:
     def __init__(
         self,
@@ -117,11 +122,12 @@ class TransferService:
         conds = set_condition(conds, "Initialized", True, "The transfer is initialized")
         limit = spec["policy"]["backoff_limit"]
         outcome = Outcome(False, "interrupted", "the registry stopped during this attempt")
-        while len(attempts) <= limit:
+        while _spent(attempts) <= limit:
+            self._check_stopping(tid, attempts)
             if cancel.is_set() or self._cancelling(job.id):
                 return self._cancelled(tid, conds, attempts, spec)
             if attempts:
-                pause = min(MAX_PAUSE, self.retry_delay * 2 ** (len(attempts) - 1))
+                pause = min(MAX_PAUSE, self.retry_delay * 2 ** max(0, _spent(attempts) - 1))
                 self._log(
                     tid, f"retrying in {pause:g}s (attempt {len(attempts) + 1} of {limit + 1})"
                 )
@@ -151,6 +157,7 @@ class TransferService:
             )
             if outcome.ok:
                 break
+            self._check_stopping(tid, attempts)
             self._log(tid, f"attempt {n} failed ({outcome.reason}): {outcome.message}")
             if outcome.reason == "cancelled":
                 return self._cancelled(tid, conds, attempts, spec)
@@ -186,6 +193,21 @@ class TransferService:
         )
         self._log(tid, "complete")
         return result
+
+    def _check_stopping(self, tid: str, attempts: list) -> None:
+        """The registry is stopping (not a user's cancel): the job goes back to the queue and
+        the attempt counts as interrupted, never against the transfer's retry limit."""
+        if self.runner is None or not self.runner.stopping:
+            return
+        if attempts and attempts[-1].get("outcome") != "complete":
+            attempts[-1].update(
+                finished_at=iso(utcnow()),
+                outcome="failed",
+                reason="interrupted",
+                message="the registry stopped during this attempt",
+            )
+            self._save(tid, attempts=attempts)
+        raise storage.Cancelled()
 
     def _fail(self, tid: str, conds: list, attempts: list, reason: str, message: str) -> dict:
         conds = set_condition(conds, "Running", False, "stopped")
