@@ -39,7 +39,6 @@ from .jobs.tasks import TASKS, transfer_task
 from .managers.volumes import UsageCache
 from .processes import Supervisor, available_cores
 from .sessionpool import SessionPool
-
 from .transfers.service import TransferService
 
 MAX_BODY = 1 << 20  # no request body of this API comes near 1 MiB
