@@ -47,6 +47,19 @@ def parse(raw: bytes, schema_name: str) -> dict[str, Any]:
     return body
 
 
+def parse_object(raw: bytes) -> dict[str, Any]:
+    """A JSON object, shape-checked, for bodies whose manager checks each field itself with
+    its own messages and reason (transfers, credentials)."""
+    try:
+        body = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError:
+        raise BadRequest("the request body is not valid JSON", reason=Reason.invalid_json) from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object", reason=Reason.invalid_body)
+    _check_shape(body)
+    return body
+
+
 def _check_shape(body: Any) -> None:
     """Refuse deep nesting and NUL characters (no database stores them) without recursion."""
     stack = [(body, 1)]

@@ -30,6 +30,9 @@ class Reason(str, Enum):
     invalid_server = "invalid-server"
     not_in_team = "not-in-team"
     ambiguous = "ambiguous"
+    invalid_transfer = "invalid-transfer"
+    invalid_field = "invalid-field"
+    credential_type = "credential-type"
     # things that are not there (or not visible to the caller)
     not_found = "not-found"
     dataset_not_found = "dataset-not-found"
@@ -38,6 +41,8 @@ class Reason(str, Enum):
     no_version = "no-version"
     no_ready = "no-ready"
     no_alias = "no-alias"
+    transfer_not_found = "transfer-not-found"
+    credential_not_found = "credential-not-found"
     # states that forbid the request
     conflict = "conflict"
     exists = "exists"
@@ -45,6 +50,7 @@ class Reason(str, Enum):
     not_ready = "not-ready"
     busy = "busy"
     not_browsable = "not-browsable"
+    insufficient_space = "insufficient-space"
     # storage (registry/storage/errors.py and its callers)
     path_refused = "path-refused"
     not_a_directory = "not-a-directory"
@@ -55,9 +61,12 @@ class Reason(str, Enum):
     corrupt = "corrupt"
     cancelled = "cancelled"
     storage = "storage"
+    changed = "changed"  # a folder was swapped for a symlink while it was read
+    unfinished = "unfinished"  # a version folder on disk is not complete (rebuilt, not answered)
     # the registry itself (never caused by input)
     unavailable = "unavailable"
     internal_error = "internal-error"
+    credential_unreadable = "credential-unreadable"  # the credentials key changed
 
 
 # the reason of a plain HTTP error tornado raises itself (unknown route, bad argument encoding)

@@ -38,29 +38,36 @@ def test_every_api_route_and_verb_is_documented():
 
 def _reasons_in_source() -> dict[str, str]:
     """Every reason code the registry's source can raise: ``reason="…"`` / ``reason=Reason.x``
-    arguments, ``reason = "…"`` class attributes, and storage errors' second argument."""
+    arguments of a registry or storage error, ``reason = "…"`` class attributes, and storage
+    errors' second argument. (Builtin exceptions, the worker protocol's BatchError and
+    ``reason=`` in plain records — a transfer attempt's — are not answers.)"""
     import ast
+    import builtins
     from pathlib import Path
 
     import fermi_jupyter.registry as pkg
     from fermi_jupyter.registry.errors import Reason
 
+    builtin = {n for n in dir(builtins) if n.endswith("Error")} | {"BatchError"}
     found: dict[str, str] = {}
     for path in Path(pkg.__file__).parent.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             values = []
-            if (isinstance(node, ast.keyword) and node.arg == "reason") or (
-                isinstance(node, ast.Assign)
-                and any(isinstance(t, ast.Name) and t.id == "reason" for t in node.targets)
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "reason" for t in node.targets
             ):
                 values.append(node.value)
-            elif (
-                isinstance(node, ast.Call)
-                and getattr(node.func, "id", getattr(node.func, "attr", "")).endswith("Error")
-                and len(node.args) >= 2
-            ):
-                values.append(node.args[1])
+            elif isinstance(node, ast.Call):
+                name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+                is_error = name not in builtin and (
+                    name.endswith("Error")
+                    or name in ("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict")
+                )
+                if is_error:
+                    values += [k.value for k in node.keywords if k.arg == "reason"]
+                    if len(node.args) >= 2:
+                        values.append(node.args[1])
             for v in values:
                 if isinstance(v, ast.Constant) and isinstance(v.value, str):
                     found[v.value] = f"{path.name}:{v.lineno}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import bodies
 from .. import credentials as creds
 from ..serialize import iso
 from ..transfers import manager as mgr
@@ -46,66 +47,81 @@ def transfer_json(t: Transfer) -> dict[str, Any]:
 
 
 class TransfersHandler(BaseHandler):
-    def get(self) -> None:
+    async def get(self) -> None:
         limit, cursor = self.page_args()
-        rows, nxt = mgr.list_(
-            self.db,
-            self.identity,
-            state=self.arg("state"),
-            volume_id=self.arg("volume_id"),
-            limit=limit,
-            cursor=cursor,
-        )
-        self.write_json({"items": [transfer_json(t) for t in rows], "next_cursor": nxt})
+        who, state, volume_id = self.identity, self.arg("state"), self.arg("volume_id")
 
-    def post(self) -> None:
-        t = mgr.create(
-            self.db,
-            self.ctx.runner,
-            self.ctx.layout,
-            self.identity,
-            self.json_body(),
-            allow_loopback=self.ctx.transfer_allow_loopback,
+        def page(db):  # type: ignore[no-untyped-def]
+            rows, nxt = mgr.list_(
+                db, who, state=state, volume_id=volume_id, limit=limit, cursor=cursor
+            )
+            return {"items": [transfer_json(t) for t in rows], "next_cursor": nxt}
+
+        self.write_json(await self.call(page))
+
+    async def post(self) -> None:
+        body, who, ctx = bodies.parse_object(self.request.body), self.identity, self.ctx
+        t = await self.call(
+            lambda db: transfer_json(
+                mgr.create(
+                    db,
+                    ctx.runner,
+                    ctx.layout,
+                    who,
+                    body,
+                    allow_loopback=ctx.transfer_allow_loopback,
+                )
+            )
         )
-        self.set_header("Location", f"{self.ctx.base_path}api/v1/transfers/{t.id}")
-        self.write_json(transfer_json(t), status=202)
+        self.set_header("Location", f"{ctx.base_path}api/v1/transfers/{t['id']}")
+        self.write_json(t, status=202)
 
 
 class TransferHandler(BaseHandler):
-    def get(self, transfer_id: str) -> None:
-        self.write_json(transfer_json(mgr.get(self.db, self.identity, transfer_id)))
+    async def get(self, transfer_id: str) -> None:
+        who = self.identity
+        self.write_json(await self.call(lambda db: transfer_json(mgr.get(db, who, transfer_id))))
 
-    def delete(self, transfer_id: str) -> None:
+    async def delete(self, transfer_id: str) -> None:
         """Cancel: the running attempt is killed and its staging folder removed."""
-        t = mgr.get(self.db, self.identity, transfer_id)
-        self.write_json(
-            transfer_json(mgr.cancel(self.db, self.ctx.runner, self.identity, t)), status=202
-        )
+        who, runner = self.identity, self.ctx.runner
+
+        def cancel(db):  # type: ignore[no-untyped-def]
+            return transfer_json(mgr.cancel(db, runner, who, mgr.get(db, who, transfer_id)))
+
+        self.write_json(await self.call(cancel), status=202)
 
 
 class TransferLogHandler(BaseHandler):
-    def get(self, transfer_id: str) -> None:
-        t = mgr.get(self.db, self.identity, transfer_id)
+    async def get(self, transfer_id: str) -> None:
+        who, layout = self.identity, self.ctx.layout
         try:
-            offset = int(self.get_argument("offset", "0"))
+            offset = max(0, int(self.get_argument("offset", "0")))
         except ValueError:
             offset = 0
-        self.write_json(mgr.read_log(self.ctx.layout, t, offset))
+        self.write_json(
+            await self.call(lambda db: mgr.read_log(layout, mgr.get(db, who, transfer_id), offset))
+        )
 
 
 class CredentialsHandler(BaseHandler):
-    def get(self) -> None:
+    async def get(self) -> None:
+        who = self.identity
         self.write_json(
-            {"items": [creds.credential_json(c) for c in creds.list_(self.db, self.identity)]}
+            await self.call(
+                lambda db: {"items": [creds.credential_json(c) for c in creds.list_(db, who)]}
+            )
         )
 
-    def post(self) -> None:
-        c = creds.create(self.db, self.ctx.vault, self.identity, self.json_body())
-        self.write_json(creds.credential_json(c), status=201)
+    async def post(self) -> None:
+        body, who, vault = bodies.parse_object(self.request.body), self.identity, self.ctx.vault
+        c = await self.call(lambda db: creds.credential_json(creds.create(db, vault, who, body)))
+        self.write_json(c, status=201)
 
 
 class CredentialHandler(BaseHandler):
-    def delete(self, name: str) -> None:
-        creds.delete(self.db, self.identity, name)
+    async def delete(self, name: str) -> None:
+        who = self.identity
+        await self.call(lambda db: creds.delete(db, who, name))
         self.set_status(204)
         self.finish()
