@@ -58,7 +58,7 @@ def dispatch(ws: Workspace, args: Any, bar: Bar) -> Any:
     a = actions
     verb = args.verb
     if verb == "mounts":
-        return a.mounts(ws)
+        return a.mount_records(ws) if args.all else a.mounts(ws)
     if verb == "volumes":
         return a.volumes(ws, args.query)
     if verb == "volume":
@@ -104,41 +104,35 @@ def dispatch(ws: Workspace, args: Any, bar: Bar) -> Any:
     if verb == "job":
         return a.job(ws, args.job_id, args.cancel)
     if verb == "audit":
-        return a.audit(ws, args.action, args.limit)
+        return a.audit(ws, args)
     if verb == "events":
-        return follow(ws, args.count, args.json)
+        return follow(ws, args.dataset, args.count, args.json)
     raise UsageError(f"unknown verb {verb!r}")
 
 
-def follow(ws: Workspace, count: int | None, as_json: bool) -> str:
+def follow(ws: Workspace, dataset: str | None, count: int | None, as_json: bool) -> str:
     """Print events as they come (a line each, or JSON lines); returns after ``count``."""
-    client = ws.run(_sync_client(ws))
+    dataset_id = ws.dataset(dataset)["id"] if dataset else None
     seen = 0
-    try:
-        for event in client.events():
-            if as_json:
-                print(json.dumps(event, ensure_ascii=False), flush=True)
-            else:
-                p = event.get("progress") or {}
-                print(
-                    f"{event.get('dataset_name') or event.get('ref')}@{event.get('number')}  "
-                    f"{event.get('status')}  {p.get('files_done') or 0}/{p.get('files_total') or 0}"
-                    " files",
-                    flush=True,
-                )
-            seen += 1
-            if count is not None and seen >= count:
-                break
-    finally:
-        client.close()
+    for event in ws.events(dataset_id=dataset_id):
+        if event.type == "resync":
+            continue  # a fresh stream has nothing to catch up on
+        data = event.data
+        if as_json:
+            print(json.dumps({"event": event.type, **data}, ensure_ascii=False), flush=True)
+        else:
+            p = data.get("progress") or {}
+            name = data.get("dataset_name") or data.get("dataset_id")
+            line = f"{name}@{data.get('number')}  {data.get('status')}"
+            if p.get("files_total"):
+                line += f"  {p.get('files_done') or 0:,}/{p['files_total']:,} files"
+            if data.get("job_kind") not in (None, "register"):
+                line += f"  ({data['job_kind']} {data.get('job_state')})"
+            print(line, flush=True)
+        seen += 1
+        if count is not None and seen >= count:
+            break
     return ""
-
-
-async def _sync_client(ws: Workspace) -> Any:
-    from ..client import RegistryClient
-
-    url, token = ws.manager.registry()
-    return RegistryClient(url or None, token or None)
 
 
 def render(result: Any, as_json: bool) -> str:

@@ -12,8 +12,8 @@ from ..client import Conflict, Dataset, Job, Version, VersionFailed, Volume
 from ..domain.states import JobState
 from ..mounts import MountError
 from ..workspace import listing
+from ..workspace.checks import split_ref
 from ..workspace.errors import WorkspaceError
-from ..workspace.manager import split_ref
 from ..workspace.reasons import Reason
 from ..workspace.sync import Workspace
 from .tables import Record, Table, human_bytes
@@ -397,8 +397,8 @@ def job(ws: Workspace, job_id: int, cancel_it: bool) -> Job:
     return Job.from_json(ws.cancel_job(str(job_id)) if cancel_it else ws.job(str(job_id)))
 
 
-def audit(ws: Workspace, action: str | None, limit: int) -> Table:
-    page = ws.run(ws.manager.client().page("/audit", action=action, limit=limit))
+def audit(ws: Workspace, args: argparse.Namespace) -> Table:
+    page = ws.audit(action=args.action, actor=args.actor, target=args.target, limit=args.limit)
     rows = [
         {
             "at": (e["at"] or "")[:19],
@@ -414,4 +414,25 @@ def audit(ws: Workspace, action: str | None, limit: int) -> Table:
         "Audit",
         "nothing recorded",
         data=[Record(e) for e in page["items"]],
+    )
+
+
+def mount_records(ws: Workspace) -> Table:
+    """What every running server of yours mounts, as the registry recorded it at spawn."""
+    items = ws.mount_records()["items"]
+    rows = [
+        {
+            "server": m["server"],
+            "version": m["version"],
+            "path": m["mount_path"],
+            "since": (m.get("created_at") or "")[:19],
+        }
+        for m in items
+    ]
+    return Table(
+        ["server", "version", "path", "since"],
+        rows,
+        "Dataset versions mounted by your servers",
+        "none of your servers mounts a dataset",
+        data=[Record(m) for m in items],
     )

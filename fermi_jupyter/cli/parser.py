@@ -10,6 +10,7 @@ from ..domain.visibility import Visibility
 VERBS_HELP = """\
 verbs:
   mounts                      what is mounted in this server, with each version's status
+  mounts --all                the dataset versions every running server of yours mounts
   volumes [QUERY]             your volumes, with usage and where they are mounted here
   volume create NAME          a new volume (--capacity 100Gi --type ssd|hdd|shared --team T)
   usage VOLUME                one volume's usage against its capacity
@@ -35,8 +36,8 @@ verbs:
   delete NAME --dataset       delete a dataset and all its versions
   jobs [--state S]            your registrations, verifications and restores
   job ID  |  job ID --cancel  one job, or cancel it
-  audit                       who did what to your datasets and volumes
-  events                      follow status changes as they happen (Ctrl-C stops)
+  audit                       what you did (everything, for an admin): --action, --target
+  events [--dataset NAME]     follow status changes as they happen (Ctrl-C stops)
 every verb answers --json
 """
 
@@ -75,7 +76,8 @@ def build() -> argparse.ArgumentParser:
         return sub.add_parser(name, parents=[common], help=text, description=text)
 
     verb("help", "this help")
-    verb("mounts", "what is mounted here")
+    mo = verb("mounts", "what is mounted here")
+    mo.add_argument("--all", action="store_true", help="what every running server of yours mounts")
     vs = verb("volumes", "your volumes")
     vs.add_argument("query", nargs="?")
     vc = verb("volume", "create a volume")
@@ -154,9 +156,12 @@ def build() -> argparse.ArgumentParser:
     j1.add_argument("job_id", type=int, metavar="ID")
     j1.add_argument("--cancel", action="store_true")
     au = verb("audit", "audit events")
-    au.add_argument("--action")
+    au.add_argument("--action", help="e.g. dataset.delete, version.create, mount.record")
+    au.add_argument("--actor", help="who did it")
+    au.add_argument("--target", help="a ds-…, ds-…@N or vol-… id")
     au.add_argument("--limit", type=int, default=50)
     ev = verb("events", "follow status changes")
+    ev.add_argument("--dataset", metavar="NAME", help="only this dataset")
     ev.add_argument("--count", type=int, default=None, help="stop after this many events")
     return p
 

@@ -103,7 +103,13 @@ def test_register_refusals(fetch, server):
     )
     assert code == 400 and err["reason"] == "not-in-volume"
     code, err = error_of(fetch, "datasets", "cli-source", "versions", method="POST", body={})
-    assert code == 400 and err["reason"] == "bad-path"
+    assert code == 400 and err["reason"] == "invalid-parameter"
+    assert err["message"] == "path is required"
+    code, err = error_of(
+        fetch, "datasets", "cli-source", "versions", method="POST", body={"path": "x", "mode": {}}
+    )
+    assert (code, err["reason"]) == (400, "invalid-parameter")
+    assert err["message"] == "mode must be one of snapshot, reference"
     code, err = error_of(fetch, "datasets", "no-such", "versions")
     assert code == 404
 

@@ -1,0 +1,89 @@
+"""Request bodies checked against their schema (``workspace.shapes``) before any verb runs.
+
+A body of the wrong shape is refused whole with one sentence naming the field, e.g.
+``mode must be one of snapshot, reference``; the verbs then only see well-typed input.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from .errors import WorkspaceError
+from .reasons import Reason
+from .shapes import SCHEMAS
+
+Json = dict[str, Any]
+KINDS = {
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "array": "a list",
+    "object": "a JSON object",
+    "null": "null",
+}
+
+
+@functools.cache
+def _validator(name: str) -> Draft202012Validator:
+    root = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": SCHEMAS}}
+    return Draft202012Validator(root)
+
+
+def check(body: Any, schema: str) -> Json:
+    """``body`` when it fits ``components/schemas/<schema>``; else ``WorkspaceError``."""
+    if not isinstance(body, dict):
+        raise WorkspaceError("the request body must be a JSON object", Reason.invalid_json)
+    error = best_match(_validator(schema).iter_errors(body))
+    if error is not None:
+        raise WorkspaceError(sentence(error), Reason.invalid_parameter)
+    return body
+
+
+def _field(path: Iterable[Any]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "the body"
+
+
+def sentence(error: ValidationError) -> str:
+    """What is wrong with one field, for people."""
+    field, rule, value, schema = (
+        _field(error.absolute_path),
+        error.validator,
+        error.validator_value,
+        error.schema,
+    )
+    if rule == "required":
+        missing = next((k for k in value if k not in (error.instance or {})), "a field")
+        return f"{_field([*error.absolute_path, missing])} is required"
+    if rule == "additionalProperties":
+        extra = sorted(set(error.instance) - set(schema.get("properties", {})))
+        known = ", ".join(schema.get("properties", {}))
+        return f"unknown field {', '.join(map(str, extra))[:80]} (known: {known})"
+    if rule == "type" and "enum" in schema:
+        return f"{field} must be one of " + ", ".join(map(str, schema["enum"]))
+    if rule == "type":
+        kinds = value if isinstance(value, list) else [value]
+        return f"{field} must be " + " or ".join(KINDS.get(k, k) for k in kinds)
+    if rule == "enum":
+        return f"{field} must be one of " + ", ".join(map(str, value))
+    if rule in ("minimum", "maximum"):
+        low, high = schema.get("minimum", "-∞"), schema.get("maximum", "∞")
+        return f"{field} must be between {low} and {high}"
+    if rule in ("minLength", "maxLength"):
+        low, high = schema.get("minLength", 0), schema.get("maxLength", "any number of")
+        return f"{field} must have {low} to {high} characters"
+    if rule in ("minItems", "maxItems"):
+        return f"{field} may list at most {schema.get('maxItems')} entries"
+    if rule in ("oneOf", "anyOf"):
+        return f"{field} has the wrong type" + (
+            f": {schema['description']}" if "description" in schema else ""
+        )
+    return f"{field}: {error.message}"[:300]
