@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -13,7 +15,7 @@ from ..workspace.sync import Workspace
 from . import actions
 from .parser import UsageError, build
 from .progress import Bar
-from .tables import Record, Table
+from .tables import Done, Record, Table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
@@ -114,24 +116,25 @@ def follow(ws: Workspace, dataset: str | None, count: int | None, as_json: bool)
     """Print events as they come (a line each, or JSON lines); returns after ``count``."""
     dataset_id = ws.dataset(dataset)["id"] if dataset else None
     seen = 0
-    for event in ws.events(dataset_id=dataset_id):
-        if event.type == "resync":
-            continue  # a fresh stream has nothing to catch up on
-        data = event.data
-        if as_json:
-            print(json.dumps({"event": event.type, **data}, ensure_ascii=False), flush=True)
-        else:
-            p = data.get("progress") or {}
-            name = data.get("dataset_name") or data.get("dataset_id")
-            line = f"{name}@{data.get('number')}  {data.get('status')}"
-            if p.get("files_total"):
-                line += f"  {p.get('files_done') or 0:,}/{p['files_total']:,} files"
-            if data.get("job_kind") not in (None, "register"):
-                line += f"  ({data['job_kind']} {data.get('job_state')})"
-            print(line, flush=True)
-        seen += 1
-        if count is not None and seen >= count:
-            break
+    with contextlib.closing(ws.events(dataset_id=dataset_id)) as events:
+        for event in events:
+            if event.type == "resync":
+                continue  # a fresh stream has nothing to catch up on
+            data = event.data
+            if as_json:
+                print(json.dumps({"event": event.type, **data}, ensure_ascii=False), flush=True)
+            else:
+                p = data.get("progress") or {}
+                name = data.get("dataset_name") or data.get("dataset_id")
+                line = f"{name}@{data.get('number')}  {data.get('status')}"
+                if p.get("files_total"):
+                    line += f"  {p.get('files_done') or 0:,}/{p['files_total']:,} files"
+                if data.get("job_kind") not in (None, "register"):
+                    line += f"  ({data['job_kind']} {data.get('job_state')})"
+                print(line, flush=True)
+            seen += 1
+            if count is not None and seen >= count:
+                break
     return ""
 
 
@@ -141,11 +144,11 @@ def render(result: Any, as_json: bool) -> str:
     if as_json:
         data = (
             result.to_json()
-            if isinstance(result, Table | Record)
+            if isinstance(result, Table | Record | Done)
             else getattr(result, "raw", result)
         )
         return json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    if isinstance(result, Table):
+    if isinstance(result, Table | Done):
         return str(result)
     return describe(result)
 
@@ -193,7 +196,7 @@ def describe(obj: Any) -> str:
             files = result.get("files", 0)
             return f"restored {obj.version} into {result.get('path')} ({files:,} files)"
         return f"job {obj.id} ({obj.kind} of {obj.version}) {obj.state}" + (
-            f": {obj.error}" if obj.error else ""
+            f": {obj.error}" if obj.error and obj.error != obj.state else ""
         )
     if "visibility" in raw:  # a dataset
         lines = [
@@ -236,7 +239,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     text = render(result, as_json)
     if text:
-        print(text)
+        try:
+            print(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `fermi manifest X@1 | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
     failed = getattr(result, "status", None) in (
         VersionStatus.failed.value,
         VersionStatus.drifted.value,

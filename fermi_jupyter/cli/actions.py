@@ -16,7 +16,7 @@ from ..workspace.checks import split_ref
 from ..workspace.errors import WorkspaceError
 from ..workspace.reasons import Reason
 from ..workspace.sync import Workspace
-from .tables import Record, Table, human_bytes
+from .tables import Done, Record, Table, human_bytes
 
 Progress = Callable[[Any], None]
 
@@ -341,32 +341,35 @@ def manifest(ws: Workspace, ref: str) -> Table:
     )
 
 
-def alias(ws: Workspace, ref: str, name: str) -> Record:
+def alias(ws: Workspace, ref: str, name: str) -> Done:
     ds, sel = split_ref(ref)
-    number = Version.from_json(ws.version(ds, sel)).number
-    return Record(ws.set_alias(ds, name, {"version": number}))
+    v = Version.from_json(ws.version(ds, sel))
+    answer = ws.set_alias(ds, name, {"version": v.number})
+    return Done(f"{name} now names {v.label}", answer)
 
 
-def unalias(ws: Workspace, name: str, alias_name: str) -> str:
+def unalias(ws: Workspace, name: str, alias_name: str) -> Done:
     ws.delete_alias(name, alias_name)
-    return f"removed alias {alias_name} of {name}"
+    return Done(
+        f"removed the alias {alias_name} of {name}", {"dataset": name, "removed": alias_name}
+    )
 
 
-def delete(ws: Workspace, ref: str, whole: bool) -> str:
+def delete(ws: Workspace, ref: str, whole: bool) -> Done:
     if whole:
         if "@" in ref:
             raise WorkspaceError(
                 "delete --dataset takes a dataset NAME, not NAME@N", Reason.invalid_ref
             )
         ws.delete_dataset(ref)
-        return f"deleted dataset {ref} and all its versions"
+        return Done(f"deleted the dataset {ref} and all its versions", {"deleted": ref})
     if "@" not in ref:
         raise WorkspaceError(
-            f"which version? fermi delete {ref}@N (or all: fermi delete {ref} --dataset)",
+            f"which version? fermi delete {ref}@N (or all of it: fermi delete {ref} --dataset)",
             Reason.invalid_ref,
         )
     ws.delete_version(*split_ref(ref))
-    return f"deleted {ref}"
+    return Done(f"deleted {ref}", {"deleted": ref})
 
 
 def _job_row(j: Job) -> dict[str, Any]:

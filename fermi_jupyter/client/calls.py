@@ -207,9 +207,3 @@ class Endpoints:
 
     def mount_records(self, server: str | None = None) -> dict[str, Any]:
         return self._send(Call("GET", "/mounts", {"server": server}))
-
-    def record_mounts(self, server: str, mounts: list[dict[str, str]]) -> Any:
-        return self._send(Call("PUT", f"/mounts/{server}", json={"mounts": mounts}))
-
-    def forget_mounts(self, server: str) -> None:
-        return self._send(Call("DELETE", f"/mounts/{server}"))

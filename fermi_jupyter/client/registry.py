@@ -50,9 +50,6 @@ class RegistryClient(Endpoints):
             raise unreachable(self.url, e) from None
         return finish(call, r)
 
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._send(Call(method, path, kwargs.get("params") or {}, kwargs.get("json")))
-
     def _iterate(self, path: str, params: dict[str, Any], limit: int | None) -> Iterator[dict]:
         cursor, seen = None, 0
         while True:

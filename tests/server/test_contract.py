@@ -23,6 +23,15 @@ def test_the_committed_document_is_the_generated_one():
     )
 
 
+def test_the_reference_page_is_generated_from_the_document():
+    from fermi_jupyter.server import api_docs
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "reference" / "extension-api.md"
+    assert page.read_text(encoding="utf-8") == api_docs.render(), (
+        "run: python -m fermi_jupyter.server.api_docs --write"
+    )
+
+
 def _raised_reasons() -> set[str]:
     """Every reason written in the notebook-side code: reason="…" and Reason.member."""
     found: set[str] = set()
