@@ -59,6 +59,8 @@ def run(
 def dispatch(ws: Workspace, args: Any, bar: Bar) -> Any:
     a = actions
     verb = args.verb
+    if verb == "info":
+        return a.info(ws)
     if verb == "mounts":
         return a.mount_records(ws) if args.all else a.mounts(ws)
     if verb == "volumes":
@@ -202,7 +204,8 @@ def describe(obj: Any) -> str:
         lines = [
             f"{obj.owner}/{obj.name}  {obj.visibility}" + (f" ({obj.team})" if obj.team else "")
         ]
-        lines.append(f"  id: {obj.id}  type: {obj.data_type}  latest: {obj.latest}")
+        latest = obj.latest if obj.latest is not None else "— (no ready version)"
+        lines.append(f"  id: {obj.id}  type: {obj.data_type}  latest: {latest}")
         if obj.tags:
             lines.append(f"  tags: {', '.join(obj.tags)}")
         if obj.aliases:

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..workspace.shapes import SCHEMAS, STR, enum, ref
+from ..workspace.bodies import ALL_SCHEMAS
+from ..workspace.shapes import STR, enum, ref
 
 OPENAPI = Path(__file__).with_name("openapi.json")
 
@@ -373,7 +374,7 @@ def build() -> dict[str, Any]:
         "security": [{"token": []}],
         "paths": PATHS,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": ALL_SCHEMAS,
             "securitySchemes": {
                 "token": {
                     "type": "apiKey",

@@ -1,7 +1,9 @@
-"""Request bodies checked against their schema (``workspace.shapes``) before any verb runs.
+"""Request bodies: their schemas, and the check every body passes before any verb runs.
 
 A body of the wrong shape is refused whole with one sentence naming the field, e.g.
-``mode must be one of snapshot, reference``; the verbs then only see well-typed input.
+``mode must be one of snapshot, reference``; the verbs then only see well-typed input. The
+schemas are bounded (lengths, list sizes) and closed (unknown fields are refused); the OpenAPI
+document publishes them beside the answers' shapes (``workspace.shapes``).
 """
 
 from __future__ import annotations
@@ -15,9 +17,104 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import WorkspaceError
 from .reasons import Reason
-from .shapes import SCHEMAS
+from .shapes import INT, SCHEMAS, STR, enum, nullable, obj, ref
 
 Json = dict[str, Any]
+# fields: bounded, so a body is refused whole before any verb runs
+TEXT = {"type": "string", "maxLength": 255}
+LONG_TEXT = {"type": "string", "maxLength": 10_000}
+NAME = {"type": "string", "minLength": 1, "maxLength": 255}
+ID = {"type": "string", "minLength": 1, "maxLength": 255}
+PATH = {"type": "string", "maxLength": 4096}
+TAGS = {"type": "array", "items": TEXT, "maxItems": 100, "examples": [["扩增", "清洗", "生产"]]}
+
+REQUESTS: dict[str, Any] = {
+    "VolumeCreate": obj(
+        {
+            "name": NAME,
+            "capacity": {
+                "oneOf": [{**INT, "minimum": 1}, {**STR, "minLength": 1, "maxLength": 32}],
+                "description": "Bytes, or a size such as 500Gi (default 100Gi)",
+                "examples": ["500Gi"],
+            },
+            "type": ref("VolumeType"),
+            "access_mode": enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"]),
+            "zone": TEXT,
+            "team": TEXT,
+            "description": LONG_TEXT,
+            "backend": enum(["root", "pvc"], "root: on the platform storage (default)"),
+            "pvc_name": {**TEXT, "description": "An existing PVC, with backend pvc"},
+        },
+        ["name"],
+        additionalProperties=False,
+    ),
+    "DatasetFields": obj(
+        {
+            "name": NAME,
+            "description": LONG_TEXT,
+            "tags": TAGS,
+            "visibility": ref("Visibility"),
+            "team": nullable(TEXT),
+            "data_type": ref("DataType"),
+            "zone": nullable(TEXT),
+        },
+        additionalProperties=False,
+        description="PATCH: only the fields given change",
+    ),
+    "DatasetCreate": obj(
+        {
+            "name": NAME,
+            "description": LONG_TEXT,
+            "tags": TAGS,
+            "visibility": ref("Visibility"),
+            "team": TEXT,
+            "data_type": ref("DataType"),
+            "zone": TEXT,
+            "version": {
+                **ref("VersionCreate"),
+                "description": "Register version 1 at once; if that is refused the dataset is "
+                "not kept",
+            },
+        },
+        ["name"],
+        additionalProperties=False,
+    ),
+    "VersionCreate": obj(
+        {
+            "path": {
+                **PATH,
+                "description": "Without volume_id: a folder of this server (absolute, or "
+                "relative to the server root) inside a mounted volume. With volume_id: a "
+                "folder relative to that volume's root.",
+            },
+            "volume_id": ID,
+            "mode": ref("Mode"),
+            "message": LONG_TEXT,
+            "parents": {
+                "type": "array",
+                "items": TEXT,
+                "maxItems": 50,
+                "description": "Lineage (ds-…@N). Default: the dataset versions this server mounts",
+            },
+        },
+        ["path"],
+        additionalProperties=False,
+    ),
+    "RestoreRequest": obj(
+        {
+            "path": {
+                **PATH,
+                "description": "A new (or empty) folder: a local path inside a mounted volume, "
+                "or with volume_id a path relative to that volume",
+            },
+            "volume_id": ID,
+        },
+        ["path"],
+        additionalProperties=False,
+    ),
+    "AliasSet": obj({"version": {**INT, "minimum": 1}}, ["version"], additionalProperties=False),
+}
+ALL_SCHEMAS = {**SCHEMAS, **REQUESTS}
 KINDS = {
     "string": "a string",
     "integer": "a whole number",
@@ -31,7 +128,7 @@ KINDS = {
 
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
-    root = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": SCHEMAS}}
+    root = {"$ref": f"#/components/schemas/{name}", "components": {"schemas": ALL_SCHEMAS}}
     return Draft202012Validator(root)
 
 

@@ -30,13 +30,6 @@ STR = {"type": "string"}
 INT = {"type": "integer"}
 NUM = {"type": "number"}
 BOOL = {"type": "boolean"}
-# request fields: bounded, so a body is refused whole before any verb runs
-TEXT = {"type": "string", "maxLength": 255}
-LONG_TEXT = {"type": "string", "maxLength": 10_000}
-NAME = {"type": "string", "minLength": 1, "maxLength": 255}
-ID = {"type": "string", "minLength": 1, "maxLength": 255}
-PATH = {"type": "string", "maxLength": 4096}
-TAGS = {"type": "array", "items": TEXT, "maxItems": 100, "examples": [["扩增", "清洗", "生产"]]}
 
 
 def obj(props: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -167,25 +160,6 @@ SCHEMAS: dict[str, Any] = {
         },
         ["id", "name", "owner", "capacity_bytes", "type", "usage", "mount_path"],
     ),
-    "VolumeCreate": obj(
-        {
-            "name": NAME,
-            "capacity": {
-                "oneOf": [{**INT, "minimum": 1}, {**STR, "minLength": 1, "maxLength": 32}],
-                "description": "Bytes, or a size such as 500Gi (default 100Gi)",
-                "examples": ["500Gi"],
-            },
-            "type": ref("VolumeType"),
-            "access_mode": enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"]),
-            "zone": TEXT,
-            "team": TEXT,
-            "description": LONG_TEXT,
-            "backend": enum(["root", "pvc"], "root: on the platform storage (default)"),
-            "pvc_name": {**TEXT, "description": "An existing PVC, with backend pvc"},
-        },
-        ["name"],
-        additionalProperties=False,
-    ),
     "VolumePage": page("Volume"),
     "TreeEntry": obj(
         {
@@ -258,60 +232,8 @@ SCHEMAS: dict[str, Any] = {
         ["id", "name", "owner", "visibility", "tags", "latest", "aliases", "mounted_here"],
     ),
     "DatasetPage": page("Dataset"),
-    "DatasetFields": obj(
-        {
-            "name": NAME,
-            "description": LONG_TEXT,
-            "tags": TAGS,
-            "visibility": ref("Visibility"),
-            "team": nullable(TEXT),
-            "data_type": ref("DataType"),
-            "zone": nullable(TEXT),
-        },
-        additionalProperties=False,
-        description="PATCH: only the fields given change",
-    ),
-    "DatasetCreate": obj(
-        {
-            "name": NAME,
-            "description": LONG_TEXT,
-            "tags": TAGS,
-            "visibility": ref("Visibility"),
-            "team": TEXT,
-            "data_type": ref("DataType"),
-            "zone": TEXT,
-            "version": {
-                **ref("VersionCreate"),
-                "description": "Register version 1 at once; if that is refused the dataset is "
-                "not kept",
-            },
-        },
-        ["name"],
-        additionalProperties=False,
-    ),
     "DatasetCreated": obj(
         {"dataset": ref("Dataset"), "version": nullable(ref("Version"))}, ["dataset", "version"]
-    ),
-    "VersionCreate": obj(
-        {
-            "path": {
-                **PATH,
-                "description": "Without volume_id: a folder of this server (absolute, or "
-                "relative to the server root) inside a mounted volume. With volume_id: a "
-                "folder relative to that volume's root.",
-            },
-            "volume_id": ID,
-            "mode": ref("Mode"),
-            "message": LONG_TEXT,
-            "parents": {
-                "type": "array",
-                "items": TEXT,
-                "maxItems": 50,
-                "description": "Lineage (ds-…@N). Default: the dataset versions this server mounts",
-            },
-        },
-        ["path"],
-        additionalProperties=False,
     ),
     "Version": obj(
         {
@@ -343,18 +265,6 @@ SCHEMAS: dict[str, Any] = {
         ["dataset_id", "number", "ref", "label", "status", "mode", "progress", "mounted_here"],
     ),
     "VersionPage": page("Version"),
-    "RestoreRequest": obj(
-        {
-            "path": {
-                **PATH,
-                "description": "A new (or empty) folder: a local path inside a mounted volume, "
-                "or with volume_id a path relative to that volume",
-            },
-            "volume_id": ID,
-        },
-        ["path"],
-        additionalProperties=False,
-    ),
     "Job": obj(
         {
             "id": INT,
@@ -377,7 +287,6 @@ SCHEMAS: dict[str, Any] = {
     "Alias": obj(
         {"dataset_id": STR, "name": STR, "version": INT}, ["dataset_id", "name", "version"]
     ),
-    "AliasSet": obj({"version": {**INT, "minimum": 1}}, ["version"], additionalProperties=False),
     "FileSize": obj({"path": STR, "size": INT}, ["path", "size"]),
     "FileChange": obj(
         {"path": STR, "size_before": INT, "size_after": INT},

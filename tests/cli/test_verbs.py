@@ -207,3 +207,31 @@ def test_events_follow_a_registration(server):
     event = json.loads(out.splitlines()[0])
     assert event["event"] == "version" and event["dataset_name"] == "cli-events"
     assert {"rate_bytes_per_s", "eta_seconds", "stalled_since"} <= set(event["progress"])
+
+
+def test_info(server):
+    assert (
+        ok(server, "info").strip().endswith("acting as alice; the registry answers; 2 mounts here")
+    )
+    info = json.loads(ok(server, "info", "--json"))
+    assert info["registry_reachable"] is True and "not-cancellable" in info["reasons"]
+    r = fermi(server, "info", env={"FERMI_REGISTRY_URL": "http://127.0.0.1:9/api/v1"})
+    assert r.returncode == 0 and "no registry: cannot reach the registry" in r.stdout
+
+
+def test_register_and_restore_through_a_volume_not_mounted_here(server, hub):
+    ok(server, "volume", "create", "cli-remote", "--capacity", "1Gi", "--zone", "zone-a")
+    vol = json.loads(ok(server, "usage", "cli-remote", "--json"))[0]
+    assert vol["zone"] == "zone-a" and vol["mount_path"] is None
+    make_tree(hub.storage_root / "volumes" / vol["id"] / "src", 3, 200, seed=63)
+    v = json.loads(
+        ok(server, "register", "cli-remote:src", "--name", "cli-remote", "--wait", "--json")
+    )
+    assert v["status"] == "ready" and v["source"] == {"volume_id": vol["id"], "path": "src"}
+    assert v["parents"] == [f"{server.dataset['id']}@1"]  # still this server's lineage
+    assert "restored" in ok(server, "restore", "cli-remote@1", "cli-remote:copy")
+    copied = hub.storage_root / "volumes" / vol["id"] / "copy"
+    assert sorted(p.name for p in copied.rglob("*.bin")) == sorted(
+        p.name for p in (hub.storage_root / "volumes" / vol["id"] / "src").rglob("*.bin")
+    )
+    assert "no volume" in refused(server, "register", "nope-vol:src", "--name", "x")
