@@ -3,9 +3,9 @@
 
 Random, boundary and schema-violating requests at every operation: no response is a 5xx, and
 every response is one the document allows (status, content type, body schema — errors
-included). Path parameters are often swapped for real ones (a dataset with versions, a mounted
-volume, a job, an alias) so the generated requests reach past the 404s. The fuzzing user is
-its own ("fuzz"), so what it creates and deletes touches no other test's data.
+included). Parameters name real things as examples, and often while fuzzing (a dataset with
+three versions and an alias, a mounted volume, a job), so requests reach past the 404s. The
+fuzzing user is its own ("fuzz"): what it creates and deletes touches no other test's data.
 
 The event stream is left out (it never ends); tests/server/test_contract.py covers it.
 """
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 from typing import Any
 
 import pytest
@@ -28,25 +29,52 @@ from fermi_jupyter.server import openapi_build
 from ..cli.conftest import Server
 from ..support.trees import change_some, make_tree, wait_job, wait_version
 
-schema = schemathesis.openapi.from_path(str(openapi_build.OPENAPI)).exclude(path="/events")
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,
     checks.content_type_conformance,
     checks.response_schema_conformance,
 ]
-REAL: dict[str, list[Any]] = {}  # filled by the fixture: values that name real things
+
+
+# examples in the document: names that exist once the fixture ran, and stand-ins for ids only
+# known then (the test puts the id in before sending)
+EXAMPLES = {
+    "ref": ["FUZZ-DATASET", "fuzz-ds", "fuzz/fuzz-ds"],
+    "selector": ["1", "2", "3", "latest", "prod"],
+    "volume_id": ["FUZZ-VOLUME"],
+    "job_id": ["990001"],
+    "name": ["prod", "staging"],
+    "against": ["1", "prod", "fuzz-ds@3"],
+}
+REAL: dict[str, str] = {}  # stand-in → id, filled by the fixture
+
+
+def _document() -> dict[str, Any]:
+    """The committed document, without the endless event stream, with examples that name
+    real things."""
+    doc = json.loads(openapi_build.OPENAPI.read_text())
+    doc["paths"].pop("/events")
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            for param in op.get("parameters", []):
+                if param["name"] in EXAMPLES:
+                    values = EXAMPLES[param["name"]]
+                    param["examples"] = {f"e{i}": {"value": v} for i, v in enumerate(values)}
+    return doc
+
+
+schema = schemathesis.openapi.from_dict(_document())
 
 
 @schema.hook
 def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> Any:
-    """Half the time, the generated parameters; else the same with real names put in."""
-    if not path_parameters or not REAL:
+    """While fuzzing: half the time the generated parameters, else real ones put in."""
+    real = {k: v for k, v in EXAMPLES.items() if k in (path_parameters or {})}
+    if not real:
         return st.just(path_parameters)
-    real = st.fixed_dictionaries(
-        {k: st.sampled_from(REAL[k]) for k in path_parameters if REAL.get(k)}
-    ).map(lambda chosen: {**path_parameters, **chosen})
-    return st.one_of(st.just(path_parameters), real)
+    chosen = st.fixed_dictionaries({k: st.sampled_from(v) for k, v in real.items()})
+    return st.one_of(st.just(path_parameters), chosen.map(lambda c: {**path_parameters, **c}))
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +102,7 @@ def server(hub) -> Server:
             "/mounts/fuzz", json={"mounts": [{"version": f"{ds['id']}@1", "mount_path": "/d"}]}
         )
         mounted.raise_for_status()
-    REAL.clear()
-    REAL.update(
-        ref=[ds["id"], "fuzz-ds", "fuzz%2Ffuzz-ds"],
-        selector=["1", "2", "3", "latest", "prod"],
-        volume_id=[vol["id"]],
-        job_id=[str(job["id"])],
-        name=["prod", "staging"],
-    )
+    REAL.update({"FUZZ-DATASET": ds["id"], "FUZZ-VOLUME": vol["id"], "990001": str(job["id"])})
     mounts = [
         Mount(
             kind=MountKind.dataset,
@@ -112,10 +133,14 @@ def server(hub) -> Server:
 def test_no_5xx_and_every_response_as_documented(
     case, server, http_server, jp_asyncio_loop, jp_http_port, jp_base_url, jp_auth_header
 ):
+    case.headers = {**(case.headers or {}), **jp_auth_header}  # logins are tested elsewhere
+    if case.path_parameters:
+        case.path_parameters = {
+            k: REAL.get(v, v) if isinstance(v, str) else v for k, v in case.path_parameters.items()
+        }
     call = functools.partial(
         case.call_and_validate,
         base_url=f"http://127.0.0.1:{jp_http_port}{jp_base_url}api/fermi",
-        headers=jp_auth_header,
         checks=CHECKS,
         timeout=30,
     )

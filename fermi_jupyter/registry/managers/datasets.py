@@ -192,28 +192,32 @@ def update(db: Session, who: Identity, ds: Dataset, body: dict) -> Dataset:
     unknown = set(body) - {"name", "description", "tags", "visibility", "team", "data_type", "zone"}
     if unknown:
         raise BadRequest(f"these fields cannot be changed: {', '.join(sorted(unknown))}")
-    if "name" in body:
-        try:
-            ds.name = check_name(body["name"], "dataset name")
-        except ValueError as e:
-            raise BadRequest(str(e), reason="invalid-name") from None
-    if "description" in body:
-        ds.description = str(body["description"] or "")[:10000]
-    if "data_type" in body:
-        if body["data_type"] not in DATA_TYPES:
-            raise BadRequest(f"data_type must be one of {', '.join(DATA_TYPES)}")
-        ds.data_type = body["data_type"]
-    if "zone" in body:
-        ds.zone = body["zone"] or None
-    if "tags" in body:
-        ds.tags = _tags(body["tags"])
-        ds.tag_rows = [DatasetTag(tag=t) for t in ds.tags]
-    if "visibility" in body or "team" in body:
-        before = ds.visibility
-        merged = {"visibility": ds.visibility, **body}
-        ds.visibility, ds.team = _visibility(who, merged, ds.team)
-        if before != ds.visibility:
-            audit.record(db, who, "dataset.visibility", ds.id, before=before, after=ds.visibility)
+    # no flush before the commit below: a taken name must come back as a 409, not a 500
+    with db.no_autoflush:
+        if "name" in body:
+            try:
+                ds.name = check_name(body["name"], "dataset name")
+            except ValueError as e:
+                raise BadRequest(str(e), reason="invalid-name") from None
+        if "description" in body:
+            ds.description = str(body["description"] or "")[:10000]
+        if "data_type" in body:
+            if body["data_type"] not in DATA_TYPES:
+                raise BadRequest(f"data_type must be one of {', '.join(DATA_TYPES)}")
+            ds.data_type = body["data_type"]
+        if "zone" in body:
+            ds.zone = body["zone"] or None
+        if "tags" in body:
+            ds.tags = _tags(body["tags"])
+            ds.tag_rows = [DatasetTag(tag=t) for t in ds.tags]
+        if "visibility" in body or "team" in body:
+            before = ds.visibility
+            merged = {"visibility": ds.visibility, **body}
+            ds.visibility, ds.team = _visibility(who, merged, ds.team)
+            if before != ds.visibility:
+                audit.record(
+                    db, who, "dataset.visibility", ds.id, before=before, after=ds.visibility
+                )
     audit.record(db, who, "dataset.update", ds.id, fields=sorted(body))
     try:
         db.commit()
