@@ -34,6 +34,17 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+INT_MAX = 2**31 - 1  # Integer columns are 32-bit in PostgreSQL
+
+
+def int_key(text: str) -> int | None:
+    """An Integer column's value from a URL part, or None when it cannot be one (not ASCII digits,
+    or beyond 32 bits: PostgreSQL would fail the query rather than find nothing)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > INT_MAX:
+        return None
+    return int(text)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

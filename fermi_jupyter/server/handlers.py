@@ -89,6 +89,8 @@ class FermiHandler(APIHandler):
         reason = GENERIC_BY_STATUS.get(status_code, Reason.bad_request)
         if status_code == 403 and message == "Forbidden":
             message = "log in (a Jupyter token or session) to use this server's fermi API"
+        elif status_code == 405:
+            message = f"this URL does not answer {self.request.method} (see api/fermi/openapi.json)"
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"message": message, "reason": reason.value}))
 

@@ -17,33 +17,48 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from .errors import WorkspaceError
 from .reasons import Reason
-from .shapes import INT, SCHEMAS, STR, enum, nullable, obj, ref
+from .shapes import INT, SCHEMAS, STR, enum, obj, ref
 
 Json = dict[str, Any]
-# fields: bounded, so a body is refused whole before any verb runs
+# fields: bounded as the registry stores them, so a body is refused whole, with a sentence,
+# before any verb runs (and before a database could refuse it less kindly)
 TEXT = {"type": "string", "maxLength": 255}
-LONG_TEXT = {"type": "string", "maxLength": 10_000}
-NAME = {"type": "string", "minLength": 1, "maxLength": 255}
-ID = {"type": "string", "minLength": 1, "maxLength": 255}
+NAME = {"type": "string", "minLength": 1, "maxLength": 128}
+ZONE = {"type": ["string", "null"], "maxLength": 64}
+TEAM = {"type": ["string", "null"], "maxLength": 255, "description": "A JupyterHub group"}
+ID = {"type": "string", "minLength": 1, "maxLength": 40}
 PATH = {"type": "string", "maxLength": 4096}
-TAGS = {"type": "array", "items": TEXT, "maxItems": 100, "examples": [["扩增", "清洗", "生产"]]}
+TAGS = {
+    "type": "array",
+    "items": {"type": "string", "maxLength": 64},
+    "maxItems": 20,
+    "examples": [["扩增", "清洗", "生产"]],
+}
+
+
+def text(limit: int) -> dict[str, Any]:
+    return {"type": ["string", "null"], "maxLength": limit}
+
 
 REQUESTS: dict[str, Any] = {
     "VolumeCreate": obj(
         {
             "name": NAME,
             "capacity": {
-                "oneOf": [{**INT, "minimum": 1}, {**STR, "minLength": 1, "maxLength": 32}],
+                "oneOf": [
+                    {**INT, "minimum": 1, "maximum": 2**50},
+                    {**STR, "minLength": 1, "maxLength": 32},
+                ],
                 "description": "Bytes, or a size such as 500Gi (default 100Gi)",
                 "examples": ["500Gi"],
             },
             "type": ref("VolumeType"),
             "access_mode": enum(["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"]),
-            "zone": TEXT,
-            "team": TEXT,
-            "description": LONG_TEXT,
+            "zone": ZONE,
+            "team": TEAM,
+            "description": text(2000),
             "backend": enum(["root", "pvc"], "root: on the platform storage (default)"),
-            "pvc_name": {**TEXT, "description": "An existing PVC, with backend pvc"},
+            "pvc_name": {**text(253), "description": "An existing PVC, with backend pvc"},
         },
         ["name"],
         additionalProperties=False,
@@ -51,12 +66,12 @@ REQUESTS: dict[str, Any] = {
     "DatasetFields": obj(
         {
             "name": NAME,
-            "description": LONG_TEXT,
+            "description": text(10_000),
             "tags": TAGS,
             "visibility": ref("Visibility"),
-            "team": nullable(TEXT),
+            "team": TEAM,
             "data_type": ref("DataType"),
-            "zone": nullable(TEXT),
+            "zone": ZONE,
         },
         additionalProperties=False,
         description="PATCH: only the fields given change",
@@ -64,12 +79,12 @@ REQUESTS: dict[str, Any] = {
     "DatasetCreate": obj(
         {
             "name": NAME,
-            "description": LONG_TEXT,
+            "description": text(10_000),
             "tags": TAGS,
             "visibility": ref("Visibility"),
-            "team": TEXT,
+            "team": TEAM,
             "data_type": ref("DataType"),
-            "zone": TEXT,
+            "zone": ZONE,
             "version": {
                 **ref("VersionCreate"),
                 "description": "Register version 1 at once; if that is refused the dataset is "
@@ -89,11 +104,11 @@ REQUESTS: dict[str, Any] = {
             },
             "volume_id": ID,
             "mode": ref("Mode"),
-            "message": LONG_TEXT,
+            "message": {"type": "string", "maxLength": 2000},
             "parents": {
                 "type": "array",
                 "items": TEXT,
-                "maxItems": 50,
+                "maxItems": 50,  # as the registry allows
                 "description": "Lineage (ds-…@N). Default: the dataset versions this server mounts",
             },
         },

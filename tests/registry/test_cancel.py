@@ -108,3 +108,23 @@ def test_a_finished_version_is_not_cancellable_and_stays(users, slow, who):
     for v in cancelled["items"]:  # cancelling again is a 409 too, and changes nothing
         r = cancel(users, who, slow, v["number"])
         assert r.status_code == 409 and r.json()["reason"] == "not-running"
+
+
+@pytest.mark.parametrize("key", ["2147483648", "476204183103", "99999999999999999999", "²"])
+def test_an_id_no_column_can_hold_is_simply_not_found(users, slow, key):
+    """Integer columns are 32-bit in PostgreSQL: a larger id or version number, or a digit that
+    is not ASCII, finds nothing (404) rather than failing the query (500)."""
+    with users["alice"] as c:
+        for method in ("GET", "DELETE"):
+            r = c.request(method, f"/jobs/{key}")
+            assert r.status_code == 404 and r.json()["reason"] == "job-not-found", (
+                r.status_code,
+                r.text,
+                r.url,
+            )
+        if key.isascii():  # a non-ASCII selector matches no version route: a separate question
+            r = c.get(f"/datasets/{slow['ds']['id']}/versions/{key}")
+            assert r.status_code == 404 and r.json()["reason"] == "no-version", (
+                r.status_code,
+                r.text,
+            )

@@ -124,6 +124,7 @@ def server(hub) -> Server:
         "FERMI_MOUNTS": encode(mounts),
         "FERMI_REGISTRY_URL": hub.registry_url,
         "JUPYTERHUB_API_TOKEN": token,
+        "JUPYTERHUB_USER": "fuzz",
     }
     return Server(env, workspace, hub.storage_root / "datasets" / ds["id"] / "1", ds, vol)
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from .. import audit
 from ..errors import NotFound
 from ..managers import mounts as mounts_mgr
-from ..orm import Job, Version
+from ..orm import Job, Version, int_key
 from ..pagination import decode_cursor, encode_cursor
 from ..serialize import audit_json, iso, job_json
 from .base import BaseHandler
@@ -15,7 +15,8 @@ from .base import BaseHandler
 
 class JobsBase(BaseHandler):
     def job(self, job_id: str) -> Job:
-        job = self.db.get(Job, int(job_id)) if job_id.isdigit() else None
+        key = int_key(job_id)
+        job = self.db.get(Job, key) if key is not None else None
         if job is None or not (self.identity.admin or job.created_by == self.identity.name):
             raise NotFound(f"no job {job_id} of yours", reason="job-not-found")
         return job

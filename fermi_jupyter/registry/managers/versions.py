@@ -14,7 +14,7 @@ from ...domain.visibility import can_use_volume, can_write
 from .. import audit, storage
 from ..errors import BadRequest, Conflict, Forbidden, NotFound
 from ..jobs import JobRunner
-from ..orm import Alias, Dataset, Job, Mount, Version, Volume
+from ..orm import Alias, Dataset, Job, Mount, Version, Volume, int_key
 from ..pagination import decode_cursor, encode_cursor
 from . import datasets as datasets_mgr
 
@@ -23,8 +23,8 @@ MAX_PARENTS = 50
 
 def select_version(db: Session, ds: Dataset, selector: str) -> Version:
     """A version of ``ds`` by number, ``latest`` (newest ready) or alias name."""
-    if selector.isdigit():
-        number: int | None = int(selector)
+    if selector.isascii() and selector.isdigit():
+        number: int | None = int_key(selector)  # None (not found) beyond an Integer column
     elif selector == "latest":
         number = datasets_mgr.latest_numbers(db, [ds.id]).get(ds.id)
         if number is None:
