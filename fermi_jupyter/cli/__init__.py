@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 from typing import Any
 
@@ -13,7 +15,7 @@ from ..workspace.sync import Workspace
 from . import actions, transfers
 from .parser import UsageError, build
 from .progress import Bar
-from .tables import Record, Table
+from .tables import Done, Record, Table
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_TIMEOUT = 0, 1, 2, 3, 4
 
@@ -57,8 +59,10 @@ def run(
 def dispatch(ws: Workspace, args: Any, bar: Bar) -> Any:
     a = actions
     verb = args.verb
+    if verb == "info":
+        return a.info(ws)
     if verb == "mounts":
-        return a.mounts(ws)
+        return a.mount_records(ws) if args.all else a.mounts(ws)
     if verb == "volumes":
         return a.volumes(ws, args.query)
     if verb == "volume":
@@ -104,9 +108,9 @@ def dispatch(ws: Workspace, args: Any, bar: Bar) -> Any:
     if verb == "job":
         return a.job(ws, args.job_id, args.cancel)
     if verb == "audit":
-        return a.audit(ws, args.action, args.limit)
+        return a.audit(ws, args)
     if verb == "events":
-        return follow(ws, args.count, args.json)
+        return follow(ws, args.dataset, args.count, args.json)
     if verb in transfers.VERBS:
         rc = ws.run(_sync_client(ws))
         try:
@@ -116,35 +120,30 @@ def dispatch(ws: Workspace, args: Any, bar: Bar) -> Any:
     raise UsageError(f"unknown verb {verb!r}")
 
 
-def follow(ws: Workspace, count: int | None, as_json: bool) -> str:
+def follow(ws: Workspace, dataset: str | None, count: int | None, as_json: bool) -> str:
     """Print events as they come (a line each, or JSON lines); returns after ``count``."""
-    client = ws.run(_sync_client(ws))
+    dataset_id = ws.dataset(dataset)["id"] if dataset else None
     seen = 0
-    try:
-        for event in client.events():
+    with contextlib.closing(ws.events(dataset_id=dataset_id)) as events:
+        for event in events:
+            if event.type == "resync":
+                continue  # a fresh stream has nothing to catch up on
+            data = event.data
             if as_json:
-                print(json.dumps(event, ensure_ascii=False), flush=True)
+                print(json.dumps({"event": event.type, **data}, ensure_ascii=False), flush=True)
             else:
-                p = event.get("progress") or {}
-                print(
-                    f"{event.get('dataset_name') or event.get('ref')}@{event.get('number')}  "
-                    f"{event.get('status')}  {p.get('files_done') or 0}/{p.get('files_total') or 0}"
-                    " files",
-                    flush=True,
-                )
+                p = data.get("progress") or {}
+                name = data.get("dataset_name") or data.get("dataset_id")
+                line = f"{name}@{data.get('number')}  {data.get('status')}"
+                if p.get("files_total"):
+                    line += f"  {p.get('files_done') or 0:,}/{p['files_total']:,} files"
+                if data.get("job_kind") not in (None, "register"):
+                    line += f"  ({data['job_kind']} {data.get('job_state')})"
+                print(line, flush=True)
             seen += 1
             if count is not None and seen >= count:
                 break
-    finally:
-        client.close()
     return ""
-
-
-async def _sync_client(ws: Workspace) -> Any:
-    from ..client import RegistryClient
-
-    url, token = ws.manager.registry()
-    return RegistryClient(url or None, token or None)
 
 
 def render(result: Any, as_json: bool) -> str:
@@ -153,11 +152,11 @@ def render(result: Any, as_json: bool) -> str:
     if as_json:
         data = (
             result.to_json()
-            if isinstance(result, Table | Record)
+            if isinstance(result, Table | Record | Done)
             else getattr(result, "raw", result)
         )
         return json.dumps(data, indent=2, ensure_ascii=False, default=str)
-    if isinstance(result, Table):
+    if isinstance(result, Table | Done):
         return str(result)
     return describe(result)
 
@@ -205,13 +204,14 @@ def describe(obj: Any) -> str:
             files = result.get("files", 0)
             return f"restored {obj.version} into {result.get('path')} ({files:,} files)"
         return f"job {obj.id} ({obj.kind} of {obj.version}) {obj.state}" + (
-            f": {obj.error}" if obj.error else ""
+            f": {obj.error}" if obj.error and obj.error != obj.state else ""
         )
     if "visibility" in raw:  # a dataset
         lines = [
             f"{obj.owner}/{obj.name}  {obj.visibility}" + (f" ({obj.team})" if obj.team else "")
         ]
-        lines.append(f"  id: {obj.id}  type: {obj.data_type}  latest: {obj.latest}")
+        latest = obj.latest if obj.latest is not None else "— (no ready version)"
+        lines.append(f"  id: {obj.id}  type: {obj.data_type}  latest: {latest}")
         if obj.tags:
             lines.append(f"  tags: {', '.join(obj.tags)}")
         if obj.aliases:
@@ -250,7 +250,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(130)
     text = render(result, as_json)
     if text:
-        print(text)
+        try:
+            print(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `fermi manifest X@1 | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(EXIT_OK)
     failed = getattr(result, "status", None) in (
         VersionStatus.failed.value,
         VersionStatus.drifted.value,

@@ -10,13 +10,12 @@ from typing import Any
 
 from ..client import Conflict, Dataset, Job, Version, VersionFailed, Volume
 from ..domain.states import JobState
-from ..mounts import MountError
 from ..workspace import listing
+from ..workspace.checks import split_ref
 from ..workspace.errors import WorkspaceError
-from ..workspace.manager import split_ref
 from ..workspace.reasons import Reason
 from ..workspace.sync import Workspace
-from .tables import Record, Table, human_bytes
+from .tables import Done, Record, Table, human_bytes
 
 Progress = Callable[[Any], None]
 
@@ -93,11 +92,35 @@ def _volume(ws: Workspace, name: str) -> Volume:
 
 def create_volume(ws: Workspace, args: argparse.Namespace) -> Volume:
     body = {"name": args.name, "capacity": args.capacity, "type": args.volume_type}
-    if args.team:
-        body["team"] = args.team
-    if args.description:
-        body["description"] = args.description
+    optional = {
+        "team": args.team,
+        "description": args.description,
+        "zone": args.zone,
+        "access_mode": args.access_mode,
+    }
+    body.update({k: v for k, v in optional.items() if v})
+    if args.pvc:
+        body.update(backend="pvc", pvc_name=args.pvc)
     return Volume.from_json(ws.create_volume(body))
+
+
+def info(ws: Workspace) -> Done:
+    i = ws.info()
+    error = (i["registry_error"] or {}).get("message", "none is configured")
+    registry = "the registry answers" if i["registry_reachable"] else f"no registry: {error}"
+    text = (
+        f"fermi_jupyter {i['version']}, acting as {i['user'] or 'nobody (no hub user)'}; "
+        f"{registry}; {i['mounts']} mounts here"
+    )
+    return Done(text, i)
+
+
+def _folder(ws: Workspace, path: str) -> dict[str, str]:
+    """A folder as a request names it: a local path, or VOLUME:path of any volume you use."""
+    if ":" in path and not os.path.exists(path):
+        vol_name, _, sub = path.partition(":")
+        return {"volume_id": _volume(ws, vol_name).id, "path": sub}
+    return {"path": path}
 
 
 def usage(ws: Workspace, name: str) -> Table:
@@ -176,6 +199,7 @@ def _fields(args: argparse.Namespace) -> dict[str, Any]:
         "team": args.team,
         "description": args.description,
         "tags": args.tags,
+        "zone": args.zone,
     }
     return {k: v for k, v in fields.items() if v is not None}
 
@@ -188,8 +212,6 @@ def edit(ws: Workspace, args: argparse.Namespace) -> Dataset:
     fields = _fields(args)
     if args.rename:
         fields["name"] = args.rename
-    if args.zone is not None:
-        fields["zone"] = args.zone
     if not fields:
         raise WorkspaceError(
             "nothing to change: give --visibility, --team, --description, --tag, --type, "
@@ -231,7 +253,7 @@ def status(ws: Workspace, ref: str) -> Version:
 
 
 def register(ws: Workspace, args: argparse.Namespace, progress: Progress | None) -> Version:
-    body: dict[str, Any] = {"path": args.path, "mode": args.mode, "message": args.message}
+    body: dict[str, Any] = {**_folder(ws, args.path), "mode": args.mode, "message": args.message}
     if args.parents:
         body["parents"] = [_resolve_parent(ws, p) for p in args.parents]
     if args.version_of:
@@ -242,10 +264,10 @@ def register(ws: Workspace, args: argparse.Namespace, progress: Progress | None)
         except Conflict as e:
             if e.reason != Reason.exists.value:
                 raise
-            raise MountError(
+            raise WorkspaceError(
                 f"you already have a dataset named {args.name!r}; "
                 f"add a version with --version-of {args.name}",
-                reason=Reason.exists,
+                Reason.exists,
             ) from None
         v = Version.from_json(created["version"])
     if args.wait:
@@ -277,7 +299,7 @@ def verify(ws: Workspace, ref: str, progress: Progress | None, timeout: float | 
 def restore(
     ws: Workspace, ref: str, path: str, progress: Progress | None, timeout: float | None
 ) -> Job:
-    job = Job.from_json(ws.restore(*split_ref(ref), {"path": path}))
+    job = Job.from_json(ws.restore(*split_ref(ref), _folder(ws, path)))
     return _wait_job(ws, job, progress, timeout)
 
 
@@ -343,32 +365,35 @@ def manifest(ws: Workspace, ref: str) -> Table:
     )
 
 
-def alias(ws: Workspace, ref: str, name: str) -> Record:
+def alias(ws: Workspace, ref: str, name: str) -> Done:
     ds, sel = split_ref(ref)
-    number = Version.from_json(ws.version(ds, sel)).number
-    return Record(ws.set_alias(ds, name, {"version": number}))
+    v = Version.from_json(ws.version(ds, sel))
+    answer = ws.set_alias(ds, name, {"version": v.number})
+    return Done(f"{name} now names {v.label}", answer)
 
 
-def unalias(ws: Workspace, name: str, alias_name: str) -> str:
+def unalias(ws: Workspace, name: str, alias_name: str) -> Done:
     ws.delete_alias(name, alias_name)
-    return f"removed alias {alias_name} of {name}"
+    return Done(
+        f"removed the alias {alias_name} of {name}", {"dataset": name, "removed": alias_name}
+    )
 
 
-def delete(ws: Workspace, ref: str, whole: bool) -> str:
+def delete(ws: Workspace, ref: str, whole: bool) -> Done:
     if whole:
         if "@" in ref:
             raise WorkspaceError(
                 "delete --dataset takes a dataset NAME, not NAME@N", Reason.invalid_ref
             )
         ws.delete_dataset(ref)
-        return f"deleted dataset {ref} and all its versions"
+        return Done(f"deleted the dataset {ref} and all its versions", {"deleted": ref})
     if "@" not in ref:
         raise WorkspaceError(
-            f"which version? fermi delete {ref}@N (or all: fermi delete {ref} --dataset)",
+            f"which version? fermi delete {ref}@N (or all of it: fermi delete {ref} --dataset)",
             Reason.invalid_ref,
         )
     ws.delete_version(*split_ref(ref))
-    return f"deleted {ref}"
+    return Done(f"deleted {ref}", {"deleted": ref})
 
 
 def _job_row(j: Job) -> dict[str, Any]:
@@ -399,8 +424,8 @@ def job(ws: Workspace, job_id: int, cancel_it: bool) -> Job:
     return Job.from_json(ws.cancel_job(str(job_id)) if cancel_it else ws.job(str(job_id)))
 
 
-def audit(ws: Workspace, action: str | None, limit: int) -> Table:
-    page = ws.run(ws.manager.client().page("/audit", action=action, limit=limit))
+def audit(ws: Workspace, args: argparse.Namespace) -> Table:
+    page = ws.audit(action=args.action, actor=args.actor, target=args.target, limit=args.limit)
     rows = [
         {
             "at": (e["at"] or "")[:19],
@@ -416,4 +441,25 @@ def audit(ws: Workspace, action: str | None, limit: int) -> Table:
         "Audit",
         "nothing recorded",
         data=[Record(e) for e in page["items"]],
+    )
+
+
+def mount_records(ws: Workspace) -> Table:
+    """What every running server of yours mounts, as the registry recorded it at spawn."""
+    items = ws.mount_records()["items"]
+    rows = [
+        {
+            "server": m["server"],
+            "version": m["version"],
+            "path": m["mount_path"],
+            "since": (m.get("created_at") or "")[:19],
+        }
+        for m in items
+    ]
+    return Table(
+        ["server", "version", "path", "since"],
+        rows,
+        "Dataset versions mounted by your servers",
+        "none of your servers mounts a dataset",
+        data=[Record(m) for m in items],
     )

@@ -9,9 +9,12 @@ from ..domain.visibility import Visibility
 
 VERBS_HELP = """\
 verbs:
+  info                        this server: version, who it acts as, whether the registry answers
   mounts                      what is mounted in this server, with each version's status
+  mounts --all                the dataset versions every running server of yours mounts
   volumes [QUERY]             your volumes, with usage and where they are mounted here
-  volume create NAME          a new volume (--capacity 100Gi --type ssd|hdd|shared --team T)
+  volume create NAME          a new volume (--capacity 100Gi --type ssd|hdd|shared --team T,
+                              --zone Z, --access-mode M, --pvc EXISTING-PVC)
   usage VOLUME                one volume's usage against its capacity
   ls [PATH]                   list a folder (a local path, or VOLUME:path through the registry)
   datasets [QUERY]            datasets you can see (--scope mine|team|org|public, --tag, --type)
@@ -21,11 +24,12 @@ verbs:
   versions NAME               a dataset's versions
   register PATH --name NAME   register a folder of a mounted volume as a new dataset
   register PATH --version-of NAME
-                              … or as a new version of an existing one (add --wait)
+                              … or as a new version of an existing one (add --wait);
+                              PATH may be VOLUME:folder, for a volume not mounted here
   status NAME@N               one version: status, progress, size, lineage
   cancel NAME@N               cancel a registration still running
   verify NAME@N               recompute its manifest and report drift
-  restore NAME@N PATH         copy a version into a folder of a mounted volume
+  restore NAME@N PATH         copy a version into a new folder (local, or VOLUME:folder)
   diff NAME@A NAME@B          files added, removed and changed from A to B (from the manifests)
   lineage NAME@N              the versions it was made from, and those made from it
   manifest NAME@N             its files: path, size, digest
@@ -35,8 +39,8 @@ verbs:
   delete NAME --dataset       delete a dataset and all its versions
   jobs [--state S]            your registrations, verifications and restores
   job ID  |  job ID --cancel  one job, or cancel it
-  audit                       who did what to your datasets and volumes
-  events                      follow status changes as they happen (Ctrl-C stops)
+  audit                       what you did (everything, for an admin): --action, --target
+  events [--dataset NAME]     follow status changes as they happen (Ctrl-C stops)
 {transfers}every verb answers --json
 """
 
@@ -71,13 +75,17 @@ def build() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
     common.add_argument("--timeout", type=float, default=argparse.SUPPRESS, metavar="SECONDS")
-    sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
+    sub = p.add_subparsers(
+        dest="verb", metavar="VERB", parser_class=_Parser, help="one of the verbs below"
+    )
 
     def verb(name: str, text: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, parents=[common], help=text, description=text)
+        return sub.add_parser(name, parents=[common], description=text)  # listed in the epilog
 
     verb("help", "this help")
-    verb("mounts", "what is mounted here")
+    verb("info", "this server and the registry")
+    mo = verb("mounts", "what is mounted here")
+    mo.add_argument("--all", action="store_true", help="what every running server of yours mounts")
     vs = verb("volumes", "your volumes")
     vs.add_argument("query", nargs="?")
     vc = verb("volume", "create a volume")
@@ -87,6 +95,12 @@ def build() -> argparse.ArgumentParser:
     vc.add_argument("--type", dest="volume_type", default="ssd", choices=list(VOLUME_TYPES))
     vc.add_argument("--team")
     vc.add_argument("--description", default="")
+    vc.add_argument("--zone")
+    vc.add_argument(
+        "--access-mode", dest="access_mode",
+        choices=["ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany"],
+    )  # fmt: skip
+    vc.add_argument("--pvc", metavar="PVC", help="an existing PVC instead of platform storage")
     us = verb("usage", "one volume's usage")
     us.add_argument("volume", metavar="VOLUME", help="name or vol-… id")
     ls = verb("ls", "list a folder")
@@ -114,7 +128,9 @@ def build() -> argparse.ArgumentParser:
     vr = verb("versions", "versions of a dataset")
     vr.add_argument("name")
     rg = verb("register", "register a folder as a dataset (version)")
-    rg.add_argument("path")
+    rg.add_argument(
+        "path", metavar="PATH", help="a local folder in a mounted volume, or VOLUME:folder"
+    )
     target = rg.add_mutually_exclusive_group(required=True)
     target.add_argument("--name", help="a new dataset's name")
     target.add_argument(
@@ -134,9 +150,11 @@ def build() -> argparse.ArgumentParser:
         ("manifest", "a version's files"),
     ):
         verb(name, text).add_argument("ref", metavar="NAME@N")
-    rs = verb("restore", "copy a version into a mounted volume")
+    rs = verb("restore", "copy a version into a new folder")
     rs.add_argument("ref", metavar="NAME@N")
-    rs.add_argument("path")
+    rs.add_argument(
+        "path", metavar="PATH", help="a local folder in a mounted volume, or VOLUME:folder"
+    )
     df = verb("diff", "what changed between two versions")
     df.add_argument("base", metavar="NAME@A")
     df.add_argument("target", metavar="NAME@B")
@@ -155,10 +173,13 @@ def build() -> argparse.ArgumentParser:
     j1 = verb("job", "one job")
     j1.add_argument("job_id", type=int, metavar="ID")
     j1.add_argument("--cancel", action="store_true")
-    au = verb("audit", "audit events")
-    au.add_argument("--action")
+    au = verb("audit", "what you did (everything, for an admin), newest first")
+    au.add_argument("--action", help="e.g. dataset.delete, version.create, mount.record")
+    au.add_argument("--actor", help="who did it")
+    au.add_argument("--target", help="a ds-…, ds-…@N or vol-… id")
     au.add_argument("--limit", type=int, default=50)
     ev = verb("events", "follow status changes")
+    ev.add_argument("--dataset", metavar="NAME", help="only this dataset")
     ev.add_argument("--count", type=int, default=None, help="stop after this many events")
     transfers.add_verbs(verb)
     return p
@@ -170,3 +191,4 @@ def _metadata(p: argparse.ArgumentParser) -> None:
     p.add_argument("--team")
     p.add_argument("--description")
     p.add_argument("--tag", action="append", dest="tags", default=None)
+    p.add_argument("--zone")

@@ -100,6 +100,22 @@ class Table:
         return [d.to_json() if hasattr(d, "to_json") else getattr(d, "raw", d) for d in self.data]
 
 
+@dataclass
+class Done:
+    """What a verb did: a sentence for people; for ``--json`` and code, the API's answer."""
+
+    text: str
+    raw: Any = None
+
+    def __str__(self) -> str:
+        return self.text
+
+    __repr__ = __str__
+
+    def to_json(self) -> Any:
+        return self.raw if self.raw is not None else {"done": self.text}
+
+
 class Record(dict):
     """A JSON object from the API with attribute access (``entry.name``) for code."""
 

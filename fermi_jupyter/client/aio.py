@@ -11,7 +11,6 @@ import httpx
 
 from .calls import Call, Endpoints, finish, q, settings, unreachable
 from .errors import FermiError, from_response
-from .models import Version
 from .transfers import TransferEndpoints
 
 
@@ -44,30 +43,6 @@ class AsyncRegistryClient(TransferEndpoints, Endpoints):
         except httpx.HTTPError as e:
             raise unreachable(self.url, e) from None
         return finish(call, r)
-
-    async def create_and_register(
-        self, name: str, volume_id: str, path: str = "", *, mode: str = "snapshot",
-        message: str = "", parents: list[str] | None = None, **fields: Any,
-    ) -> tuple[Any, Version]:  # fmt: skip
-        """A new dataset with ``path`` of a volume as version 1; a refused registration
-        deletes the dataset again, so nothing half-made stays."""
-        ds = await self.create_dataset(name, **fields)
-        try:
-            v = await self.register(
-                ds.id, volume_id, path, mode=mode, message=message, parents=parents
-            )
-        except FermiError:
-            with contextlib.suppress(FermiError):  # the refusal is the error worth showing
-                await self.delete_dataset(ds.id)
-            raise
-        return ds, v
-
-    async def jobs_page(
-        self, state: str | None = None, *, limit: int = 100, cursor: str | None = None
-    ) -> dict[str, Any]:
-        return await self._send(
-            Call("GET", "/jobs", {"state": state, "limit": limit, "cursor": cursor})
-        )
 
     @contextlib.asynccontextmanager
     async def stream_events(

@@ -178,6 +178,12 @@ class Endpoints:
         path = f"/datasets/{q(ref)}/versions/{q(selector)}/lineage"
         return self._send(Call("GET", path))
 
+    def cancel_version(self, ref: str, selector: str | int) -> Job:
+        """Stop a registration still pending or processing (the dataset's owner, an admin, or
+        whoever started it); returns its job. A finished version is never touched."""
+        path = f"/datasets/{q(ref)}/versions/{q(selector)}/cancel"
+        return self._send(Call("POST", path, parse=Job.from_json))
+
     def verify(self, ref: str, selector: str | int = "latest") -> Job:
         path = f"/datasets/{q(ref)}/versions/{q(selector)}/verify"
         return self._send(Call("POST", path, parse=Job.from_json))
@@ -188,6 +194,11 @@ class Endpoints:
         return self._send(Call("POST", url, json=body, parse=Job.from_json))
 
     # -- jobs, mounts, audit ------------------------------------------------------------------
+    def jobs_page(
+        self, state: str | None = None, *, limit: int = 100, cursor: str | None = None
+    ) -> dict[str, Any]:
+        return self._send(Call("GET", "/jobs", {"state": state, "limit": limit, "cursor": cursor}))
+
     def job(self, job_id: int) -> Job:
         return self._send(Call("GET", f"/jobs/{q(job_id)}", parse=Job.from_json))
 
@@ -196,9 +207,3 @@ class Endpoints:
 
     def mount_records(self, server: str | None = None) -> dict[str, Any]:
         return self._send(Call("GET", "/mounts", {"server": server}))
-
-    def record_mounts(self, server: str, mounts: list[dict[str, str]]) -> Any:
-        return self._send(Call("PUT", f"/mounts/{server}", json={"mounts": mounts}))
-
-    def forget_mounts(self, server: str) -> None:
-        return self._send(Call("DELETE", f"/mounts/{server}"))

@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 
-from ..domain.states import JOB_FINISHED, JobState, VersionStatus
+from . import waiting
 from .calls import Call, Endpoints, finish, q, settings, unreachable
-from .errors import FermiError, RegistryUnavailable, VersionFailed, from_response
+from .errors import FermiError, RegistryUnavailable, from_response
 from .models import Dataset, Job, ManifestEntry, Page, TreeEntry, Version, Volume
 from .transfers import TransfersMixin
-
-FAILED = (VersionStatus.failed.value, VersionStatus.cancelled.value)
 
 
 class RegistryClient(TransfersMixin, Endpoints):
@@ -53,9 +50,6 @@ class RegistryClient(TransfersMixin, Endpoints):
         except httpx.HTTPError as e:
             raise unreachable(self.url, e) from None
         return finish(call, r)
-
-    def request(self, method: str, path: str, **kwargs: Any) -> Any:
-        return self._send(Call(method, path, kwargs.get("params") or {}, kwargs.get("json")))
 
     def _iterate(self, path: str, params: dict[str, Any], limit: int | None) -> Iterator[dict]:
         cursor, seen = None, 0
@@ -136,43 +130,20 @@ class RegistryClient(TransfersMixin, Endpoints):
         on_progress: Callable[[Version], None] | None = None,
     ) -> Version:  # fmt: skip
         """Poll until the version is ready; raise ``VersionFailed`` if it fails or is cancelled."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            v = self.version(ref, selector)
-            if on_progress:
-                on_progress(v)
-            if v.status in FAILED:
-                raise VersionFailed(
-                    f"{v.ref} {v.status}: {v.error or 'no reason given'}", reason=v.status
-                )
-            if v.done:
-                return v
-            if deadline is not None and time.monotonic() > deadline:
-                raise FermiError(
-                    f"{v.label} still {v.status} after {timeout:g}s; it goes on in the background, "
-                    f"check it later with: fermi status {v.label}",
-                    reason="timeout",
-                )
-            time.sleep(poll)
+        return waiting.poll(
+            lambda: self.version(ref, selector), waiting.version_settled,
+            waiting.version_late(timeout), timeout=timeout, every=poll, on_progress=on_progress,
+        )  # fmt: skip
 
     def wait_job(
         self, job_id: int, *, timeout: float | None = None, poll: float = 0.5,
         on_progress: Callable[[Job], None] | None = None,
     ) -> Job:  # fmt: skip
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            job = self.job(job_id)
-            if on_progress:
-                on_progress(job)
-            if JobState(job.state) in JOB_FINISHED:
-                return job
-            if deadline is not None and time.monotonic() > deadline:
-                raise FermiError(
-                    f"job {job_id} ({job.kind} of {job.version}) still {job.state} after "
-                    f"{timeout:g}s; it goes on in the background",
-                    reason="timeout",
-                )
-            time.sleep(poll)
+        """Poll until the job is done, failed or cancelled."""
+        return waiting.poll(
+            lambda: self.job(job_id), lambda j: j.done, waiting.job_late(timeout),
+            timeout=timeout, every=poll, on_progress=on_progress,
+        )  # fmt: skip
 
     def events(self, dataset_id: str | None = None) -> Iterator[dict[str, Any]]:
         """Server-sent events, parsed; blocks while waiting for the next one."""

@@ -13,10 +13,9 @@ from traitlets import Bool, Float, Unicode
 from ..cli import run as run_cli
 from ..cli.parser import UsageError
 from ..client import FermiError
-from ..mounts import MountError
 from ..workspace.sync import Workspace
 
-ERRORS = (UsageError, FermiError, MountError, ValueError)
+ERRORS = (UsageError, FermiError, ValueError)  # ValueError: unbalanced quotes in the line
 
 
 class FermiMagicsError(Exception):

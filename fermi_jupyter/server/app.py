@@ -10,7 +10,7 @@ from traitlets import Float, Int, Unicode, default
 from ..workspace.events import EventRelay
 from ..workspace.manager import WorkspaceManager
 from ..workspace.progress import ProgressTracker
-from .handlers import ROUTES
+from .handlers import NO_ROUTE, ROUTES
 
 
 class FermiExtension(ExtensionApp):
@@ -62,11 +62,12 @@ class FermiExtension(ExtensionApp):
             search_budget=self.search_budget,
             search_seconds=self.search_seconds,
         )
-        self.relay = EventRelay(self.manager.client, self.manager.tracker, linger=self.event_linger)
+        self.relay = EventRelay(self.manager, linger=self.event_linger)
         self.settings["fermi"] = self
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend((f"/api/fermi/{path}", handler) for path, handler in ROUTES)
+        routes = [*ROUTES, NO_ROUTE]
+        self.handlers.extend((f"/api/fermi/{path}", handler) for path, handler in routes)
 
     async def stop_extension(self) -> None:
         self.relay.stop()

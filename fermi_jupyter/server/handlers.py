@@ -21,6 +21,7 @@ from ..client import FermiError
 from ..workspace.errors import WorkspaceError
 from ..workspace.manager import WorkspaceManager
 from ..workspace.reasons import GENERIC_BY_STATUS, Reason, coerce
+from ..workspace.sse import Event
 
 if TYPE_CHECKING:
     from .app import FermiExtension
@@ -88,6 +89,8 @@ class FermiHandler(APIHandler):
         reason = GENERIC_BY_STATUS.get(status_code, Reason.bad_request)
         if status_code == 403 and message == "Forbidden":
             message = "log in (a Jupyter token or session) to use this server's fermi API"
+        elif status_code == 405:
+            message = f"this URL does not answer {self.request.method} (see api/fermi/openapi.json)"
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"message": message, "reason": reason.value}))
 
@@ -159,11 +162,6 @@ class DatasetsHandler(FermiHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        scope = self.arg("scope")
-        if scope is not None and scope not in ("all", "mine", "team", "org", "public"):
-            raise WorkspaceError(
-                "scope is one of all, mine, team, org, public", Reason.invalid_parameter
-            )
         params = {k: self.arg(k) for k in ("q", "scope", "tag", "owner", "data_type", "cursor")}
         self.write_json(await self.manager.datasets(self.arg("limit"), **params))
 
@@ -293,6 +291,21 @@ class JobHandler(FermiHandler):
         self.write_json(await self.manager.cancel_job(job_id), status=202)
 
 
+class AuditHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        params = {k: self.arg(k) for k in ("action", "actor", "target", "cursor")}
+        self.write_json(await self.manager.audit(limit=self.arg("limit"), **params))
+
+
+class MountRecordsHandler(FermiHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.write_json(await self.manager.mount_records(self.arg("server")))
+
+
 class EventsHandler(FermiHandler):
     """Relays the registry's events (as this server's owner) through the shared relay.
 
@@ -334,8 +347,6 @@ class EventsHandler(FermiHandler):
 
     def on_connection_close(self) -> None:
         if hasattr(self, "_sub"):
-            from ..workspace.events import Event
-
             self._sub.queue.put_nowait(Event(None, "_closed", {}))
 
 
@@ -347,9 +358,23 @@ class OpenAPIHandler(FermiHandler):
         self.finish(OPENAPI.read_bytes())
 
 
+class NoRouteHandler(FermiHandler):
+    """Any other URL under api/fermi/: a JSON 404, never an HTML page."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        rest = self.request.path.rsplit("api/fermi/", 1)[-1]
+        raise WorkspaceError(
+            f"there is no {rest[:80]!r} in this API (see api/fermi/openapi.json)",
+            Reason.not_found,
+        )
+
+    post = put = patch = delete = get
+
+
 OPENAPI = Path(__file__).with_name("openapi.json")
 REF = r"(?P<ref>[^/]+)"  # NAME, ds-…, or OWNER%2FNAME
-SELECTOR = r"(?P<selector>[A-Za-z0-9_.\-]+)"  # N, latest, or an alias
+SELECTOR = r"(?P<selector>[^/]+)"  # N, latest, or an alias (checked by the manager)
 VOL = r"(?P<volume_id>[^/]+)"
 V = rf"datasets/{REF}/versions/{SELECTOR}"
 ROUTES = [
@@ -370,6 +395,9 @@ ROUTES = [
     (rf"{V}/manifest", ManifestHandler),
     ("jobs", JobsHandler),
     (r"jobs/(?P<job_id>[^/]+)", JobHandler),
+    ("audit", AuditHandler),
+    ("mount-records", MountRecordsHandler),
     ("events", EventsHandler),
     ("openapi.json", OpenAPIHandler),
 ]
+NO_ROUTE = (r".*", NoRouteHandler)  # last: everything else under api/fermi/

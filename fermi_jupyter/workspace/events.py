@@ -6,37 +6,26 @@ Ids are the registry's sequence numbers, passed through. A tab that comes back w
 relay itself was not connected, the registry restarted, the id is too old) the tab gets a
 ``resync`` event first — refetch, then go on. When the relay (re)connects upstream it sends the
 last id it saw as ``Last-Event-ID``; a registry that confirms a full replay with the response
-header ``X-Fermi-Replay: complete`` spares the tabs a resync, any other answer costs one.
+header ``X-Fermi-Replay: complete`` spares the tabs a resync, any other answer costs one; an
+upstream ``event: snapshot`` (the registry could not replay the gap) is a resync too.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..client import AsyncRegistryClient, FermiError
-from ..domain.states import IN_FLIGHT, VersionStatus
-from .progress import ProgressTracker
+from ..client import FermiError
+from .sse import Event, parse
+
+if TYPE_CHECKING:
+    from .manager import WorkspaceManager
 
 log = logging.getLogger(__name__)
-IN_FLIGHT_VALUES = {s.value for s in IN_FLIGHT}
-
-
-@dataclass
-class Event:
-    id: str | None
-    type: str
-    data: dict[str, Any]
-
-    def frame(self) -> str:
-        head = f"id: {self.id}\n" if self.id is not None else ""
-        return f"{head}event: {self.type}\ndata: {json.dumps(self.data, ensure_ascii=False)}\n\n"
 
 
 @dataclass(eq=False)  # hashable by identity: kept in a set
@@ -61,15 +50,13 @@ def _as_int(value: str | None) -> int | None:
 class EventRelay:
     def __init__(
         self,
-        client: Callable[[], AsyncRegistryClient],
-        tracker: ProgressTracker,
+        manager: WorkspaceManager,
         *,
         backlog: int = 2000,
         linger: float = 60.0,
         retry: float = 2.0,
     ):
-        self.client = client
-        self.tracker = tracker
+        self.manager = manager
         self.backlog: deque[Event] = deque(maxlen=backlog)
         self.linger = linger
         self.retry = retry
@@ -155,7 +142,7 @@ class EventRelay:
         first = True
         while True:
             try:
-                async with self.client().stream_events(last_event_id=resume) as r:
+                async with self.manager.client().stream_events(last_event_id=resume) as r:
                     replayed = r.headers.get("X-Fermi-Replay", "").lower() == "complete"
                     self._connected.set()
                     if resume is not None and not replayed:
@@ -198,51 +185,19 @@ class EventRelay:
             self._pending_resync = event
 
     async def _pump(self, r: Any) -> None:
-        fields: dict[str, Any] = {"data": []}
-        async for line in r.aiter_lines():
+        async for event in parse(r.aiter_lines()):
             pending = self._pending_resync
             if pending is not None and self.subscribers:
                 self._pending_resync = None
                 self._broadcast(pending)
-            if line == "":
-                if fields["data"]:
-                    self._dispatch(
-                        fields.get("id"),
-                        fields.get("event") or "message",
-                        "\n".join(fields["data"]),
-                    )
-                fields = {"data": []}
+            if event.type == "snapshot":  # the registry could not replay the gap: tabs refetch
+                self.last_id = event.id or self.last_id
+                self.backlog.clear()
+                data = {"reason": "replay-unavailable", "last_event_id": event.id}
+                self._broadcast(Event(None, "resync", data))
                 continue
-            if line.startswith(":"):
-                continue
-            name, _, value = line.partition(":")
-            value = value[1:] if value.startswith(" ") else value
-            if name == "data":
-                fields["data"].append(value)
-            elif name in ("id", "event"):
-                fields[name] = value
-
-    def _dispatch(self, event_id: str | None, kind: str, raw: str) -> None:
-        try:
-            data = json.loads(raw)
-        except ValueError:
-            return
-        if not isinstance(data, dict):
-            return
-        if kind == "version":
-            status = data.get("status")
-            active = status in IN_FLIGHT_VALUES or (
-                data.get("job_state") in ("queued", "running")
-                and status == VersionStatus.processing.value
-            )
-            key = (
-                f"v:{data.get('ref')}"
-                if data.get("job_kind") in (None, "register")
-                else f"j:{data.get('job_id')}"
-            )
-            data["progress"] = self.tracker.enrich(key, data.get("progress"), active=active)
-        event = Event(event_id, kind, data)
-        if event_id is not None:
-            self.last_id = event_id
-            self.backlog.append(event)
-        self._broadcast(event)
+            event = self.manager.event_json(event)
+            if event.id is not None:
+                self.last_id = event.id
+                self.backlog.append(event)
+            self._broadcast(event)

@@ -1,9 +1,8 @@
 """``Workspace``: the workspace manager's sync face, for the ``fermi`` CLI and ``%fermi``.
 
 One manager (and so one registry client) runs on a private event-loop thread, so it works the
-same in a terminal and inside a kernel whose own loop is busy running the cell. Results come
-back as the client's typed models; waiting (with a progress callback) happens in the caller's
-thread, where notebook progress widgets belong.
+same in a terminal and inside a kernel whose own loop is busy running the cell. Waiting (with a
+progress callback) happens in the caller's thread, where notebook progress widgets belong.
 """
 
 from __future__ import annotations
@@ -11,14 +10,13 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from typing import Any, TypeVar
 
-from ..client import FermiError, Job, Version, VersionFailed
-from ..domain.states import JOB_FINISHED, JobState, VersionStatus
+from ..client import Job, Version, waiting
 from .manager import WorkspaceManager
 from .progress import ProgressTracker
+from .sse import Event
 
 T = TypeVar("T")
 
@@ -75,6 +73,18 @@ class Workspace:
         call.__doc__ = verb.__doc__
         return call
 
+    def events(self, **kwargs: Any) -> Iterator[Event]:
+        """The manager's event stream, one event at a time (blocks while waiting)."""
+        stream = self.manager.events(**kwargs)
+        try:
+            while True:
+                try:
+                    yield self.run(stream.__anext__())
+                except StopAsyncIteration:
+                    return
+        finally:
+            self.run(stream.aclose())
+
     # -- waiting ------------------------------------------------------------------------------
     def wait(
         self,
@@ -86,24 +96,14 @@ class Workspace:
         on_progress: Callable[[Version], None] | None = None,
     ) -> Version:
         """Until the version is ready; ``VersionFailed`` if it fails or is cancelled."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            v = Version.from_json(self.run(self.manager.version(ref, str(selector))))
-            if on_progress:
-                on_progress(v)
-            if v.status in (VersionStatus.failed.value, VersionStatus.cancelled.value):
-                raise VersionFailed(
-                    f"{v.label} {v.status}: {v.error or 'no reason given'}", reason=v.status
-                )
-            if v.done:
-                return v
-            if deadline is not None and time.monotonic() > deadline:
-                raise FermiError(
-                    f"{v.label} still {v.status} after {timeout:g}s; it goes on in the "
-                    f"background, check it later with: fermi status {v.label}",
-                    reason="timeout",
-                )
-            time.sleep(poll)
+        return waiting.poll(
+            lambda: Version.from_json(self.run(self.manager.version(ref, str(selector)))),
+            waiting.version_settled,
+            waiting.version_late(timeout),
+            timeout=timeout,
+            every=poll,
+            on_progress=on_progress,
+        )
 
     def wait_job(
         self,
@@ -113,17 +113,17 @@ class Workspace:
         poll: float = 0.5,
         on_progress: Callable[[Job], None] | None = None,
     ) -> Job:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            if on_progress:
-                on_progress(job)
-            if JobState(job.state) in JOB_FINISHED:
-                return job
-            if deadline is not None and time.monotonic() > deadline:
-                raise FermiError(
-                    f"job {job.id} ({job.kind} of {job.version}) still {job.state} after "
-                    f"{timeout:g}s; it goes on in the background (fermi jobs)",
-                    reason="timeout",
-                )
-            time.sleep(poll)
-            job = Job.from_json(self.run(self.manager.job(str(job.id))))
+        """Until the job is done, failed or cancelled (``job`` is its first state)."""
+        first = [job]
+
+        def fetch() -> Job:
+            return first.pop() if first else Job.from_json(self.run(self.manager.job(str(job.id))))
+
+        return waiting.poll(
+            fetch,
+            lambda j: j.done,
+            waiting.job_late(timeout),
+            timeout=timeout,
+            every=poll,
+            on_progress=on_progress,
+        )

@@ -61,5 +61,6 @@ def server(hub, users) -> Server:
         "FERMI_MOUNTS": encode(mounts),
         "FERMI_REGISTRY_URL": hub.registry_url,
         "JUPYTERHUB_API_TOKEN": users.tokens["alice"],
+        "JUPYTERHUB_USER": "alice",
     }
     return Server(env, workspace, hub.storage_root / "datasets" / ds["id"] / "1", ds, vol)

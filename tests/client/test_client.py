@@ -19,7 +19,7 @@ from fermi_jupyter.client import (
 )
 
 from ..support.ports import free_port
-from ..support.trees import independent_digest, make_tree
+from ..support.trees import independent_digest, make_slow_tree, make_tree
 
 
 @pytest.fixture
@@ -91,18 +91,20 @@ def test_failures_become_typed_exceptions(hub, users, alice):
 
 def test_wait_raises_when_a_version_is_cancelled(hub, users, alice):
     vol = alice.create_volume("client-cancel", capacity="1Gi")
-    make_tree(hub.storage_root / "volumes" / vol.id / "big", 3000, 8192, seed=5, dirs=30)
+    make_slow_tree(hub.storage_root / "volumes" / vol.id / "slow")
     ds = alice.create_dataset("client-cancel")
-    v = alice.register(ds.id, vol.id, "big")
-    outcome = alice.delete_version(ds.id, v.number)
-    if outcome == "cancelling":
-        with pytest.raises(VersionFailed) as e:
-            alice.wait(ds.id, v.number, timeout=60)
-        assert e.value.reason == "cancelled" and v.ref in str(e.value)
-    else:  # it finished first and was deleted
-        assert outcome == "deleted"
-        with pytest.raises(NotFound):
-            alice.version(ds.id, v.number)
+    v = alice.register(ds.id, vol.id, "slow", mode="reference")
+    job = alice.cancel_version(ds.id, v.number)
+    assert job.kind == "register" and job.version == v.ref
+    assert job.state in ("cancelling", "cancelled")
+    with pytest.raises(VersionFailed) as e:
+        alice.wait(ds.id, v.number, timeout=60)
+    assert e.value.reason == "cancelled"
+    assert str(e.value) == "client-cancel@1 cancelled: no reason given"
+    with pytest.raises(Conflict) as e:  # a finished version is not cancelled (nor deleted)
+        alice.cancel_version(ds.id, v.number)
+    assert e.value.reason == "not-running"
+    assert alice.version(ds.id, v.number).status == "cancelled"
 
 
 def test_missing_url_is_a_readable_error(monkeypatch):

@@ -1,16 +1,13 @@
 """The extension's contract: the committed OpenAPI document is the generated one, every reason
-the notebook side raises is listed, the event stream is not activity, and schemathesis finds no
-5xx and no response outside its schema against a real server, registry and hub."""
+the notebook side raises is listed, every route is documented, and the event stream is not
+activity and resumes with a resync. (Schemathesis against the document: test_fuzz.py.)"""
 
 from __future__ import annotations
 
 import ast
 import contextlib
 import json
-from datetime import datetime, timezone
 from pathlib import Path
-
-import pytest
 
 import fermi_jupyter
 from fermi_jupyter.server import openapi_build
@@ -23,6 +20,15 @@ NOTEBOOK_SIDE = ["server", "workspace", "client", "cli", "magics", "mounts.py"]
 def test_the_committed_document_is_the_generated_one():
     assert openapi_build.OPENAPI.read_text(encoding="utf-8") == openapi_build.render(), (
         "run: python -m fermi_jupyter.server.openapi_build --write"
+    )
+
+
+def test_the_reference_page_is_generated_from_the_document():
+    from fermi_jupyter.server import api_docs
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "reference" / "extension-api.md"
+    assert page.read_text(encoding="utf-8") == api_docs.render(), (
+        "run: python -m fermi_jupyter.server.api_docs --write"
     )
 
 
@@ -125,69 +131,3 @@ def test_resume_with_last_event_id_gets_a_resync_when_replay_is_not_confirmed(
     assert "event: resync" in text, text
     data = json.loads(text.split("event: resync\ndata: ", 1)[1].split("\n", 1)[0])
     assert data["reason"] in ("replay-unavailable", "registry-restarted")
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN GAP: the harness executes no case yet (schemathesis 4 given/as_strategy "
-    "wiring inside a thread); the call-count assertion proves it. To be fixed, not hidden.",
-)
-def test_schemathesis_finds_no_server_error_and_no_shape_outside_the_schema(
-    jp_fetch, jp_asyncio_loop, jp_http_port, jp_base_url, jp_auth_header, server
-):
-    """Property-based requests at every operation of the document, against the real server."""
-    import threading
-
-    import schemathesis
-    from hypothesis import HealthCheck, settings
-    from schemathesis.checks import (
-        negative_data_rejection,
-        not_a_server_error,
-        response_schema_conformance,
-        status_code_conformance,
-    )
-
-    schema = schemathesis.openapi.from_path(str(openapi_build.OPENAPI))
-    base_url = f"http://127.0.0.1:{jp_http_port}{jp_base_url}api/fermi"
-    # the event stream never ends: its contract is tested above
-    ops = [r for r in schema.get_all_operations() if r.ok().path != "/events"]
-    failures: list[str] = []
-    calls: list[int] = []
-    checks = [not_a_server_error, response_schema_conformance, status_code_conformance]
-
-    def worker() -> None:
-        for result in ops:
-            operation = result.ok()
-
-            @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck),
-                      database=None, derandomize=True)  # fmt: skip
-            @schemathesis.given(case=operation.as_strategy())
-            def run(case, operation=operation):  # type: ignore[no-untyped-def]
-                case.headers = {**(case.headers or {}), **jp_auth_header}
-                response = case.call(base_url=base_url, timeout=30)
-                calls.append(response.status_code)
-                try:
-                    case.validate_response(response, checks=checks)
-                except Exception as e:  # collected, so one run shows every failing operation
-                    failures.append(f"{operation.label}: {str(e)[:400]}")
-                    raise
-
-            with contextlib.suppress(Exception):
-                run()
-
-    # the server runs on this thread's loop: drive it while the checks run in another thread
-    t = threading.Thread(target=worker)
-    t.start()
-    import asyncio
-
-    async def wait() -> None:
-        while t.is_alive():
-            await asyncio.sleep(0.05)
-
-    jp_asyncio_loop.run_until_complete(wait())
-    t.join()
-    assert not failures, "\n".join(failures[:10])
-    assert len(calls) >= 2 * len(ops), len(calls)  # every operation was really exercised
-    assert all(code < 500 for code in calls)
-    _ = negative_data_rejection, datetime, timezone

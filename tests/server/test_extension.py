@@ -9,7 +9,7 @@ import time
 import pytest
 from tornado.httpclient import HTTPClientError
 
-from ..support.trees import independent_digest, make_tree
+from ..support.trees import independent_digest, make_slow_tree, make_tree
 
 
 @pytest.fixture
@@ -103,7 +103,13 @@ def test_register_refusals(fetch, server):
     )
     assert code == 400 and err["reason"] == "not-in-volume"
     code, err = error_of(fetch, "datasets", "cli-source", "versions", method="POST", body={})
-    assert code == 400 and err["reason"] == "bad-path"
+    assert code == 400 and err["reason"] == "invalid-parameter"
+    assert err["message"] == "path is required"
+    code, err = error_of(
+        fetch, "datasets", "cli-source", "versions", method="POST", body={"path": "x", "mode": {}}
+    )
+    assert (code, err["reason"]) == (400, "invalid-parameter")
+    assert err["message"] == "mode must be one of snapshot, reference"
     code, err = error_of(fetch, "datasets", "no-such", "versions")
     assert code == 404
 
@@ -351,3 +357,69 @@ def test_the_openapi_document_matches_the_routes(fetch):
         }  # fmt: skip
         assert set(ops) <= implemented
     assert covered == {p for p, _ in ROUTES}
+
+
+def test_cancel_for_the_sidebar(fetch, jp_serverapp, server, users, monkeypatch):
+    """The owner cancels a running registration; a team member who reads the dataset may not;
+    a finished version is left alone."""
+    slow = make_slow_tree(server.workspace / "ext-slow", files=400)
+    body = {
+        "name": "ext-cancel",
+        "visibility": "team",
+        "team": "vision",
+        "version": {"path": str(slow), "mode": "reference"},
+    }
+    v = fetch("datasets", method="POST", body=body)["version"]
+    ext = jp_serverapp.web_app.settings["fermi"]
+    with monkeypatch.context() as m:  # the same server, acting as bob (alice's team)
+        m.setattr(ext, "registry_token", users.tokens["bob"])
+        code, err = error_of(
+            fetch, "datasets", v["dataset_id"], "versions", "1", "cancel", method="POST"
+        )
+    assert (code, err["reason"]) == (403, "not-cancellable") and "alice" in err["message"]
+    job = fetch("datasets", "ext-cancel", "versions", "1", "cancel", method="POST", body={})
+    assert job["kind"] == "register" and job["version"] == v["ref"]
+    assert job["state"] in ("cancelling", "cancelled")
+    assert set(job["progress"]) >= {"rate_bytes_per_s", "eta_seconds", "stalled_since"}
+    deadline = time.monotonic() + 60
+    while fetch("datasets", "ext-cancel", "versions", "1")["status"] != "cancelled":
+        assert time.monotonic() < deadline
+        time.sleep(0.3)
+    code, err = error_of(fetch, "datasets", "ext-cancel", "versions", "1", "cancel", method="POST")
+    assert (code, err["reason"]) == (409, "not-running")
+    code, err = error_of(fetch, "datasets", "cli-source", "versions", "1", "cancel", method="POST")
+    assert (code, err["reason"]) == (409, "not-running")
+    assert fetch("datasets", "cli-source", "versions", "1")["status"] == "ready"
+
+
+def test_any_other_url_or_method_is_a_json_error(fetch):
+    code, err = error_of(fetch, "no-such-thing")
+    assert (code, err["reason"]) == (404, "not-found") and "no-such-thing" in err["message"]
+    code, err = error_of(fetch, "datasets", "cli-source", "versions", "x%20y")
+    assert (code, err["reason"]) == (400, "invalid-ref")
+    code, err = error_of(fetch, "mounts", method="DELETE")
+    assert (code, err["reason"]) == (405, "method-not-allowed")
+    assert err["message"] == "this URL does not answer DELETE (see api/fermi/openapi.json)"
+    code, err = error_of(fetch, "datasets", method="POST", body={"name": "x", "colour": "red"})
+    assert (code, err["reason"]) == (400, "invalid-parameter") and "colour" in err["message"]
+    code, err = error_of(fetch, "datasets", params={"scope": "everything"})
+    assert (code, err["reason"]) == (400, "invalid-parameter")
+    code, err = error_of(fetch, "jobs", params={"state": "sleeping"})
+    assert (code, err["reason"]) == (400, "invalid-parameter")
+
+
+def test_audit_and_mount_records_for_the_sidebar(fetch, users, server):
+    with users["alice"] as c:
+        c.put(
+            "/mounts/alice/ext-records", json={"mounts": [{"version": f"{server.dataset['id']}@1"}]}
+        )
+    try:
+        records = fetch("mount-records", params={"server": "alice/ext-records"})["items"]
+        assert [(r["server"], r["version"]) for r in records] == [
+            ("alice/ext-records", f"{server.dataset['id']}@1")
+        ]
+    finally:
+        with users["alice"] as c:
+            c.delete("/mounts/alice/ext-records")
+    events = fetch("audit", params={"action": "mount.record", "limit": "5"})["items"]
+    assert events and {e["actor"] for e in events} == {"alice"}

@@ -22,6 +22,16 @@ def make_tree(root: Path, files: int, size: int = 4096, *, seed: int = 1, dirs: 
     return files * size
 
 
+def make_slow_tree(root: Path, files: int = 600, size: int = 64 << 20) -> Path:
+    """Sparse files: minutes of hashing for a reference-mode registration, no disk used — a
+    registration that is surely still running when a test acts on it (then cancels it)."""
+    root.mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        with open(root / f"hole-{i:04d}.bin", "wb") as f:
+            f.truncate(size)
+    return root
+
+
 def change_some(root: Path, fraction: float, *, seed: int = 2) -> list[Path]:
     """Rewrite ``fraction`` of the files with new content of the same size."""
     rng = random.Random(seed)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler
 
+from .cancel import CancelHandler
 from .datasets import AliasHandler, DatasetHandler, DatasetsHandler
 from .events import EventsHandler
 from .jobs import AuditHandler, JobHandler, JobsHandler, MountsHandler, ServerMountsHandler
@@ -46,6 +47,7 @@ def routes(prefix: str) -> list[tuple]:
         (api + rf"/datasets/{DS}/versions/{V}/restore", RestoreHandler),
         (api + rf"/datasets/{DS}/versions/{V}/diff", DiffHandler),
         (api + rf"/datasets/{DS}/versions/{V}/lineage", LineageHandler),
+        (api + rf"/datasets/{DS}/versions/{V}/cancel", CancelHandler),
         (api + r"/jobs", JobsHandler),
         (api + r"/jobs/(?P<job_id>[^/]+)", JobHandler),
         (api + r"/mounts", MountsHandler),

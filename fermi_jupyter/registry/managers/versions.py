@@ -24,7 +24,7 @@ MAX_PARENTS = 50
 
 def select_version(db: Session, ds: Dataset, selector: str) -> Version:
     """A version of ``ds`` by number, ``latest`` (newest ready) or alias name."""
-    if selector.isdigit():
+    if selector.isascii() and selector.isdigit():
         number: int | None = parse_int_id(selector)  # None for numbers no version can have
     elif selector == "latest":
         number = datasets_mgr.latest_numbers(db, [ds.id]).get(ds.id)
