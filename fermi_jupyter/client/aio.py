@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from .calls import Call, Endpoints, finish, q, settings, unreachable
-from .errors import FermiError, from_response
+from .errors import from_response
 from .transfers import TransferEndpoints
 
 

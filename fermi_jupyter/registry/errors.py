@@ -49,6 +49,8 @@ class Reason(str, Enum):
     mounted = "mounted"
     not_ready = "not-ready"
     busy = "busy"
+    not_running = "not-running"  # a cancel of a registration that has finished
+    not_cancellable = "not-cancellable"  # a reader of the dataset who did not start it
     not_browsable = "not-browsable"
     insufficient_space = "insufficient-space"
     # storage (registry/storage/errors.py and its callers)

@@ -13,7 +13,9 @@ class DiffHandler(VersionsBase):
         against = self.get_argument("against", "")
         raw = self.get_argument("limit", None) or "1000"
         if not (raw.isascii() and raw.isdigit()):
-            raise BadRequest(f"limit must be a whole number, not {raw!r}", reason=Reason.invalid_query)
+            raise BadRequest(
+                f"limit must be a whole number, not {raw!r}", reason=Reason.invalid_query
+            )
         limit = int(raw[:6])
 
         def diff(db):  # type: ignore[no-untyped-def]

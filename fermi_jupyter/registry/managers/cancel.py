@@ -13,7 +13,7 @@ from ...domain.identity import Identity
 from ...domain.states import JobState
 from ...domain.visibility import can_write
 from .. import audit
-from ..errors import Conflict, Forbidden
+from ..errors import Conflict, Forbidden, Reason
 from ..jobs import JobRunner
 from ..orm import Dataset, Job, Version
 from . import versions as versions_mgr
@@ -30,12 +30,12 @@ def cancel(db: Session, runner: JobRunner, who: Identity, ds: Dataset, v: Versio
     job = versions_mgr.active_job(db, v)
     label = f"{ds.name}@{v.number}"
     if job is None:
-        raise Conflict(f"{label} is {v.status}: nothing to cancel", reason="not-running")
+        raise Conflict(f"{label} is {v.status}: nothing to cancel", reason=Reason.not_running)
     if not may_cancel(who, ds, job):
         raise Forbidden(
             f"only {ds.owner} (the dataset's owner), {job.created_by} (who started it) or an "
             f"admin can cancel {label}",
-            reason="not-cancellable",
+            reason=Reason.not_cancellable,
         )
     if job.state in STOPPABLE:
         runner.cancel(job.id)

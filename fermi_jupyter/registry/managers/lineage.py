@@ -14,7 +14,7 @@ from ...domain.refs import parse_ref
 from ...domain.states import SETTLED, VersionStatus
 from ...domain.visibility import can_read
 from .. import storage
-from ..errors import BadRequest, Conflict
+from ..errors import BadRequest, Conflict, Reason
 from ..orm import Dataset, Version
 from . import datasets as datasets_mgr
 from . import versions as versions_mgr
@@ -28,13 +28,15 @@ def against(db: Session, who: Identity, ds: Dataset, text: str) -> Version:
     """The base of a diff: a selector of ``ds`` (``1``, ``latest``, an alias) or ``NAME@N``."""
     text = (text or "").strip()
     if not text:
-        raise BadRequest("against is required: a version number or NAME@N", reason="invalid-ref")
+        raise BadRequest(
+            "against is required: a version number or NAME@N", reason=Reason.invalid_ref
+        )
     if "@" in text:
         return versions_mgr.resolve_ref(db, who, text)
     try:
         parse_ref(f"x@{text}")
     except ValueError as e:
-        raise BadRequest(str(e), reason="invalid-ref") from None
+        raise BadRequest(str(e), reason=Reason.invalid_ref) from None
     return versions_mgr.select_version(db, ds, text)
 
 
@@ -42,7 +44,7 @@ def _entries(layout: storage.StorageLayout, v: Version) -> Iterator[storage.Mani
     if v.status not in SETTLED_VALUES:
         raise Conflict(
             f"version {v.ref} is {v.status}; it has a manifest once it is ready",
-            reason="not-ready",
+            reason=Reason.not_ready,
         )
     return storage.iter_manifest(layout.manifest_path(v.dataset_id, v.number))
 
