@@ -261,3 +261,12 @@ def main(argv: list[str] | None = None) -> None:
         VersionStatus.drifted.value,
     ) or (getattr(result, "kind", None) == "verify" and not (result.result or {}).get("ok", True))
     sys.exit(EXIT_FAILED if failed else EXIT_OK)
+
+
+async def _sync_client(ws: Workspace) -> Any:
+    """A synchronous registry client for the transfer verbs (made on the workspace's loop
+    thread, where the manager knows the registry's URL and token)."""
+    from ..client import RegistryClient
+
+    url, token = ws.manager.registry()
+    return RegistryClient(url or None, token or None)
