@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+import sys
 import time
 from pathlib import Path
 
@@ -48,14 +49,18 @@ class Progress:
 
     def _run(self, url: str, token: str) -> None:
         headers = {"Authorization": f"token {token}"}
-        with httpx.stream("GET", f"{url}/events", headers=headers, timeout=None) as r:
-            for line in r.iter_lines():
-                if self._stop.is_set():
-                    return
-                if line.startswith("data:"):
-                    event = json.loads(line[5:])
-                    if event.get("dataset_id") == self.dataset and event.get("progress"):
-                        self.times.append(time.monotonic())
+        try:
+            with httpx.stream("GET", f"{url}/events", headers=headers, timeout=None) as r:
+                for line in r.iter_lines():
+                    if self._stop.is_set():
+                        return
+                    if line.startswith("data:"):
+                        event = json.loads(line[5:])
+                        if event.get("dataset_id") == self.dataset and event.get("progress"):
+                            self.times.append(time.monotonic())
+        except httpx.HTTPError:
+            if not self._stop.is_set():  # the stream ends when the registry stops: expected
+                raise
 
     def longest_gap(self, start: float, end: float) -> tuple[float, float]:
         """The longest silence between ``start`` (the request) and ``end`` (ready), and when
@@ -70,7 +75,10 @@ class Progress:
 
 def _wait(c: httpx.Client, ds: str, n: int, until: tuple[str, ...], poll: float) -> dict:
     while True:
-        v = c.get(f"/datasets/{ds}/versions/{n}").json()
+        r = c.get(f"/datasets/{ds}/versions/{n}")
+        v = r.json()
+        if "status" not in v:
+            raise RuntimeError(f"GET version {n} of {ds}: {r.status_code} {v}")
         if v["status"] in until:
             return v
         time.sleep(poll)
@@ -190,6 +198,11 @@ def run(size: str) -> list[Figure]:
                 for n, tree in trees.items():
                     (vol_dir / f"t{n}").rename(tree)
         events.stop()
+    except BaseException:
+        log = home / "hub.log"
+        if log.exists():  # what the registry said, before the folder goes
+            print(log.read_text(errors="replace")[-6000:], file=sys.stderr)
+        raise
     finally:
         hub.stop()
         rmtree_any(home)

@@ -51,11 +51,13 @@ class Store:
     _tmp: int = 0
 
     # -- linking an existing object -------------------------------------------------------
-    def _linkat(self, name: str, dst: int, to: str, src: int | None = None) -> None:
+    def _linkat(
+        self, name: str, dst: int, to: str, src: int | None = None, reserve: int = 0
+    ) -> None:
         src = self.objects if src is None else src
         if self.link_limit is not None:
             st = os.stat(name, dir_fd=src)
-            if st.st_nlink >= self.link_limit:
+            if st.st_nlink + reserve >= self.link_limit:
                 raise OSError(errno.EMLINK, "Too many links (test limit)", name)
         os.link(name, to, src_dir_fd=src, dst_dir_fd=dst)
 
@@ -173,7 +175,8 @@ class Store:
         if staged is None:
             return False
         try:
-            self._linkat(staged[1], dst, to, src=staged[0])
+            # one link stays free for the store's name, given at the flush
+            self._linkat(staged[1], dst, to, src=staged[0], reserve=1)
             return True
         except OSError as e:
             if e.errno != errno.EMLINK:

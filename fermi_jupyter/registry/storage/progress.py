@@ -52,6 +52,8 @@ class Tracker:
             raise Cancelled("cancelled")
 
     def add(self, files: int, nbytes: int) -> None:
+        if self.files == 0 and files:
+            self._next = 0.0  # the first stored files are reported at once (a job's "copying")
         self.files += files
         self.bytes += nbytes
         self.tick()
