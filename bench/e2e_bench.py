@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import itertools
 import json
-import threading
 import sys
+import threading
 import time
 from pathlib import Path
 
