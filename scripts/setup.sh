@@ -75,6 +75,8 @@ if [ ! -L "$link" ]; then
   rm -rf "$link"
   .venv/bin/jupyter labextension develop --overwrite . >/dev/null
 fi
+# (develop leaves a copy of install.json in the build; the wheel adds the root one itself)
+rm -f fermi_jupyter/labextension/install.json
 
 # -- the servers' runtime and user (the local sandbox) -----------------------------------------
 # Local servers run as the unprivileged user fermi-server, never as root, with a Python that user
