@@ -72,7 +72,15 @@ class LabEnv:
         self.stop()
 
     def start(self) -> None:
-        self.hub = Hub(home=self.home / "hub", db_url=f"sqlite:///{self.home / 'hub.sqlite'}")
+        # pause points (fermi_jupyter/registry/jobs/pause.py): the cancel test holds its
+        # registration mid-copy, however fast the storage engine is
+        self.pause_dir = self.home / "pause"
+        self.pause_dir.mkdir(parents=True, exist_ok=True)
+        self.hub = Hub(
+            home=self.home / "hub",
+            db_url=f"sqlite:///{self.home / 'hub.sqlite'}",
+            extra_config=f"registry['command'].append('--RegistryApp.job_pause_dir={self.pause_dir}')\n",
+        )
         self.hub.start(timeout=180)  # a busy machine starts a hub slowly
         tokens = {
             "alice": self.hub.create_user("alice", groups=("vision",)),
@@ -161,6 +169,7 @@ class LabEnv:
             "workspace_browser": f"volumes/{vol['id']}",
             "dataset_browser": f"datasets/{ds['id']}/1",
             "fermi_mounts": encode(mounts),
+            "pause_dir": str(self.pause_dir),
         }
 
     def start_lab(self, token: str) -> None:

@@ -198,18 +198,29 @@ test.describe('Data sidebar', () => {
 
   test('cancels a registration that is still processing', async ({ page }) => {
     const panel = await openPanel(page);
+    // the registry holds the job once its first files are stored (a pause point), so it is
+    // surely still running when we cancel, however fast the storage engine is
+    const arm = path.join(state.pause_dir, 'arm-copying');
+    fs.writeFileSync(arm, '');
+    const name = `to-cancel-${test.info().retry}`; // a retry starts afresh
     const r = await apiPost(page, '/api/fermi/datasets', {
-      name: 'to-cancel',
+      name,
       version: { volume_id: state.volume.id, path: 'processed/dataset-v2' }
     });
     expect(r.status).toBe(201);
-    const ds = panel.locator('.jp-fermi-dataset[data-name="to-cancel"]');
+    const paused = () => fs.readdirSync(state.pause_dir).filter(f => f.endsWith('-copying') && f !== 'arm-copying');
+    await expect.poll(paused, { timeout: 30000 }).toHaveLength(1);
+    fs.rmSync(arm); // no other job stops there
+    const ds = panel.locator(`.jp-fermi-dataset[data-name="${name}"]`);
     await expect(ds).toBeVisible();
     await ds.locator('.jp-fermi-dataset-head').click();
     const v1 = ds.locator('.jp-fermi-version').first();
     await expect(page.locator('.jp-fermi-status')).toContainText('Registering');
     await v1.getByRole('button', { name: 'Cancel' }).click();
     await page.locator('.jp-Dialog').getByRole('button', { name: 'Cancel registration' }).click();
+    for (const marker of paused()) {
+      fs.rmSync(path.join(state.pause_dir, marker)); // the job goes on, and sees the cancel
+    }
     await expect(v1.locator('.jp-fermi-chip')).toHaveText('cancelled', { timeout: 30000 });
     await expect(page.locator('.jp-fermi-status')).toHaveCount(0);
   });
