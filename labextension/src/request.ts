@@ -204,10 +204,22 @@ export class FermiApi implements IFermiApi {
   }
 
   eventsUrl(lastEventId?: string | null): string {
-    // EventSource cannot send headers: a token-authenticated server gets it in the query
+    // EventSource cannot send headers: a token-authenticated server gets the token in the
+    // query; a JupyterHub server (which refuses tokens in URLs) authenticates the cookie and
+    // wants the XSRF value beside it, as a header would carry it
     return withQuery(URLExt.join(this.settings.baseUrl, 'api', 'fermi', 'events'), {
       token: this.settings.token || undefined,
+      _xsrf: xsrfCookie(),
       last_event_id: lastEventId
     });
   }
+}
+
+/** The `_xsrf` cookie Jupyter servers set, if any (not in tests without a document). */
+export function xsrfCookie(): string | undefined {
+  if (typeof document === 'undefined') {
+    return undefined;
+  }
+  const match = document.cookie.match(/(?:^|;\s*)_xsrf=([^;]*)/);
+  return match ? decodeURIComponent(match[1]) : undefined;
 }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
@@ -71,3 +72,15 @@ def test_out_of_memory_is_said_in_the_next_cell(shell, capsys, monkeypatch):
     events.write_text("oom_kill 2\n")
     ip.run_cell("x = 4")
     assert "此服务器内存不足（其规格上限为 256 MiB）" in capsys.readouterr().err  # noqa: RUF001
+
+
+def test_server_config_keeps_path_in_terminals_and_asks_no_news(tmp_path):
+    """A login shell's /etc/profile would reset PATH (no `fermi` CLI in terminals), and a
+    sandbox has no business fetching Jupyter's news: both settled before the server starts."""
+    config = boot.server_config(tmp_path)
+    settings = json.loads((config / "jupyter_server_config.json").read_text())
+    assert settings["ServerApp"]["terminado_settings"]["shell_command"] == ["/bin/bash"]
+    lab = Path(settings["LabApp"]["app_settings_dir"])
+    overrides = json.loads((lab / "overrides.json").read_text())
+    notification = overrides["@jupyterlab/apputils-extension:notification"]
+    assert notification["fetchNews"] == "false" and notification["checkForUpdates"] is False

@@ -292,6 +292,20 @@ def test_the_run_command_as_a_new_user(shipped):
     assert out.startswith("1000 /datasets/mine\n")  # the link leads to the mount
     assert "FileNotFoundError" in out  # the hub's secret is not there at all
     user.delete(f"/kernels/{kernel['id']}")
+
+    # 4. the Data sidebar's live updates, as a browser opens them: an EventSource sends the
+    # server's cookie and nothing else; JupyterHub refuses tokens in URLs and wants the XSRF
+    # value beside a cookie (the sidebar puts it in the query)
+    lab = alice_session.get("/user/alice/lab", follow_redirects=True)
+    assert lab.status_code == 200, lab.text[:300]
+    xsrf = [c.value for c in alice_session.cookies.jar if c.name == "_xsrf" and "user" in c.path]
+    assert xsrf
+    events = "/user/alice/api/fermi/events"
+    with alice_session.stream("GET", events, params={"_xsrf": xsrf[0]}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    with alice_session.stream("GET", events) as r:
+        assert r.status_code == 403  # why the sidebar sends it
+
     stop_and_wait(hub, alice, "alice")
     start_and_wait(hub, alice, "alice")  # the remembered choices, checked again
     assert user.get("/contents/Untitled.ipynb").status_code == 200
@@ -299,7 +313,7 @@ def test_the_run_command_as_a_new_user(shipped):
     assert " 403 GET /hub/api/user " not in hub.log()[mark:]  # a quiet log
     stop_and_wait(hub, alice, "alice")
 
-    # 4. after a hub restart: the notebook is there, the choices are checked again
+    # 5. after a hub restart: the notebook is there, the choices are checked again
     hub.stop()
     hub.start()
     start_and_wait(hub, alice, "alice")

@@ -5,7 +5,10 @@
    mounts one click away; links it made earlier for mounts that are gone are removed;
 2. a Python kernel spec that loads the out-of-memory notice (``oom.py``) when the server has a
    memory limit;
-3. then it becomes the server (``exec``).
+3. server settings for the sandbox (``server_config``): terminals open a non-login bash (a
+   login shell's /etc/profile would reset PATH and lose the ``fermi`` CLI of the runtime),
+   and Lab does not ask to fetch Jupyter's news (the sandbox has no business on the internet);
+4. then it becomes the server (``exec``).
 
 ``python -m fermi_jupyter.spawner.inside.boot -- python -m jupyterhub.singleuser …``
 """
@@ -88,6 +91,24 @@ def kernel_spec(python: str, folder: Path) -> Path:
     return folder
 
 
+def server_config(folder: Path) -> Path:
+    """A Jupyter config folder (to put first on ``JUPYTER_CONFIG_PATH``) and Lab's settings
+    overrides for a sandboxed server."""
+    lab = folder / "lab-settings"
+    lab.mkdir(parents=True, exist_ok=True)
+    notification = {"fetchNews": "false", "checkForUpdates": False}
+    overrides = {"@jupyterlab/apputils-extension:notification": notification}
+    (lab / "overrides.json").write_text(json.dumps(overrides))
+    config = folder / "config"
+    config.mkdir(parents=True, exist_ok=True)
+    settings = {
+        "ServerApp": {"terminado_settings": {"shell_command": ["/bin/bash"]}},
+        "LabApp": {"app_settings_dir": str(lab)},
+    }
+    (config / "jupyter_server_config.json").write_text(json.dumps(settings))
+    return config
+
+
 def main(argv: list[str]) -> None:
     if "--" not in argv:
         raise SystemExit("usage: python -m fermi_jupyter.spawner.inside.boot -- COMMAND …")
@@ -99,6 +120,10 @@ def main(argv: list[str]) -> None:
         print(f"fermi: FERMI_MOUNTS unreadable ({e}); no links made", file=sys.stderr)
         mounts = []
     link_mounts(home, [m.mount_path for m in mounts])
+    config = server_config(RUNTIME)
+    os.environ["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+        p for p in (str(config), os.environ.get("JUPYTER_CONFIG_PATH", "")) if p
+    )
     if os.environ.get("FERMI_MEMORY_EVENTS"):
         data = kernel_spec(sys.executable, RUNTIME / "share")
         os.environ["JUPYTER_PATH"] = os.pathsep.join(

@@ -84,4 +84,16 @@ describe('request', () => {
       'http://localhost:8888/user/alice/api/fermi/events?token=secret&last_event_id=17'
     );
   });
+
+  it('puts the XSRF cookie in the event stream URL (JupyterHub refuses tokens in URLs)', () => {
+    document.cookie = '_xsrf=2|abc|def|123';
+    try {
+      const api = new FermiApi(settings(answer(200, {})));
+      expect(api.eventsUrl(null)).toBe(
+        'http://localhost:8888/user/alice/api/fermi/events?token=secret&_xsrf=2%7Cabc%7Cdef%7C123'
+      );
+    } finally {
+      document.cookie = '_xsrf=; expires=Thu, 01 Jan 1970 00:00:00 GMT';
+    }
+  });
 });
