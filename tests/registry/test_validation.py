@@ -150,3 +150,11 @@ def test_unchanged_pages_cost_a_304(reg, world):
         c.patch(f"/datasets/{world['ds']['id']}", json={"description": "changed"})
         r = c.get(f"/datasets/{world['ds']['id']}", headers={"If-None-Match": etag})
         assert r.status_code == 200 and r.json()["description"] == "changed"
+
+
+def test_the_service_root_says_where_the_api_is(reg):
+    """JupyterHub checks a service's URL when it starts: an answer, not a 404 in the log."""
+    with reg["alice"] as c:
+        r = c.get(reg.url.rsplit("/api/v1", 1)[0] + "/")  # the service root, above api/v1
+        assert r.status_code == 200, r.text
+        assert r.json()["api"].endswith("api/v1/") and r.json()["name"] == "fermi-registry"

@@ -9,7 +9,7 @@ from .datasets import AliasHandler, DatasetHandler, DatasetsHandler
 from .events import EventsHandler
 from .jobs import AuditHandler, JobHandler, JobsHandler, MountsHandler, ServerMountsHandler
 from .lineage import DiffHandler, LineageHandler
-from .meta import HealthHandler, MetricsHandler, OpenAPIHandler
+from .meta import HealthHandler, MetricsHandler, OpenAPIHandler, RootHandler
 from .transfers import (
     CredentialHandler,
     CredentialsHandler,
@@ -61,6 +61,7 @@ def routes(prefix: str) -> list[tuple]:
         (api + r"/events", EventsHandler),
         (api + r"/openapi.json", OpenAPIHandler),
         (api + r"/health", HealthHandler),
+        (prefix, RootHandler),
         (prefix + r"metrics", MetricsHandler),
         (prefix + r"oauth_callback", HubOAuthCallbackHandler),
     ]

@@ -20,6 +20,16 @@ class OpenAPIHandler(BaseHandler):
         self.finish(OPENAPI.read_bytes())
 
 
+class RootHandler(BaseHandler):
+    """The service's own URL (JupyterHub checks it when the service starts): where the API is."""
+
+    public = True
+
+    def get(self) -> None:
+        self.write_json({"name": "fermi-registry", "version": __version__,
+                         "api": f"{self.ctx.base_path}api/v1/"})  # fmt: skip
+
+
 class HealthHandler(BaseHandler):
     public = True
 
