@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.identity import Identity
 from . import audit
-from .errors import BadRequest, Conflict, NotFound
+from .errors import BadRequest, Conflict, NotFound, Reason
 from .transfers.models import Credential
 
 TYPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -84,10 +84,10 @@ def create(db: Session, vault: Vault, who: Identity, body: dict) -> Credential:
     if not isinstance(name, str) or not NAME.match(name):
         raise BadRequest(
             "name: letters, digits, '.', '_' or '-', at most 128, e.g. hf-token",
-            reason="invalid-name",
+            reason=Reason.invalid_name,
         )
-    if kind not in TYPES:
-        raise BadRequest(f"type is one of {', '.join(TYPES)}", reason="invalid-type")
+    if not isinstance(kind, str) or kind not in TYPES:  # (a dict is unhashable: checked first)
+        raise BadRequest(f"type is one of {', '.join(TYPES)}", reason=Reason.invalid_type)
     required, optional = TYPES[kind]
     unknown = set(body) - {"name", "type", *required, *optional}
     if unknown:
@@ -95,7 +95,7 @@ def create(db: Session, vault: Vault, who: Identity, body: dict) -> Credential:
         raise BadRequest(
             f"a {kind} credential has {', '.join(required + optional)}; unknown: "
             + ", ".join(sorted(unknown)),
-            reason="invalid-field",
+            reason=Reason.invalid_field,
         )
     values: dict[str, str] = {}
     for field in required + optional:
@@ -103,7 +103,7 @@ def create(db: Session, vault: Vault, who: Identity, body: dict) -> Credential:
         if value is None and field in optional:
             continue
         if not isinstance(value, str) or not value or len(value) > 8192 or "\n" in value:
-            raise BadRequest(f"{field} is required: one line of text", reason="invalid-field")
+            raise BadRequest(f"{field} is required: one line of text", reason=Reason.invalid_field)
         values[field] = value
     cred = Credential(
         owner=who.name, name=name, type=kind, ciphertext=vault.seal(values), fields=sorted(values)
