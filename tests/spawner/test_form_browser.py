@@ -5,6 +5,7 @@ Chinese end to end, field messages included."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from pathlib import Path
@@ -15,7 +16,11 @@ from ..support.hub import PASSWORD
 from ..support.trees import make_tree, wait_version
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "images"
+# FERMI_SCREENSHOTS=docs/images refreshes the user guide's pictures; otherwise they go to
+# .work/screenshots, so a test run leaves the checkout as it was
+DOCS = Path(__file__).resolve().parents[2] / os.environ.get(
+    "FERMI_SCREENSHOTS", ".work/screenshots"
+)
 ARGS = [
     "--headless",
     "--no-sandbox",

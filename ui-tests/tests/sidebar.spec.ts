@@ -1,7 +1,8 @@
 /**
  * The Data sidebar in Chromium against a real Jupyter server with the real extension, a real
  * registry (a hub-managed service) and real mounts (ui-tests/run.py starts them).
- * Screenshots of each step go to docs/images/ for the user guide.
+ * Screenshots of each step go to .work/screenshots/, or to docs/images/ for the user guide
+ * with FERMI_SCREENSHOTS=docs/images (so a test run leaves the checkout as it was).
  */
 import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
@@ -9,7 +10,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const state = JSON.parse(fs.readFileSync(process.env.FERMI_UI_STATE as string, 'utf8'));
-const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
+const IMAGES = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  process.env.FERMI_SCREENSHOTS || path.join('.work', 'screenshots')
+);
+fs.mkdirSync(IMAGES, { recursive: true });
 
 test.use({ serverFiles: 'off' });
 
