@@ -342,3 +342,21 @@ def test_an_interpreter_the_owner_cannot_read_fails_clearly(layout, python):
         runas.check_python(python, who)  # the servers' runtime is fine
     finally:
         shutil.rmtree(hidden)
+
+
+def test_homes_of_a_dead_registry_are_swept():
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    tmp = Path(tempfile.gettempdir())
+    dead = tmp / f"{runas.HOME_PREFIX}{gone.pid}-sweep"
+    live = tmp / f"{runas.HOME_PREFIX}{os.getpid()}-sweep"
+    for d in (dead, live):
+        (d / "home").mkdir(parents=True)
+    try:
+        assert runas.sweep_homes() >= 1
+        assert not dead.exists() and live.exists()
+    finally:
+        shutil.rmtree(live, ignore_errors=True)
+        shutil.rmtree(dead, ignore_errors=True)

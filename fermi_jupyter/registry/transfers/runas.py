@@ -17,8 +17,10 @@ read or write, whatever git, huggingface_hub or boto3 do with the names they mee
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import tempfile
@@ -146,13 +148,17 @@ def check_python(python: str, who: RunAs | None) -> None:
     _usable.add((python, uid))
 
 
+HOME_PREFIX = "fermi-transfer-home-"
+_HOME = re.compile(rf"^{HOME_PREFIX}(\d+)-")
+
+
 class PrivateHome:
-    """HOME and TMPDIR for one child: ``<tmp>/fermi-transfer-*/home``, the outer folder root's
-    (mode 711, so the child can neither rename nor replace what is removed afterwards), the
-    inner one the child's (mode 700)."""
+    """HOME and TMPDIR for one child: ``<tmp>/fermi-transfer-home-<registry pid>-*/home``, the
+    outer folder root's (mode 711, so the child can neither rename nor replace what is removed
+    afterwards), the inner one the child's (mode 700)."""
 
     def __init__(self, who: RunAs | None):
-        self.outer = tempfile.mkdtemp(prefix="fermi-transfer-")
+        self.outer = tempfile.mkdtemp(prefix=f"{HOME_PREFIX}{os.getpid()}-")
         self.path = os.path.join(self.outer, "home")
         os.mkdir(self.path, 0o700)
         if who is not None:
@@ -161,3 +167,27 @@ class PrivateHome:
 
     def remove(self) -> None:
         shutil.rmtree(self.outer, ignore_errors=True)
+
+
+def sweep_homes() -> int:
+    """Remove the private homes of registries that died during an attempt (their pid is gone)."""
+    removed = 0
+    tmp = tempfile.gettempdir()
+    with contextlib.suppress(OSError):
+        for name in os.listdir(tmp):
+            m = _HOME.match(name)
+            if not m or _alive(int(m.group(1))):
+                continue
+            shutil.rmtree(os.path.join(tmp, name), ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -87,6 +87,7 @@ class TransferService:
         self.python = python
         self.user = user  # who runs a transfer when no volume owner is known (see runas)
         self.runner: Any = None  # set by the app: imports register their version through it
+        runas.sweep_homes()  # those of a registry killed during an attempt
 
     # -- the job ----------------------------------------------------------------------------
     def run(self, layout, db, job: Job, v, progress, cancel: threading.Event) -> dict[str, Any]:  # type: ignore[no-untyped-def]
