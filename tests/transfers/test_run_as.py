@@ -153,6 +153,10 @@ def test_a_volume_still_roots_is_handed_to_the_transfer_user(
     assert who is not None and who.uid == 65534
     assert a.run().ok, logs
     assert owners(vol) == {65534}
+    spec["sink"]["volume_id"] = "vol-gone"
+    with pytest.raises(RegistryError) as e:
+        runas.choose(layout, spec, layout.volume_dir("vol-gone"), "nobody")
+    assert e.value.reason == "not-found"
     with pytest.raises(RegistryError, match="never run as root"):
         runas.of_user("root")
     with pytest.raises(RegistryError, match="does not exist"):

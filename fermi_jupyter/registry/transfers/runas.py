@@ -94,13 +94,18 @@ def choose(
         if local["type"] == "volume"
         else _volume_of(layout, local_root)
     )
-    reader = storage.Reader.of(folder) if folder is not None else None
-    if reader is not None:
-        return _checked(RunAs(reader.uid, reader.gid, reader.groups))
-    who = of_user(fallback)
-    if folder is not None and spec["direction"] == "download":
-        _hand_over(folder, who)
-    return who
+    try:
+        reader = storage.Reader.of(folder) if folder is not None else None
+        if reader is not None:
+            return _checked(RunAs(reader.uid, reader.gid, reader.groups))
+        who = of_user(fallback)
+        if folder is not None and spec["direction"] == "download":
+            _hand_over(folder, who)
+        return who
+    except OSError as e:  # the volume's folder is gone or was swapped for a link
+        raise RegistryError(
+            f"the volume's folder cannot be used: {e.strerror or e}", reason="not-found"
+        ) from None
 
 
 def _hand_over(folder: Path, who: RunAs) -> None:
