@@ -83,7 +83,8 @@ rm -f fermi_jupyter/labextension/install.json
 # can read: Debian's python3 in a venv with this package (a pyenv Python under /root is not
 # readable by other users). The checkout is installed editable when fermi-server can read it,
 # copied into a venv under /opt otherwise (e.g. a clone under /root). The local hub config finds
-# the runtime through .work/server-python.
+# the runtime through .work/server-python. The registry's transfers run with it too (as the
+# volume's owner, never as root), hence the transfers extra.
 if [ "$(id -u)" -eq 0 ]; then
   if ! id fermi-server >/dev/null 2>&1; then
     say "creating the system user fermi-server (local servers run as it)"
@@ -96,10 +97,10 @@ else
 fi
 mkdir -p .work
 if readable "$PWD/pyproject.toml"; then
-  rt=$PWD/.work/server-venv; rwant="editable $want"; rspec=(-e .)
+  rt=$PWD/.work/server-venv; rwant="editable+transfers $want"; rspec=(-e '.[transfers]')
 else
   rt=/opt/fermi-jupyter/server-venv-$(printf %s "$PWD" | sha256sum | cut -c1-12)
-  rwant="copy $want $bwant $(git ls-files -z fermi_jupyter | xargs -0 cat | sha256sum | cut -c1-16)"
+  rwant="copy+transfers $want $bwant $(git ls-files -z fermi_jupyter | xargs -0 cat | sha256sum | cut -c1-16)"
   rspec=(--force-reinstall --no-deps .)
 fi
 if [ ! -x "$rt/bin/python" ]; then
@@ -110,7 +111,7 @@ if [ ! -x "$rt/bin/python" ]; then
 fi
 if [ ! -f "$rt/.fermi-installed" ] || [ "$(cat "$rt/.fermi-installed")" != "$rwant" ]; then
   say "installing fermi_jupyter into the servers' runtime"
-  [ "${rspec[0]}" = "-e" ] || SKIP_JUPYTER_BUILDER=1 "$rt/bin/pip" install -q . 2>&1 | { grep -v "^WARNING: Location" || true; }
+  [ "${rspec[0]}" = "-e" ] || SKIP_JUPYTER_BUILDER=1 "$rt/bin/pip" install -q '.[transfers]' 2>&1 | { grep -v "^WARNING: Location" || true; }
   SKIP_JUPYTER_BUILDER=1 "$rt/bin/pip" install -q "${rspec[@]}" 2>&1 | { grep -v "^WARNING: Location" || true; }
   echo "$rwant" > "$rt/.fermi-installed"
 fi

@@ -54,7 +54,9 @@ def setup(
     layout = None
     if spawner == "local":
         layout = LocalLayout(Path(home) if home else LocalLayout.default_home()).create()
-        service = service or local_service(layout, registry_port, registry_db_url)
+        service = service or local_service(
+            layout, registry_port, registry_db_url, transfer_python=server_python
+        )
         registry_url = registry_url or f"http://127.0.0.1:{registry_port}{SERVICE_PATH}"
     if not registry_url:
         raise ValueError(
@@ -71,8 +73,20 @@ def setup(
     return layout
 
 
-def local_service(layout: LocalLayout, port: int, db_url: str | None) -> dict[str, Any]:
-    """The registry as a hub-managed process on this machine."""
+def local_service(
+    layout: LocalLayout,
+    port: int,
+    db_url: str | None,
+    *,
+    transfer_python: str | None = None,
+    transfer_user: str = "fermi-server",
+) -> dict[str, Any]:
+    """The registry as a hub-managed process on this machine. Its transfers run as the
+    volume's owner (the servers' user, ``transfer_user``, for a volume no server has used), so
+    with the servers' runtime (``transfer_python``), which that user can read."""
+    transfers = [f"--RegistryApp.transfer_user={transfer_user}"]
+    if transfer_python:
+        transfers.append(f"--RegistryApp.transfer_python={transfer_python}")
     return {
         "name": SERVICE,
         "url": f"http://127.0.0.1:{port}",
@@ -82,6 +96,7 @@ def local_service(layout: LocalLayout, port: int, db_url: str | None) -> dict[st
             "fermi_jupyter.registry",
             f"--storage-root={layout.storage}",
             f"--db-url={db_url or 'sqlite:///' + str(layout.state / 'registry.sqlite')}",
+            *transfers,
         ],
         "display": True,
         "info": {"description": "Datasets and volumes"},

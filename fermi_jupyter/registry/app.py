@@ -140,6 +140,20 @@ class RegistryApp(Application):
         help="Seconds before the first retry of a failed transfer attempt; doubled for each "
         "further one, at most 300 (Kubernetes Jobs back off alike), e.g. 10.",
     ).tag(config=True)
+    transfer_python = Unicode(
+        sys.executable,
+        help="The Python that runs transfers (python -m fermi_jupyter.transfers.run), with "
+        "fermi_jupyter[transfers] installed. A registry running as root starts it as the "
+        "volume's owner, so that uid must be able to read it: a Python under /root is not. "
+        "E.g. /opt/fermi/venv/bin/python. Default: the registry's own.",
+    ).tag(config=True)
+    transfer_user = Unicode(
+        "nobody",
+        help="The host user (name or uid) a transfer runs as when the registry is root and no "
+        "volume owner is known: a volume whose folder is still root's (handed to this user for "
+        "a download) or a stored dataset version. Never root. E.g. fermi-server (the local "
+        "servers' user, so what it downloads is theirs).",
+    ).tag(config=True)
     transfer_allow_loopback = Bool(
         False,
         help="Let transfers reach addresses of this machine (127.0.0.0/8, localhost). Off: a "
@@ -259,6 +273,8 @@ class RegistryApp(Application):
             self.bus.publish,
             vault,
             retry_delay=self.transfer_retry_delay,
+            python=self.transfer_python,
+            user=self.transfer_user,
         )
         self.transfers.runner = self.runner
         TASKS[JobKind.transfer.value] = transfer_task(self.transfers.run)

@@ -271,9 +271,11 @@ FOREIGN = ("objects/info/alternates", "objects/info/http-alternates", "commondir
 
 
 def _check_own_repository(repo: Path) -> None:
-    """The transfer runs with the registry's rights: a repository in a volume must keep its
-    objects and refs inside it (no .git link or gitdir file, no alternates, no linked
-    worktree), or a push could publish what its owner cannot read."""
+    """A repository in a volume must keep its objects and refs inside it (no .git link or
+    gitdir file, no alternates, no linked worktree), or a push could publish what is not the
+    volume's. Besides the uid the transfer runs as (the volume's owner, see
+    ``registry/transfers/runas.py``): it also holds where that uid may read more than the
+    volume (a teammate's folder on a shared volume, a Kubernetes pod's fsGroup)."""
     git = repo / ".git"
     for path in (git, git / "objects", git / "refs"):
         st = os.lstat(path)

@@ -9,12 +9,18 @@ fail the Job at once through a ``podFailurePolicy``, as the local runner does no
 The volume is the storage PVC mounted at the volume's ``subPath`` (a dataset version: its
 folder, read-only); the credential reaches the container as environment variables from a Secret,
 never in the manifest, the command line or the spec.
+
+The pod runs as the user's servers do (:class:`PodUser`: KubeSpawner's ``uid``, ``gid``,
+``fs_gid`` and ``supplemental_gids``), never as root: ``runAsNonRoot``, no privilege escalation,
+every capability dropped, a read-only root filesystem — so files it downloads belong to the uid
+the user's server writes the volume with, and it reads only what that uid may.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .context import SECRET_ENV
@@ -22,6 +28,67 @@ from .run import EXIT_PERMANENT
 
 MOUNT = "/data"
 CONTAINER = "transfer"
+
+
+@dataclass(frozen=True)
+class PodUser:
+    """Whom a transfer pod runs as: the identity the users' server pods have (z2jh's
+    ``singleuser`` defaults: uid 1000, gid 100, fsGroup 100). Root is refused."""
+
+    uid: int = 1000
+    gid: int = 100
+    fs_gid: int | None = 100
+    supplemental_groups: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        ids = [self.uid, self.gid, *self.supplemental_groups]
+        if self.fs_gid is not None:
+            ids.append(self.fs_gid)
+        if any(not isinstance(i, int) or isinstance(i, bool) or i <= 0 for i in ids):
+            raise ValueError(
+                f"a transfer pod runs as an unprivileged uid and groups, not {ids}: "
+                "root (0) and negative ids are refused"
+            )
+
+    @classmethod
+    def of_spawner(cls, spawner: Any) -> PodUser:
+        """The identity a KubeSpawner gives its pods (uid/gid/fs_gid/supplemental_gids when
+        they are numbers; z2jh's defaults otherwise)."""
+        d = cls()
+        uid, gid, fs = spawner.uid, spawner.gid, spawner.fs_gid
+        groups = spawner.supplemental_gids
+        return cls(
+            uid if isinstance(uid, int) else d.uid,
+            gid if isinstance(gid, int) else d.gid,
+            fs if isinstance(fs, int) else d.fs_gid,
+            tuple(groups) if isinstance(groups, list | tuple) else (),
+        )
+
+    def pod_context(self) -> dict[str, Any]:
+        ctx: dict[str, Any] = {
+            "runAsNonRoot": True,
+            "runAsUser": self.uid,
+            "runAsGroup": self.gid,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }
+        if self.fs_gid is not None:
+            ctx["fsGroup"] = self.fs_gid
+            # never a recursive chgrp of the whole storage claim on every mount
+            ctx["fsGroupChangePolicy"] = "OnRootMismatch"
+        if self.supplemental_groups:
+            ctx["supplementalGroups"] = list(self.supplemental_groups)
+        return ctx
+
+    def container_context(self) -> dict[str, Any]:
+        return {
+            "runAsNonRoot": True,
+            "runAsUser": self.uid,
+            "runAsGroup": self.gid,
+            "privileged": False,
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
 
 
 def _label(value: str) -> str:
@@ -75,12 +142,15 @@ def transfer_job(
     resources: dict[str, Any] | None = None,
     ttl_seconds_after_finished: int = 3600,
     service_account: str | None = None,
+    user: PodUser | None = None,
 ) -> dict[str, Any]:
     """A ``batch/v1`` Job for ``spec`` (a validated spec, see :mod:`.spec`).
 
     ``subpath``: the local side under the storage PVC (``volumes/<vol-id>``, or a version's
-    folder); ``secret_fields``: which credential fields the Secret holds.
+    folder); ``secret_fields``: which credential fields the Secret holds; ``user``: whom the
+    pod runs as (:meth:`PodUser.of_spawner` of the hub's spawner; default z2jh's).
     """
+    user = user or PodUser()
     policy = spec["policy"]
     child = {**spec, "local_root": MOUNT, "tag": transfer_id}
     env: list[dict[str, Any]] = [{"name": "FERMI_TRANSFER_SPEC", "value": json.dumps(child)}]
@@ -92,13 +162,7 @@ def transfer_job(
     pod_spec: dict[str, Any] = {
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
-        "securityContext": {
-            "runAsNonRoot": True,
-            "runAsUser": 1000,
-            "runAsGroup": 100,
-            "fsGroup": 100,
-            "seccompProfile": {"type": "RuntimeDefault"},
-        },
+        "securityContext": user.pod_context(),
         "containers": [
             {
                 "name": CONTAINER,
@@ -109,11 +173,7 @@ def transfer_job(
                     {"name": "data", "mountPath": MOUNT, "subPath": subpath, "readOnly": read_only},
                     {"name": "tmp", "mountPath": "/tmp"},
                 ],
-                "securityContext": {
-                    "allowPrivilegeEscalation": False,
-                    "readOnlyRootFilesystem": True,
-                    "capabilities": {"drop": ["ALL"]},
-                },
+                "securityContext": user.container_context(),
                 "resources": resources
                 or {
                     "requests": {"cpu": "500m", "memory": "256Mi"},

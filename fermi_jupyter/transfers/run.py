@@ -3,8 +3,9 @@
 The spec (JSON, no secrets) comes on stdin or in ``FERMI_TRANSFER_SPEC``; secrets come in
 ``FERMI_SECRET_*`` environment variables. Progress, log lines and the result go to stdout as JSON
 lines. Exit status: 0 done, 1 failed (another attempt may help), 2 failed for good (bad
-credentials, nothing there, bad input). The registry runs this as its child; on Kubernetes it is
-the Job's container command.
+credentials, nothing there, bad input). The registry runs this as its child, as the volume's
+owner (never root: ``registry/transfers/runas.py``); on Kubernetes it is the Job's container
+command, as the user's pods' uid.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import json
 import kubernetes_validate
 import pytest
 
-from fermi_jupyter.transfers.kube import credential_secret, transfer_job
+from fermi_jupyter.transfers.kube import PodUser, credential_secret, transfer_job
 from fermi_jupyter.transfers.spec import validate
 
 K8S = kubernetes_validate.utils.latest_version()
@@ -110,7 +110,75 @@ def test_transfer_jobs_are_valid_and_carry_the_policy(case):
         assert env[name]["valueFrom"]["secretKeyRef"]["name"] == job["metadata"]["name"]
     for k, v in policy["env"].items():
         assert env[k]["value"] == v
-    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    sc = container["securityContext"]
+    assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"] == {"drop": ["ALL"]}
+    assert sc["runAsNonRoot"] is True and pod["securityContext"]["runAsNonRoot"] is True
+    assert identity(pod) == {"uid": 1000, "gid": 100, "fs_gid": 100, "groups": None}
+
+
+def identity(pod: dict) -> dict:
+    """Whom a pod's (first) container runs as: its own securityContext over the pod's."""
+    pc = pod.get("securityContext") or {}
+    cc = pod["containers"][0].get("securityContext") or {}
+    return {
+        "uid": cc.get("runAsUser", pc.get("runAsUser")),
+        "gid": cc.get("runAsGroup", pc.get("runAsGroup")),
+        "fs_gid": pc.get("fsGroup"),
+        "groups": pc.get("supplementalGroups"),
+    }
+
+
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: none, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: nobody, user: {token: not-a-cluster}}]
+contexts: [{name: none, context: {cluster: none, user: nobody, namespace: fermi}}]
+current-context: none
+"""
+
+
+async def test_the_job_runs_as_the_spawners_pods_do(tmp_path, monkeypatch):
+    """Files a transfer downloads belong to the uid the user's server writes the volume with:
+    the Job takes the identity the real KubeSpawner puts in its pods (no cluster: a kubeconfig
+    naming a closed port; building a pod opens no connection)."""
+    from pathlib import Path
+
+    import kubernetes_asyncio.config.kube_config as kube_config
+
+    from fermi_jupyter.spawner.kube import FermiSpawner
+    from fermi_jupyter.spawner.profiles import load_profiles
+
+    (tmp_path / "kubeconfig").write_text(KUBECONFIG)
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig"))
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(tmp_path / "kubeconfig"))
+    profiles = load_profiles(Path(__file__).resolve().parents[2] / "kubespawner_profiles")
+    spawner = FermiSpawner(
+        _mock=True, profile_list=profiles, storage_pvc="fermi-storage",
+        uid=2001, gid=2002, fs_gid=2003, supplemental_gids=[2004],
+    )  # fmt: skip
+    spawner.user_options = {"profile": profiles[0]["slug"]}
+    await spawner.load_user_options()
+    pod = spawner.api.api_client.sanitize_for_serialization(await spawner.get_pod_manifest())
+    spec = validate(CASES["s3 sync download"][0])
+    job = transfer_job(
+        spec, transfer_id="tr-u1", owner="alice", image="i", storage_pvc="fermi-storage",
+        subpath="volumes/vol-abc", read_only=False, namespace="fermi",
+        user=PodUser.of_spawner(spawner),
+    )  # fmt: skip
+    kubernetes_validate.validate(job, K8S, strict=True)
+    tpod = job["spec"]["template"]["spec"]
+    assert identity(tpod) == identity(pod["spec"])
+    assert identity(tpod) == {"uid": 2001, "gid": 2002, "fs_gid": 2003, "groups": [2004]}
+    assert tpod["securityContext"]["fsGroupChangePolicy"] == "OnRootMismatch"
+
+
+@pytest.mark.parametrize(
+    "ids", [{"uid": 0}, {"gid": 0}, {"fs_gid": 0}, {"supplemental_groups": (0,)}, {"uid": -1}]
+)
+def test_a_job_never_runs_as_root(ids):
+    with pytest.raises(ValueError, match="root"):
+        PodUser(**ids)
 
 
 def test_the_secret_holds_the_values_and_the_job_none():

@@ -4,6 +4,11 @@
 parent-death signal: when the registry dies the child gets SIGTERM and kills its group (git and
 its helpers too). A deadline or a cancel kills the group. The child's JSON lines become log
 lines and progress for the caller; its secrets reach it in the environment only.
+
+The child runs as ``run_as`` (the volume's owner, see :mod:`.runas`), never as root, with a
+private HOME/TMPDIR of its own and nothing of the registry's environment but PATH, the
+passthrough variables (certificate authorities, proxies), the policy's extra environment and
+the transfer's own credentials.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from typing import Any
 
 from ...transfers.context import SECRET_ENV, passthrough_env
 from ...transfers.report import Redactor
+from .runas import PrivateHome, RunAs
 
 PR_SET_PDEATHSIG = 1
 PROGRESS_KEYS = ("files_done", "bytes_done", "files_total", "bytes_total")
@@ -57,13 +63,23 @@ class Attempt:
     progress: Callable[[dict[str, Any]], None]
     heartbeat: Callable[[], bool]
     cancel: threading.Event
+    run_as: RunAs | None = None  # None: the registry is not root, the child keeps its uid
+    pid: int | None = field(default=None, init=False)
 
     def run(self) -> Outcome:
+        home = PrivateHome(self.run_as)
+        try:
+            return self._run(home.path)
+        finally:
+            home.remove()
+
+    def _run(self, home: str) -> Outcome:
         redact = Redactor(self.secrets.values())
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"}
         env.update(passthrough_env())
         env.update(self.spec["policy"]["env"])  # checked: no clash with ours
         env.update({SECRET_ENV[k]: v for k, v in self.secrets.items() if k in SECRET_ENV})
+        env.update(HOME=home, TMPDIR=home)
         child_spec = {**self.spec, "local_root": str(self.local_root), "tag": self.tag}
         proc = subprocess.Popen(
             [self.python, "-m", "fermi_jupyter.transfers.run"],
@@ -73,10 +89,12 @@ class Attempt:
             env=env,
             cwd="/",
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_die_with_parent,  # runs after the switch: the setting survives exec
             text=True,
             errors="replace",
+            **(self.run_as.popen() if self.run_as else {}),
         )
+        self.pid = proc.pid
         assert proc.stdin and proc.stdout and proc.stderr
         proc.stdin.write(json.dumps(child_spec))
         proc.stdin.close()

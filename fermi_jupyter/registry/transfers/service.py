@@ -4,7 +4,8 @@ Each attempt is a child process (:mod:`.attempt`) that dies with the registry. T
 enforces ``active_deadline_seconds`` per attempt and retries up to ``backoff_limit`` times with
 growing pauses (as a Kubernetes Job does); permanent failures (bad credentials, nothing there)
 are not retried. An attempt cut short by a registry that died counts as failed: the next
-registry resumes with the next attempt, or fails the transfer when none is left.
+registry resumes with the next attempt, or fails the transfer when none is left. The child runs
+as the volume's owner, never as root (:mod:`.runas`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ..errors import RegistryError
 from ..events import Publisher
 from ..orm import Job, Version, utcnow
 from ..serialize import iso
+from . import runas
 from .attempt import Attempt, Outcome
 from .manager import log_path
 from .models import Transfer
@@ -75,6 +77,7 @@ class TransferService:
         *,
         retry_delay: float = 10.0,
         python: str = sys.executable,
+        user: str = "nobody",
     ):
         self.sessions = sessions
         self.layout = layout
@@ -82,7 +85,9 @@ class TransferService:
         self.vault = vault
         self.retry_delay = retry_delay
         self.python = python
+        self.user = user  # who runs a transfer when no volume owner is known (see runas)
         self.runner: Any = None  # set by the app: imports register their version through it
+        runas.sweep_homes()  # those of a registry killed during an attempt
 
     # -- the job ----------------------------------------------------------------------------
     def run(self, layout, db, job: Job, v, progress, cancel: threading.Event) -> dict[str, Any]:  # type: ignore[no-untyped-def]
@@ -117,6 +122,8 @@ class TransferService:
                     )
                 secrets = creds.values_for(s, self.vault, owner, cred_id)
                 local_root = self._local_root(s, spec)
+            run_as = runas.choose(self.layout, spec, local_root, self.user)
+            runas.check_python(self.python, run_as)
         except RegistryError as e:
             return self._fail(tid, conds, attempts, e.reason, e.message)
         conds = set_condition(conds, "Initialized", True, "The transfer is initialized")
@@ -148,6 +155,7 @@ class TransferService:
                 progress=lambda values: self._save(tid, **values),
                 heartbeat=lambda: self._heartbeat(job.id),
                 cancel=cancel,
+                run_as=run_as,
             ).run()
             attempts[-1].update(
                 finished_at=iso(utcnow()),
