@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from playwright.async_api import Page, async_playwright
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -100,14 +101,23 @@ async def ours_first_page(page: Page, url: str, vol: str) -> float:
     return time.perf_counter() - t
 
 
-async def lab_first_page(page: Page, url: str, path: str) -> float:
+LAB_CAP = 60.0  # seconds: Lab's own browser lists and renders every entry of the folder
+
+
+async def lab_first_page(page: Page, url: str, path: str) -> float | None:
+    """Seconds until Lab's file browser shows the folder's first row; None past LAB_CAP (its
+    renderer then holds gigabytes: the page is closed rather than waited for)."""
     await lab_ready(page, url)
     await page.evaluate("async () => { await window.jupyterapp.restored; }")
     t = time.perf_counter()
     await page.evaluate(
-        "p => window.jupyterapp.commands.execute('filebrowser:go-to-path', {path: p})", path
+        "p => { window.jupyterapp.commands.execute('filebrowser:go-to-path', {path: p}); }", path
     )
-    await page.locator(".jp-DirListing-itemText", has_text="item_000000").wait_for()
+    try:
+        first = page.locator(".jp-DirListing-itemText", has_text="item_000000")
+        await first.wait_for(timeout=LAB_CAP * 1000)
+    except PlaywrightTimeout:
+        return None
     return time.perf_counter() - t
 
 
@@ -130,22 +140,28 @@ async def folder(browser, env: LabEnv) -> list[Figure]:
     vol = env.state["volume"]["id"]
     lab_path = f"{env.state['workspace_browser']}/many"
     ours, ref = [], []
+    capped = False
     for _ in range(3):  # alternating, so a busy machine slows both alike
         page = await browser.new_page(viewport={"width": 1280, "height": 900})
         ours.append(await ours_first_page(page, env.url, vol))
         await page.close()
-        page = await browser.new_page(viewport={"width": 1280, "height": 900})
-        ref.append(await lab_first_page(page, env.url, lab_path))
-        await page.close()
-        print(f"    first page: ours {ours[-1]:.2f} s, Lab {ref[-1]:.2f} s", flush=True)
+        if not capped:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            took = await lab_first_page(page, env.url, lab_path)
+            await page.close()
+            capped = took is None
+            ref.append(LAB_CAP if took is None else took)
+        lab = f"over {LAB_CAP:.0f} s (stopped)" if capped else f"{ref[-1]:.2f} s"
+        print(f"    first page: ours {ours[-1]:.2f} s, Lab {lab}", flush=True)
     figures = [
         Figure(
             f"{ENTRIES:,}-entry folder: first page painted",
             statistics.median(ours),
-            statistics.median(ref),
-            "Lab's file browser, same folder",
+            LAB_CAP if capped else statistics.median(ref),
+            f"Lab's file browser, same folder{' (stopped at the cap)' if capped else ''}",
             None,
-            note=f"target < 1 s; ours {statistics.median(ours):.2f} s",
+            note=f"target < 1 s; ours {statistics.median(ours):.2f} s"
+            + (f"; Lab had not shown the folder after {LAB_CAP:.0f} s" if capped else ""),
         )
     ]
     # rows in the page after scrolling to the end
@@ -157,6 +173,19 @@ async def folder(browser, env: LabEnv) -> list[Figure]:
     ours_rows = await page.locator(".jp-fermi-row").count()
     print(f"    ours at the end after {took:.1f} s: {ours_rows} rows", flush=True)
     await page.close()
+    if capped:  # Lab never got there: our rows against the issue's budget
+        figures.append(
+            Figure(
+                "rows in the page after scrolling to the end",
+                ours_rows,
+                300,
+                "the 300-row budget",
+                1.0,
+                unit="rows",
+                note=f"reaching the end took {took:.1f} s (pages of 1,000)",
+            )
+        )
+        return figures
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
     await lab_first_page(page, env.url, lab_path)
     lab_took = await scroll_to_end(
