@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import re
 import signal
 import subprocess
 import sys
@@ -293,18 +294,22 @@ def test_the_run_command_as_a_new_user(shipped):
     assert "FileNotFoundError" in out  # the hub's secret is not there at all
     user.delete(f"/kernels/{kernel['id']}")
 
-    # 4. the Data sidebar's live updates, as a browser opens them: an EventSource sends the
-    # server's cookie and nothing else; JupyterHub refuses tokens in URLs and wants the XSRF
-    # value beside a cookie (the sidebar puts it in the query)
+    # 4. the Data sidebar's live updates, as Chromium opens them: an EventSource sends the
+    # cookie and Sec-Fetch-Mode: cors, never a header of ours, and JupyterHub wants the XSRF
+    # value beside a cookie on such a request (the sidebar puts it in the query)
     lab = alice_session.get("/user/alice/lab", follow_redirects=True)
     assert lab.status_code == 200, lab.text[:300]
+    page = re.search(r'id="jupyter-config-data"[^>]*>(.*?)</script>', lab.text, re.S)
+    token = json.loads(page.group(1))["token"]
     xsrf = [c.value for c in alice_session.cookies.jar if c.name == "_xsrf" and "user" in c.path]
-    assert xsrf
+    assert token and xsrf
     events = "/user/alice/api/fermi/events"
-    with alice_session.stream("GET", events, params={"_xsrf": xsrf[0]}) as r:
+    browser = {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Site": "same-origin", "Sec-Fetch-Dest": "empty"}
+    sent = {"token": token, "_xsrf": xsrf[0]}
+    with alice_session.stream("GET", events, params=sent, headers=browser) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
-    with alice_session.stream("GET", events) as r:
-        assert r.status_code == 403  # why the sidebar sends it
+    with alice_session.stream("GET", events, params={"token": token}, headers=browser) as r:
+        assert r.status_code == 403  # what the sidebar met before it sent the XSRF value
 
     stop_and_wait(hub, alice, "alice")
     start_and_wait(hub, alice, "alice")  # the remembered choices, checked again
