@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, async_playwright
 from playwright.async_api import TimeoutError as PlaywrightTimeout
 
@@ -80,11 +81,19 @@ async def lab_ready(page: Page, url: str) -> None:
 
 
 async def open_panel(page: Page) -> None:
-    # after layout restoration, which would otherwise collapse the sidebar again
-    await page.evaluate(
-        "async () => { await window.jupyterapp.restored; "
-        "window.jupyterapp.shell.activateById('jp-fermi-data'); }"
-    )
+    # after layout restoration, which would otherwise collapse the sidebar again; Lab may
+    # still replace its page once while several tabs start (then the app is asked again)
+    for attempt in range(3):
+        try:
+            await page.wait_for_function("() => !!(window.jupyterapp && window.jupyterapp.shell)")
+            await page.evaluate(
+                "async () => { await window.jupyterapp.restored; "
+                "window.jupyterapp.shell.activateById('jp-fermi-data'); }"
+            )
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
     await page.wait_for_selector(".jp-fermi-mount", timeout=60000)
 
 
