@@ -55,6 +55,11 @@ function VolumeItem(props: {
   warnAt: number;
   pageSize: number;
   onRegister: (volume: IVolume, path: string) => void;
+  onTransfer?: (
+    direction: 'download' | 'upload',
+    volume: IVolume,
+    path: string
+  ) => void;
 }): JSX.Element {
   const { volume, trans } = props;
   const [open, setOpen] = useState(false);
@@ -68,16 +73,43 @@ function VolumeItem(props: {
     [props.api, volume.id, props.pageSize]
   );
   useModel(directory);
+  const transfer = props.onTransfer;
   const register = (entry: ITreeEntry) => (
-    <button
-      className="jp-fermi-link"
-      onClick={e => {
-        e.stopPropagation();
-        props.onRegister(volume, entry.path);
-      }}
-    >
-      {trans.__('Register as dataset…')}
-    </button>
+    <>
+      <button
+        className="jp-fermi-link"
+        onClick={e => {
+          e.stopPropagation();
+          props.onRegister(volume, entry.path);
+        }}
+      >
+        {trans.__('Register as dataset…')}
+      </button>
+      {transfer && (
+        <>
+          <button
+            className="jp-fermi-link"
+            data-action="import"
+            onClick={e => {
+              e.stopPropagation();
+              transfer('download', volume, entry.path);
+            }}
+          >
+            {trans.__('Import data…')}
+          </button>
+          <button
+            className="jp-fermi-link"
+            data-action="export"
+            onClick={e => {
+              e.stopPropagation();
+              transfer('upload', volume, entry.path);
+            }}
+          >
+            {trans.__('Export…')}
+          </button>
+        </>
+      )}
+    </>
   );
   const Caret = open ? caretDownIcon : caretRightIcon;
   return (
@@ -116,6 +148,17 @@ function VolumeItem(props: {
               ? trans.__('Register “%1” as dataset…', directory.path)
               : trans.__('Register the whole volume as dataset…')}
           </button>
+          {transfer && (
+            <button
+              className="jp-fermi-button"
+              data-action="import-here"
+              onClick={() => transfer('download', volume, directory.path)}
+            >
+              {directory.path
+                ? trans.__('Import data into “%1”…', directory.path)
+                : trans.__('Import data into the volume…')}
+            </button>
+          )}
         </div>
       )}
     </li>
@@ -128,6 +171,11 @@ export function VolumesSection(props: {
   warnAt: number;
   pageSize: number;
   onRegister: (volume: IVolume, path: string) => void;
+  onTransfer?: (
+    direction: 'download' | 'upload',
+    volume: IVolume,
+    path: string
+  ) => void;
 }): JSX.Element {
   const { model, trans } = props;
   useModel(model);
@@ -164,6 +212,7 @@ export function VolumesSection(props: {
           warnAt={props.warnAt}
           pageSize={props.pageSize}
           onRegister={props.onRegister}
+          onTransfer={props.onTransfer}
         />
       ))}
     </ul>
