@@ -217,7 +217,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
-    const transfers = new TransfersModel({ api });
+    const transfers = new TransfersModel({
+      api,
+      volumeName: id => model.volumes.items.find(v => v.id === id)?.name
+    });
     const showTransfers = () => {
       shell.activateById(panel.id);
       const section = panel.node.querySelector('#jp-fermi-transfers');

@@ -11,13 +11,20 @@ import { ACTIVE_STATES } from './transfers';
 import { IFermiApi, ITransfer, ITransferEvent } from './tokens';
 
 export class TransfersModel extends VDomModel {
-  constructor(options: { api: IFermiApi; debounce?: number }) {
+  constructor(options: {
+    api: IFermiApi;
+    debounce?: number;
+    volumeName?: (id: string) => string | undefined;
+  }) {
     super();
     this.api = options.api;
+    this.volumeName = options.volumeName ?? (() => undefined);
     this._refresher = new Debouncer(() => this.refresh(), options.debounce ?? 300);
   }
 
   readonly api: IFermiApi;
+  /** a volume's name, to show transfers by it rather than by id */
+  readonly volumeName: (id: string) => string | undefined;
   items: ITransfer[] = [];
   loaded = false;
   error: string | null = null;

@@ -278,12 +278,8 @@ export function fieldOfError(message: string, form: ITransferForm): Field | null
   if (named && byKey[named]) {
     return byKey[named];
   }
-  if (m.includes('credential') || m.includes('token')) {
-    return form.credential === NEW_CREDENTIAL ? 'newName' : 'credential';
-  }
-  if (m.includes('dataset')) {
-    return 'datasetName';
-  }
+  // the tool's own fields first: "put no password in the URL: store it as a credential…"
+  // is about the URL
   if (form.tool === 'git' && m.includes('url')) {
     return 'url';
   }
@@ -298,6 +294,12 @@ export function fieldOfError(message: string, form: ITransferForm): Field | null
   }
   if (form.tool === 'huggingface' && m.includes('repo')) {
     return 'repo';
+  }
+  if (m.includes('credential') || m.includes('token')) {
+    return form.credential === NEW_CREDENTIAL ? 'newName' : 'credential';
+  }
+  if (m.includes('dataset')) {
+    return 'datasetName';
   }
   return null;
 }
@@ -319,7 +321,10 @@ export function transferFraction(p: ITransferProgress | undefined): number | nul
 }
 
 /** Short words for a transfer's two ends: "git: https://…/x.git → work:data/x". */
-export function describePlace(p: ITransferPlace | undefined): string {
+export function describePlace(
+  p: ITransferPlace | undefined,
+  volumeName: (id: string) => string | undefined = () => undefined
+): string {
   if (!p) {
     return '';
   }
@@ -331,7 +336,7 @@ export function describePlace(p: ITransferPlace | undefined): string {
     case 's3':
       return String(p.uri ?? '');
     case 'volume':
-      return `${p.volume_id ?? ''}:${p.path ?? ''}`;
+      return `${volumeName(String(p.volume_id)) ?? p.volume_id ?? ''}:${p.path ?? ''}`;
     case 'dataset':
       return String(p.version ?? '');
     default:
@@ -339,6 +344,9 @@ export function describePlace(p: ITransferPlace | undefined): string {
   }
 }
 
-export function describeTransfer(t: ITransfer): string {
-  return `${describePlace(t.source)} → ${describePlace(t.sink)}`;
+export function describeTransfer(
+  t: ITransfer,
+  volumeName?: (id: string) => string | undefined
+): string {
+  return `${describePlace(t.source, volumeName)} → ${describePlace(t.sink, volumeName)}`;
 }

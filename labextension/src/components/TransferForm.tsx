@@ -104,9 +104,10 @@ export function TransferForm(props: IProps): JSX.Element {
     } catch (e) {
       const message = errorMessage(e);
       const field = fieldOfError(message, current);
-      setServerError(message);
       if (field) {
-        setErrors(errs => ({ ...errs, [field]: message }));
+        setErrors(errs => ({ ...errs, [field]: message })); // on its field, not twice
+      } else {
+        setServerError(message);
       }
     } finally {
       setBusy(false);

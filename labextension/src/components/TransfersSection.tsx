@@ -79,8 +79,10 @@ function TransferItem(props: {
   t: ITransfer;
   trans: TranslationBundle;
   actions: ITransferActions;
+  volumeName: (id: string) => string | undefined;
 }): JSX.Element {
   const { t, trans, actions } = props;
+  const what = describeTransfer(t, props.volumeName);
   const retries = t.policy?.backoff_limit ?? 0;
   const attempts = retries
     ? trans.__('attempt %1 of %2', Math.max(1, t.attempts), retries + 1)
@@ -99,8 +101,8 @@ function TransferItem(props: {
           {transferStateLabel(t.state, trans)}
         </span>
       </div>
-      <div className="jp-fermi-path" title={describeTransfer(t)}>
-        {ltr(describeTransfer(t))}
+      <div className="jp-fermi-path" title={what}>
+        {ltr(what)}
       </div>
       <div className="jp-fermi-dataset-meta">
         <span>{attempts}</span>
@@ -114,7 +116,7 @@ function TransferItem(props: {
           {t.error || trans.__('no reason given')}
         </div>
       )}
-      <div className="jp-fermi-row-actions">
+      <div className="jp-fermi-detail-actions">
         {ACTIVE_STATES.has(t.state) && (
           <button
             className="jp-fermi-link jp-fermi-danger"
@@ -162,7 +164,13 @@ export function TransfersSection(props: {
   return (
     <ul className="jp-fermi-transfers" aria-label={trans.__('Transfers')}>
       {model.items.map(t => (
-        <TransferItem key={t.id} t={t} trans={trans} actions={props.actions} />
+        <TransferItem
+          key={t.id}
+          t={t}
+          trans={trans}
+          actions={props.actions}
+          volumeName={model.volumeName}
+        />
       ))}
     </ul>
   );

@@ -3,7 +3,12 @@
  * browsed lazily, with "Register as dataset…" on each folder.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
-import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
+import {
+  caretDownIcon,
+  caretRightIcon,
+  downloadIcon,
+  fileUploadIcon
+} from '@jupyterlab/ui-components';
 import React, { useMemo, useState } from 'react';
 
 import { ltr } from '../format';
@@ -88,24 +93,28 @@ function VolumeItem(props: {
       {transfer && (
         <>
           <button
-            className="jp-fermi-link"
+            className="jp-fermi-icon-button"
             data-action="import"
+            title={trans.__('Import data…')}
+            aria-label={trans.__('Import data…')}
             onClick={e => {
               e.stopPropagation();
               transfer('download', volume, entry.path);
             }}
           >
-            {trans.__('Import data…')}
+            <downloadIcon.react tag="span" />
           </button>
           <button
-            className="jp-fermi-link"
+            className="jp-fermi-icon-button"
             data-action="export"
+            title={trans.__('Export…')}
+            aria-label={trans.__('Export…')}
             onClick={e => {
               e.stopPropagation();
               transfer('upload', volume, entry.path);
             }}
           >
-            {trans.__('Export…')}
+            <fileUploadIcon.react tag="span" />
           </button>
         </>
       )}

@@ -85,6 +85,8 @@ export class DataPanel extends SidePanel {
     // mounts are few; volumes' folders and the datasets need the room
     if (this.content instanceof AccordionPanel) {
       this.content.setRelativeSizes([1, 2, 2, 1]);
+      // folded until a transfer starts here (or it is opened): the folders keep their room
+      this.content.collapse(3);
     }
   }
 

@@ -51,8 +51,8 @@ export function transferOpener(options: {
             model.add(t);
             Notification.info(
               direction === 'download'
-                ? trans.__('Import started: %1', describeTransfer(t))
-                : trans.__('Export started: %1', describeTransfer(t)),
+                ? trans.__('Import started: %1', describeTransfer(t, model.volumeName))
+                : trans.__('Export started: %1', describeTransfer(t, model.volumeName)),
               { autoClose: 5000 }
             );
             main?.dispose();
@@ -83,7 +83,7 @@ export function createTransferActions(
         title: trans.__('Cancel this transfer?'),
         body: trans.__(
           '%1 — what was copied so far is removed; nothing half-done is left behind.',
-          describeTransfer(t)
+          describeTransfer(t, model.volumeName)
         ),
         buttons: [
           Dialog.cancelButton({ label: trans.__('Keep transferring') }),
@@ -129,7 +129,7 @@ export function notifyTransfers(
     if (!enabled()) {
       return;
     }
-    const what = describeTransfer(t);
+    const what = describeTransfer(t, model.volumeName);
     const show = { label: trans.__('Show transfers'), callback: reveal };
     if (t.state === 'complete') {
       const text = t.version
