@@ -168,7 +168,7 @@ class LabEnv:
         }
 
     def start_git(self) -> None:
-        """A Git server with one small public repository, ``lab-demo``."""
+        """A Git server with a small public repository, ``lab-demo``, and a token-protected one."""
         root = self.home / "git"
         self.git = GitHTTPServer(root, "lab-git-token").start()
         make_repo(root, "lab-demo", {
@@ -176,7 +176,10 @@ class LabEnv:
             "data/train.csv": "x,y\n1,2\n3,4\n",
             "data/test.csv": "x,y\n5,6\n",
         })  # fmt: skip
+        make_repo(root, "lab-private", {"secret/notes.md": "# private\n"}, private=True)
         self.state["git_url"] = self.git.url("lab-demo")
+        self.state["git_private_url"] = self.git.url("lab-private", private=True)
+        self.state["git_token"] = self.git.token
         self.state["git_bad_url"] = self.git.url("no-such-repo")
 
     def start_lab(self, token: str) -> None:

@@ -27,7 +27,10 @@ async function importInto(
 ): Promise<Locator> {
   const panel = await openPanel(page);
   const vol = panel.locator(`.jp-fermi-volume[data-volume="${state.volume.id}"]`);
-  await vol.locator('.jp-fermi-volume-head').click();
+  const head = vol.locator('.jp-fermi-volume-head');
+  if ((await head.getAttribute('aria-expanded')) !== 'true') {
+    await head.click();
+  }
   const row = vol.locator('.jp-fermi-row', { hasText: folder }).first();
   await row.hover();
   await row.locator('[data-action="import"]').click();
@@ -94,6 +97,39 @@ test.describe('Transfers', () => {
     const log = page.locator('.jp-Dialog .jp-fermi-log');
     await expect(log).not.toBeEmpty();
     await page.locator('.jp-Dialog').getByRole('button', { name: 'Close' }).click();
+  });
+
+  test('stores a new credential from the form and imports a private repository', async ({
+    page
+  }) => {
+    const form = await importInto(page, 'raw');
+    await form.locator('input[name="url"]').fill(state.git_private_url);
+    await form.locator('select[name="credential"]').selectOption('+new');
+    await form.getByRole('button', { name: 'Start import' }).click();
+    // the new credential needs a name and a token before anything is sent
+    await expect(form.locator('[data-field="newName"]')).toBeVisible();
+    await expect(form.locator('[data-field="token"]')).toBeVisible();
+    await form.locator('input[name="newName"]').fill('lab-git');
+    await form.locator('input[name="token"]').fill(state.git_token);
+    await form.getByRole('button', { name: 'Start import' }).click();
+    await expect(form).toHaveCount(0);
+    const item = page
+      .locator('#jp-fermi-transfers .jp-fermi-transfer')
+      .filter({ hasText: 'lab-private' });
+    await expect(item).toHaveAttribute('data-state', 'complete', { timeout: 60000 });
+    const file = path.join(state.workspace, 'raw', 'lab-private', 'secret', 'notes.md');
+    expect(fs.readFileSync(file, 'utf8')).toBe('# private\n');
+    // the token is in no page: not in the list, not in the log
+    await item.getByRole('button', { name: 'View log' }).click();
+    await expect(page.locator('.jp-Dialog .jp-fermi-log')).not.toBeEmpty();
+    expect(await page.content()).not.toContain(state.git_token);
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Close' }).click();
+
+    // the next form offers it by name
+    const again = await importInto(page, 'raw');
+    await expect(
+      again.locator('select[name="credential"] option', { hasText: 'lab-git' })
+    ).toHaveCount(1);
   });
 
   test('shows the server refusal in the form, and a failed transfer in the list', async ({
