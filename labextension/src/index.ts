@@ -223,14 +223,21 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     });
     const showTransfers = () => {
       shell.activateById(panel.id);
-      const section = panel.node.querySelector('#jp-fermi-transfers');
-      if (section && panel.content instanceof AccordionPanel) {
-        const i = panel.widgets.findIndex(w => w.id === 'jp-fermi-transfers');
-        if (i >= 0 && !panel.widgets[i].isVisible) {
-          panel.content.expand(i);
-        }
+      const section = panel.node.querySelector<HTMLElement>('#jp-fermi-transfers');
+      const content = panel.content;
+      if (!section || !(content instanceof AccordionPanel)) {
+        return;
       }
-      requestAnimationFrame(() => section?.scrollIntoView({ block: 'nearest' }));
+      const i = panel.widgets.findIndex(w => w.id === 'jp-fermi-transfers');
+      if (i >= 0 && !panel.widgets[i].isVisible) {
+        content.expand(i);
+      }
+      requestAnimationFrame(() => {
+        if (section.clientHeight < 160) {
+          content.setRelativeSizes([1, 2, 2, 3]); // room for a few transfers
+        }
+        section.scrollIntoView({ block: 'nearest' });
+      });
     };
     const opener = transferOpener({
       api,
