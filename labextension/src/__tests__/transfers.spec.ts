@@ -245,6 +245,24 @@ describe('TransfersModel', () => {
     model.dispose();
   });
 
+  it('cancels through the server and takes its answer', async () => {
+    const api = fakeApi();
+    api.transfers.mockResolvedValue(page([transfer()]));
+    api.cancelTransfer.mockResolvedValue(
+      transfer({ state: 'cancelled', reason: 'cancelled' })
+    );
+    const model = new TransfersModel({ api });
+    await model.refresh();
+    const ended: string[] = [];
+    model.finished.connect((_, t) => ended.push(t.state));
+    await model.cancel('tr-1');
+    expect(api.cancelTransfer).toHaveBeenCalledWith('tr-1');
+    expect(model.items[0].state).toBe('cancelled');
+    expect(model.active).toEqual([]);
+    expect(ended).toEqual(['cancelled']);
+    model.dispose();
+  });
+
   it('shows why the list could not be loaded', async () => {
     const api = fakeApi();
     api.transfers.mockRejectedValue(new Error('registry down'));
