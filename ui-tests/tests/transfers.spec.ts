@@ -1,7 +1,7 @@
 /**
  * "Import data…" and the Transfers section in Chromium, against the real extension, registry
  * and a real Git server on loopback (git http-backend, started by tests/support/labenv.py).
- * Screenshots go to docs/images/ for docs/user/transfers.md and docs/user/sidebar.md.
+ * Screenshots for docs/user/transfers.md and docs/user/sidebar.md: FERMI_SCREENSHOTS=docs/images.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
@@ -9,7 +9,14 @@ import * as fs from 'fs';
 import * as path from 'path';
 
 const state = JSON.parse(fs.readFileSync(process.env.FERMI_UI_STATE as string, 'utf8'));
-const IMAGES = path.resolve(__dirname, '..', '..', 'docs', 'images');
+// .work/screenshots/, or docs/images/ with FERMI_SCREENSHOTS=docs/images (as sidebar.spec.ts)
+const IMAGES = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  process.env.FERMI_SCREENSHOTS || path.join('.work', 'screenshots')
+);
+fs.mkdirSync(IMAGES, { recursive: true });
 
 test.use({ serverFiles: 'off' });
 
