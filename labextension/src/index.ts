@@ -251,7 +251,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       exportVersion: (v: IVersion) =>
         opener.open('upload', {
           kind: 'dataset',
-          version: `${v.dataset_name ?? v.dataset_id}@${v.number}`
+          version: v.ref, // ds-…@N: unambiguous whoever owns the dataset
+          label: v.label
         })
     };
     const volumeOf = (id: string, name?: string | null): IVolume =>

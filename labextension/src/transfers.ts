@@ -21,7 +21,7 @@ export type RepoType = 'model' | 'dataset' | 'space';
 /** The local side: a folder of a volume, or (export only) a dataset version. */
 export type LocalPlace =
   | { kind: 'volume'; volumeId: string; volumeName: string; path: string }
-  | { kind: 'dataset'; version: string };
+  | { kind: 'dataset'; version: string; label?: string };
 
 /** Value of the credential picker that opens the inline "new credential" fields. */
 export const NEW_CREDENTIAL = '+new';

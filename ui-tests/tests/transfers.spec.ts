@@ -180,4 +180,28 @@ test.describe('Transfers', () => {
       page.locator('.Toastify__toast', { hasText: 'Transfer failed' })
     ).toBeVisible();
   });
+
+  test('offers "Export…" on a ready dataset version, to Hugging Face or S3', async ({
+    page
+  }) => {
+    const panel = await openPanel(page);
+    const ds = panel.locator('.jp-fermi-dataset[data-name="imagenet-mini"]');
+    await ds.locator('.jp-fermi-dataset-head').click();
+    const v1 = ds.locator('.jp-fermi-version').first();
+    await expect(v1.locator('.jp-fermi-chip')).toHaveText('ready');
+    await v1.locator('.jp-fermi-version-number').click();
+    await v1.getByRole('button', { name: 'Export…' }).click();
+    const form = page.locator('.jp-fermi-transfer-form');
+    await expect(form.locator('h2')).toHaveText('Export imagenet-mini@1');
+    // a version has no Git repository to push; S3 exports may skip the bucket check
+    await expect(form.getByLabel('Git')).toHaveCount(0);
+    await expect(form.getByLabel('Hugging Face')).toBeChecked();
+    await expect(form.locator('input[name="pathInRepo"]')).toBeVisible();
+    await form.getByLabel('S3').check();
+    await expect(form.locator('input[name="noCheckBucket"]')).toBeVisible();
+    await expect(form.locator('input[name="sync"]')).toHaveCount(0);
+    await expect(form.locator('input[name="datasetName"]')).toHaveCount(0);
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await expect(form).toHaveCount(0);
+  });
 });

@@ -40,7 +40,7 @@ export function formTitle(form: ITransferForm, trans: TranslationBundle): string
   const where =
     local.kind === 'volume'
       ? `${local.volumeName}:${local.path || '/'}`
-      : local.version;
+      : (local.label ?? local.version);
   return form.direction === 'download'
     ? trans.__('Import data into %1', where)
     : trans.__('Export %1', where);
