@@ -177,10 +177,11 @@ def test_cancel_and_a_finished_transfer_cannot_be_cancelled(fetch, server, git_r
 def test_another_users_transfers_and_credentials_stay_out_of_sight(
     fetch, server, users, git_remote
 ):
-    with users["bob"] as c:
-        vol = c.post("/volumes", json={"name": "ext-bob-vol", "capacity": "1Gi"}).json()
+    # dave: no other test counts his transfers or credentials
+    with users["dave"] as c:
+        vol = c.post("/volumes", json={"name": "ext-dave-vol", "capacity": "1Gi"}).json()
         if "id" not in vol:
-            vol = next(v for v in c.get("/volumes").json()["items"] if v["name"] == "ext-bob-vol")
+            vol = next(v for v in c.get("/volumes").json()["items"] if v["name"] == "ext-dave-vol")
         c.delete("/credentials/bob-only")
         c.post("/credentials", json={"name": "bob-only", "type": "git", "token": "bobs"})
         r = c.post("/transfers", json={
@@ -199,3 +200,5 @@ def test_another_users_transfers_and_credentials_stay_out_of_sight(
     body = git_import(server, git_remote.url("notes"), "x", credential="bob-only")
     code, err = error_of(fetch, "transfers", method="POST", body=body)
     assert err["reason"] == "credential-not-found", err
+    with users["dave"] as c:  # leave nothing behind for other modules on this hub
+        assert c.delete("/credentials/bob-only").status_code == 204
