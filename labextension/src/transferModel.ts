@@ -1,6 +1,10 @@
 /**
  * The sidebar's transfers: your recent ones, kept live by `event: transfer` from the event
  * stream, and a signal when one this tab saw running ends (for the notifications).
+ *
+ * States only move forward (pending/running → complete/failed/cancelled): a list fetched
+ * before an event arrived never takes a finished transfer back to running. While transfers run,
+ * the list is fetched again now and then, so a missed event cannot leave one running forever.
  */
 import { VDomModel } from '@jupyterlab/apputils';
 import { Debouncer } from '@lumino/polling';
@@ -15,9 +19,12 @@ export class TransfersModel extends VDomModel {
     api: IFermiApi;
     debounce?: number;
     volumeName?: (id: string) => string | undefined;
+    /** seconds between fetches of the list while transfers run (0: never) */
+    pollSeconds?: number;
   }) {
     super();
     this.api = options.api;
+    this._pollSeconds = options.pollSeconds ?? 10;
     this.volumeName = options.volumeName ?? (() => undefined);
     this._refresher = new Debouncer(() => this.refresh(), options.debounce ?? 300);
   }
@@ -41,16 +48,21 @@ export class TransfersModel extends VDomModel {
   async refresh(): Promise<void> {
     try {
       const page = await this.api.transfers();
-      for (const t of page.items) {
+      const known = new Map(this.items.map(t => [t.id, t]));
+      this.items = page.items.map(t => {
+        const mine = known.get(t.id);
+        return mine && finished(mine) && !finished(t) ? mine : t;
+      });
+      for (const t of this.items) {
         this._see(t);
       }
-      this.items = page.items;
       this.error = null;
     } catch (e) {
       this.error = errorMessage(e);
     }
     this.loaded = true;
     this.stateChanged.emit();
+    this._schedule();
   }
 
   /** A transfer just started from this tab. */
@@ -58,6 +70,7 @@ export class TransfersModel extends VDomModel {
     this.items = [t, ...this.items.filter(x => x.id !== t.id)];
     this._see(t);
     this.stateChanged.emit();
+    this._schedule();
   }
 
   applyEvent(event: ITransferEvent): void {
@@ -66,6 +79,9 @@ export class TransfersModel extends VDomModel {
       // started elsewhere (another tab, the CLI): fetch the list for its full record
       void this._refresher.invoke();
       return;
+    }
+    if (finished(this.items[i]) && ACTIVE_STATES.has(event.state)) {
+      return; // an event from before the end, arriving late
     }
     const merged: ITransfer = { ...this.items[i] };
     merged.state = event.state;
@@ -87,6 +103,7 @@ export class TransfersModel extends VDomModel {
     this.items = this.items.map((t, j) => (j === i ? merged : t));
     this._see(merged);
     this.stateChanged.emit();
+    this._schedule();
   }
 
   /** Ask the registry to cancel; the answer (and then the events) update the list. */
@@ -102,6 +119,9 @@ export class TransfersModel extends VDomModel {
       return;
     }
     this._refresher.dispose();
+    if (this._timer) {
+      clearTimeout(this._timer);
+    }
     super.dispose();
   }
 
@@ -113,7 +133,23 @@ export class TransfersModel extends VDomModel {
     }
   }
 
+  private _schedule(): void {
+    if (this._timer || !this._pollSeconds || this.isDisposed || !this.active.length) {
+      return;
+    }
+    this._timer = setTimeout(() => {
+      this._timer = null;
+      void this.refresh();
+    }, this._pollSeconds * 1000);
+  }
+
   private _refresher: Debouncer;
+  private _pollSeconds: number;
+  private _timer: ReturnType<typeof setTimeout> | null = null;
   private _watching = new Set<string>();
   private _finished = new Signal<this, ITransfer>(this);
+}
+
+function finished(t: ITransfer): boolean {
+  return !ACTIVE_STATES.has(t.state);
 }

@@ -245,6 +245,36 @@ describe('TransfersModel', () => {
     model.dispose();
   });
 
+  it('never takes a finished transfer back to running (a stale list, a late event)', async () => {
+    const api = fakeApi();
+    api.transfers.mockResolvedValue(page([transfer()]));
+    const model = new TransfersModel({ api, pollSeconds: 0 });
+    await model.refresh();
+    model.applyEvent({ id: 'tr-1', state: 'complete' });
+    await model.refresh(); // fetched before the end: still says running
+    expect(model.items[0].state).toBe('complete');
+    model.applyEvent({ id: 'tr-1', state: 'running', attempts: 1 });
+    expect(model.items[0].state).toBe('complete');
+    model.dispose();
+  });
+
+  it('fetches the list again while transfers run, so a missed event cannot stick', async () => {
+    jest.useFakeTimers();
+    const api = fakeApi();
+    api.transfers.mockResolvedValue(page([transfer()]));
+    const model = new TransfersModel({ api, pollSeconds: 5 });
+    await model.refresh();
+    api.transfers.mockResolvedValue(page([transfer({ state: 'complete' })]));
+    jest.advanceTimersByTime(5000);
+    jest.useRealTimers();
+    await flush();
+    expect(model.items[0].state).toBe('complete');
+    const calls = api.transfers.mock.calls.length;
+    await new Promise(r => setTimeout(r, 20));
+    expect(api.transfers.mock.calls.length).toBe(calls); // nothing runs: no more polling
+    model.dispose();
+  });
+
   it('cancels through the server and takes its answer', async () => {
     const api = fakeApi();
     api.transfers.mockResolvedValue(page([transfer()]));
