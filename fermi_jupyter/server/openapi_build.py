@@ -15,6 +15,7 @@ from typing import Any
 
 from ..workspace.bodies import ALL_SCHEMAS
 from ..workspace.shapes import STR, enum, ref
+from .openapi_transfers import transfer_paths
 
 OPENAPI = Path(__file__).with_name("openapi.json")
 
@@ -315,14 +316,16 @@ PATHS: dict[str, Any] = {
             [query("server", "Only this server (user or user/servername)")],
         )
     },
+    **transfer_paths(),
     "/events": {
         "get": {
             "summary": "Server-sent events: version status and progress, resumable",
             "description": "`text/event-stream`. Each event has `id:` (pass it back as the "
             "`Last-Event-ID` header or the `last_event_id` query parameter to resume), "
             "`event:` and `data:` (JSON). Events: `version` (VersionEvent, progress "
-            "enriched with rate, eta and stalled_since), `resync` (ResyncEvent: events may "
-            "have been missed; refetch, then go on). Comments (`: keepalive`) every 15 s. "
+            "enriched with rate, eta and stalled_since), `transfer` (TransferEvent), "
+            "`resync` (ResyncEvent: events may have been missed; refetch, then go on). "
+            "Comments (`: keepalive`) every 15 s. "
             "One upstream connection serves every tab of this server; the stream does not "
             "count as activity for the idle culler.",
             "parameters": [

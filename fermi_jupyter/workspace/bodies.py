@@ -18,6 +18,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from .errors import WorkspaceError
 from .reasons import Reason
 from .shapes import INT, SCHEMAS, STR, enum, obj, ref
+from .transfer_shapes import ANSWERS as TRANSFER_ANSWERS
+from .transfer_shapes import REQUESTS as TRANSFER_REQUESTS
 
 Json = dict[str, Any]
 # fields: bounded as the registry stores them, so a body is refused whole, with a sentence,
@@ -129,7 +131,7 @@ REQUESTS: dict[str, Any] = {
     ),
     "AliasSet": obj({"version": {**INT, "minimum": 1}}, ["version"], additionalProperties=False),
 }
-ALL_SCHEMAS = {**SCHEMAS, **REQUESTS}
+ALL_SCHEMAS = {**SCHEMAS, **TRANSFER_ANSWERS, **REQUESTS, **TRANSFER_REQUESTS}
 KINDS = {
     "string": "a string",
     "integer": "a whole number",
@@ -147,12 +149,18 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(root)
 
 
-def check(body: Any, schema: str) -> Json:
-    """``body`` when it fits ``components/schemas/<schema>``; else ``WorkspaceError``."""
+def check(body: Any, schema: str, at: tuple[str, ...] = ()) -> Json:
+    """``body`` when it fits ``components/schemas/<schema>``; else ``WorkspaceError``.
+    ``at``: where ``body`` sits in the request, for the sentence (e.g. ``("source",)``)."""
     if not isinstance(body, dict):
-        raise WorkspaceError("the request body must be a JSON object", Reason.invalid_json)
+        what = _field(at) if at else "the request body"
+        raise WorkspaceError(f"{what} must be a JSON object", Reason.invalid_json)
     error = best_match(_validator(schema).iter_errors(body))
     if error is not None:
+        root = error
+        while root.parent is not None:
+            root = root.parent
+        root.path.extendleft(reversed(at))
         raise WorkspaceError(sentence(error), Reason.invalid_parameter)
     return body
 

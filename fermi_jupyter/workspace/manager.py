@@ -4,8 +4,8 @@ The jupyter_server shape: handlers parse and write, this class decides. It knows
 mounts (``FERMI_MOUNTS``), browses mounted volumes from the local file system, and asks the
 registry (as the server's owner, through one ``AsyncRegistryClient``) for everything else.
 Results are the JSON shapes of ``workspace.shapes``. The verbs live in one module per resource
-(``volumes``, ``datasets``, ``versions``); the CLI and magics use the same class through its
-sync face, ``workspace.sync.Workspace``.
+(``volumes``, ``datasets``, ``versions``, ``transfers``); the CLI and magics use the same class
+through its sync face, ``workspace.sync.Workspace``.
 """
 
 from __future__ import annotations
@@ -24,11 +24,12 @@ from . import sse
 from .base import IN_FLIGHT_VALUES, Json, error_json
 from .datasets import DatasetVerbs
 from .reasons import Reason
+from .transfers import TransferVerbs
 from .versions import VersionVerbs
 from .volumes import VolumeVerbs
 
 
-class WorkspaceManager(VolumeVerbs, DatasetVerbs, VersionVerbs):
+class WorkspaceManager(VolumeVerbs, DatasetVerbs, VersionVerbs, TransferVerbs):
     async def info(self) -> Json:
         """This extension: version, who it acts as, whether the registry answers."""
         url, _ = self.registry()

@@ -57,6 +57,13 @@ class Reason(str, Enum):
     io_error = "io-error"
     storage = "storage"
     cancelled = "cancelled"
+    # -- transfers and credentials ------------------------------------------------------------
+    invalid_transfer = "invalid-transfer"
+    invalid_field = "invalid-field"
+    credential_type = "credential-type"
+    transfer_not_found = "transfer-not-found"
+    credential_not_found = "credential-not-found"
+    credential_unreadable = "credential-unreadable"
 
     @property
     def status(self) -> int:
@@ -77,6 +84,8 @@ STATUS: dict[Reason, int] = {
     R.volume_not_found: 404,
     R.job_not_found: 404,
     R.alias_not_found: 404,
+    R.transfer_not_found: 404,
+    R.credential_not_found: 404,
     R.no_version: 404,
     R.no_ready: 404,
     R.method_not_allowed: 405,
@@ -134,6 +143,15 @@ DESCRIPTIONS: dict[Reason, str] = {
     R.io_error: "The storage could not be read or written.",
     R.storage: "The storage refused the operation; the message says why.",
     R.cancelled: "The work was cancelled.",
+    R.invalid_transfer: "The transfer cannot be done as asked (a URL, a path, an option); the "
+    "message says which.",
+    R.invalid_field: "A credential field is missing or not one line of text.",
+    R.credential_type: "The named credential is of another type than the transfer's tool.",
+    R.transfer_not_found: "No transfer by that id of yours.",
+    R.credential_not_found: "You have no credential by that name (404), or a transfer names "
+    "one that was deleted (400).",
+    R.credential_unreadable: "A stored credential cannot be decrypted (the registry's key "
+    "changed): delete it and store it again.",
 }
 
 GENERIC_BY_STATUS: dict[int, Reason] = {

@@ -13,13 +13,14 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IVersionEvent } from './tokens';
+import { ITransferEvent, IVersionEvent } from './tokens';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
 interface IMessage {
-  kind: 'event' | 'open' | 'closed' | 'resync';
+  kind: 'event' | 'transfer' | 'open' | 'closed' | 'resync';
   event?: IVersionEvent;
+  transfer?: ITransferEvent;
 }
 
 /** The subset of `EventSource` used here (tests pass their own). */
@@ -76,6 +77,11 @@ export class EventHub implements IDisposable {
   /** Every version event, whichever tab received it. */
   get received(): ISignal<this, IVersionEvent> {
     return this._received;
+  }
+
+  /** Every transfer event (`event: transfer`), whichever tab received it. */
+  get transferReceived(): ISignal<this, ITransferEvent> {
+    return this._transferReceived;
   }
 
   /** Events may have been missed: reload. */
@@ -175,6 +181,17 @@ export class EventHub implements IDisposable {
       this._post({ kind: 'event', event });
       this._received.emit(event);
     });
+    source.addEventListener('transfer', (ev: MessageEvent) => {
+      this._lastEventId = ev.lastEventId || this._lastEventId;
+      let transfer: ITransferEvent;
+      try {
+        transfer = JSON.parse(ev.data as string) as ITransferEvent;
+      } catch {
+        return;
+      }
+      this._post({ kind: 'transfer', transfer });
+      this._transferReceived.emit(transfer);
+    });
     source.onerror = () => {
       // CONNECTING: the browser retries by itself; CLOSED: the server refused, retry later
       if (source.readyState === 2 && !this._disposed) {
@@ -194,6 +211,8 @@ export class EventHub implements IDisposable {
     }
     if (message.kind === 'event' && message.event) {
       this._received.emit(message.event);
+    } else if (message.kind === 'transfer' && message.transfer) {
+      this._transferReceived.emit(message.transfer);
     } else if (message.kind === 'resync') {
       this._resync.emit();
     } else if (message.kind === 'open') {
@@ -241,6 +260,7 @@ export class EventHub implements IDisposable {
   private _disposed = false;
   private _state: ConnectionState = 'closed';
   private _received = new Signal<this, IVersionEvent>(this);
+  private _transferReceived = new Signal<this, ITransferEvent>(this);
   private _resync = new Signal<this, void>(this);
   private _stateChanged = new Signal<this, ConnectionState>(this);
 }

@@ -8,6 +8,7 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { MainAreaWidget, Notification } from '@jupyterlab/apputils';
+import { AccordionPanel } from '@lumino/widgets';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
@@ -29,11 +30,17 @@ import {
   IVolume,
   PluginIDs
 } from './tokens';
+import { TransfersModel } from './transferModel';
 import { WizardModel } from './wizard';
 import { copyMountPath, createActions } from './widgets/actions';
 import { DataPanel } from './widgets/DataPanel';
 import { dataIcon } from './widgets/icons';
 import { StatusItem } from './widgets/StatusItem';
+import {
+  createTransferActions,
+  notifyTransfers,
+  transferOpener
+} from './widgets/transferActions';
 import { WizardWidget } from './widgets/WizardWidget';
 
 interface ISettings {
@@ -210,7 +217,44 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       }
     };
 
-    const actions = createActions(model, trans, () => void openWizard());
+    const transfers = new TransfersModel({
+      api,
+      volumeName: id => model.volumes.items.find(v => v.id === id)?.name
+    });
+    const showTransfers = () => {
+      shell.activateById(panel.id);
+      const section = panel.node.querySelector<HTMLElement>('#jp-fermi-transfers');
+      const content = panel.content;
+      if (!section || !(content instanceof AccordionPanel)) {
+        return;
+      }
+      const i = panel.widgets.findIndex(w => w.id === 'jp-fermi-transfers');
+      if (i >= 0 && !panel.widgets[i].isVisible) {
+        content.expand(i);
+      }
+      requestAnimationFrame(() => {
+        if (section.clientHeight < 160) {
+          content.setRelativeSizes([1, 2, 2, 3]); // room for a few transfers
+        }
+        section.scrollIntoView({ block: 'nearest' });
+      });
+    };
+    const opener = transferOpener({
+      api,
+      model: transfers,
+      trans,
+      shell,
+      reveal: () => showTransfers()
+    });
+    const actions = {
+      ...createActions(model, trans, () => void openWizard()),
+      exportVersion: (v: IVersion) =>
+        opener.open('upload', {
+          kind: 'dataset',
+          version: v.ref, // ds-…@N: unambiguous whoever owns the dataset
+          label: v.label
+        })
+    };
     const volumeOf = (id: string, name?: string | null): IVolume =>
       model.volumes.items.find(v => v.id === id) ?? {
         id,
@@ -234,7 +278,16 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           void commands.execute('filebrowser:go-to-path', { path: m.browser_path });
         }
       },
-      onRegister: (volume, path) => void openWizard({ volume, path })
+      onRegister: (volume, path) => void openWizard({ volume, path }),
+      onTransfer: (direction, volume, path) =>
+        opener.open(direction, {
+          kind: 'volume',
+          volumeId: volume.id,
+          volumeName: volume.name,
+          path
+        }),
+      transfers,
+      transferActions: createTransferActions(transfers, trans)
     });
 
     const reveal = (datasetId: string) => {
@@ -293,6 +346,33 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     });
 
     notifyChanges(model, trans, settings, reveal);
+    notifyTransfers(
+      transfers,
+      trans,
+      settings.notificationSeconds,
+      showTransfers,
+      () => settings.notify
+    );
+    commands.addCommand(CommandIDs.importData, {
+      label: trans.__('Import data…'),
+      icon: dataIcon,
+      isVisible: () => selectedFolder() !== null,
+      execute: () => {
+        const target = selectedFolder();
+        if (target) {
+          const volume = volumeOf(
+            target.mount.volume_id ?? '',
+            target.mount.volume_name
+          );
+          opener.open('download', {
+            kind: 'volume',
+            volumeId: volume.id,
+            volumeName: volume.name,
+            path: target.path
+          });
+        }
+      }
+    });
 
     if (statusBar) {
       const item = new StatusItem(model, trans, () => shell.activateById(panel.id));
@@ -310,8 +390,13 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       name: `fermi-jupyter-events:${app.serviceManager.serverSettings.baseUrl}`
     });
     hub.received.connect((_, event) => model.applyEvent(event));
-    hub.resync.connect(() => model.requestResync());
+    hub.transferReceived.connect((_, event) => transfers.applyEvent(event));
+    hub.resync.connect(() => {
+      model.requestResync();
+      void transfers.refresh();
+    });
     void model.refresh();
+    void transfers.refresh();
     void app.restored.then(() => hub.start());
   }
 };

@@ -14,12 +14,17 @@ import {
   IDatasetQuery,
   IDiff,
   IFermiApi,
+  ICredential,
+  ICredentialCreate,
   IFolderSummary,
   IInfo,
   IJob,
   ILineage,
   IMountList,
   IPage,
+  ITransfer,
+  ITransferCreate,
+  ITransferLog,
   ITree,
   ITreeQuery,
   IVersion,
@@ -201,6 +206,44 @@ export class FermiApi implements IFermiApi {
 
   jobs(query: { state?: string; cursor?: string | null } = {}): Promise<IPage<IJob>> {
     return this.get('jobs', { state: query.state, cursor: query.cursor, limit: 100 });
+  }
+
+  transfers(
+    query: { state?: string; cursor?: string | null } = {}
+  ): Promise<IPage<ITransfer>> {
+    return this.get('transfers', {
+      state: query.state,
+      cursor: query.cursor,
+      limit: 50
+    });
+  }
+
+  transfer(id: string): Promise<ITransfer> {
+    return this.get(`transfers/${enc(id)}`);
+  }
+
+  createTransfer(body: ITransferCreate): Promise<ITransfer> {
+    return this.send('POST', 'transfers', body);
+  }
+
+  cancelTransfer(id: string): Promise<ITransfer> {
+    return this.send('DELETE', `transfers/${enc(id)}`);
+  }
+
+  transferLog(id: string, offset = 0): Promise<ITransferLog> {
+    return this.get(`transfers/${enc(id)}/log`, { offset });
+  }
+
+  credentials(): Promise<{ items: ICredential[] }> {
+    return this.get('credentials');
+  }
+
+  createCredential(body: ICredentialCreate): Promise<ICredential> {
+    return this.send('POST', 'credentials', body);
+  }
+
+  async deleteCredential(name: string): Promise<void> {
+    await this.send('DELETE', `credentials/${enc(name)}`);
   }
 
   eventsUrl(lastEventId?: string | null): string {

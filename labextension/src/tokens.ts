@@ -21,6 +21,7 @@ export enum CommandIDs {
   createDataset = 'fermi-jupyter:create-dataset',
   registerFolder = 'fermi-jupyter:register-folder',
   openMount = 'fermi-jupyter:open-mount',
+  importData = 'fermi-jupyter:import-data',
   refresh = 'fermi-jupyter:refresh'
 }
 
@@ -308,6 +309,97 @@ export interface IVersionEvent {
   seq?: number;
 }
 
+export type TransferTool = 'git' | 'huggingface' | 's3';
+export type TransferState = 'pending' | 'running' | 'complete' | 'failed' | 'cancelled';
+
+/** Where a transfer reads from or writes to (docs/user/transfers.md). */
+export interface ITransferPlace {
+  type: TransferTool | 'volume' | 'dataset';
+  [field: string]: unknown;
+}
+
+export interface ITransferProgress {
+  files_done: number | null;
+  bytes_done: number | null;
+  files_total: number | null;
+  bytes_total: number | null;
+}
+
+export interface ITransferAttempt {
+  attempt: number;
+  started_at?: string | null;
+  finished_at?: string | null;
+  outcome?: string | null;
+  reason?: string | null;
+  message?: string | null;
+}
+
+export interface ITransfer {
+  id: string;
+  name?: string | null;
+  direction: 'download' | 'upload';
+  tool: TransferTool;
+  source?: ITransferPlace;
+  sink?: ITransferPlace;
+  state: TransferState;
+  reason?: string | null;
+  error?: string | null;
+  attempts: number;
+  attempt_history?: ITransferAttempt[];
+  policy?: { backoff_limit?: number } | null;
+  progress: ITransferProgress;
+  result?: Record<string, unknown> | null;
+  /** imports: the version registered */
+  version?: string | null;
+  created_at?: string | null;
+  finished_at?: string | null;
+}
+
+/** POST transfers */
+export interface ITransferCreate {
+  source: ITransferPlace;
+  sink: ITransferPlace;
+  policy?: { backoff_limit?: number; sync?: boolean };
+  dataset?: { name: string };
+  name?: string;
+}
+
+/** data of `event: transfer` */
+export interface ITransferEvent {
+  id: string;
+  state: TransferState;
+  direction?: string;
+  tool?: string;
+  attempts?: number;
+  reason?: string | null;
+  error?: string | null;
+  progress?: ITransferProgress;
+  version?: string | null;
+}
+
+export interface ITransferLog {
+  offset: number;
+  next_offset: number;
+  text: string;
+}
+
+/** A stored credential: its name, type and which fields are set, never a value. */
+export interface ICredential {
+  name: string;
+  type: TransferTool;
+  fields: string[];
+  created_at?: string | null;
+}
+
+export interface ICredentialCreate {
+  name: string;
+  type: TransferTool;
+  token?: string;
+  username?: string;
+  access_key_id?: string;
+  secret_access_key?: string;
+}
+
 /**
  * Everything the sidebar asks the server. One implementation talks HTTP (`request.ts`);
  * tests pass their own.
@@ -339,6 +431,17 @@ export interface IFermiApi {
   ): Promise<IDiff>;
   lineage(ref: string, selector: string | number): Promise<ILineage>;
   jobs(query?: { state?: string; cursor?: string | null }): Promise<IPage<IJob>>;
+  transfers(query?: {
+    state?: string;
+    cursor?: string | null;
+  }): Promise<IPage<ITransfer>>;
+  transfer(id: string): Promise<ITransfer>;
+  createTransfer(body: ITransferCreate): Promise<ITransfer>;
+  cancelTransfer(id: string): Promise<ITransfer>;
+  transferLog(id: string, offset?: number): Promise<ITransferLog>;
+  credentials(): Promise<{ items: ICredential[] }>;
+  createCredential(body: ICredentialCreate): Promise<ICredential>;
+  deleteCredential(name: string): Promise<void>;
   /** the URL of the event stream (server-sent events) */
   eventsUrl(lastEventId?: string | null): string;
 }

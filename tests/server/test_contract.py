@@ -71,7 +71,14 @@ def test_every_route_is_documented_and_every_documented_route_exists():
     from fermi_jupyter.server.handlers import ROUTES
 
     doc = json.loads(openapi_build.OPENAPI.read_text())
-    samples = {"ref": "a%2Fb", "selector": "3", "job_id": "7", "volume_id": "vol-1", "name": "p"}
+    samples = {
+        "ref": "a%2Fb",
+        "selector": "3",
+        "job_id": "7",
+        "volume_id": "vol-1",
+        "name": "p",
+        "transfer_id": "tr-1",
+    }
     covered = set()
     for path in doc["paths"]:
         url = re.sub(r"\{(\w+)\}", lambda m: samples[m.group(1)], path.lstrip("/"))

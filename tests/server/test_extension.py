@@ -166,6 +166,7 @@ def _endpoints() -> list[tuple[str, tuple[str, ...]]]:
         "ref": "cli-source",
         "selector": "1",
         "job_id": "1",
+        "transfer_id": "tr-x",
         "volume_id": "vol-x",
         "name": "prod",
     }
@@ -340,7 +341,7 @@ def test_the_openapi_document_matches_the_routes(fetch):
     doc = fetch("openapi.json")
     samples = {
         "ref": "alice%2Fimagenet", "selector": "3", "job_id": "7", "volume_id": "vol-1",
-        "name": "prod",
+        "name": "prod", "transfer_id": "tr-1",
     }  # fmt: skip
     covered = set()
     for path, ops in doc["paths"].items():

@@ -22,6 +22,7 @@ import httpx
 
 from fermi_jupyter.domain.mounts import Mount, MountKind, encode
 
+from .git_server import GitHTTPServer, make_repo
 from .hub import Hub
 from .ports import free_port
 from .trees import wait_version
@@ -53,6 +54,8 @@ class LabEnv:
     # JupyterLab user settings written before start: {"fermi-jupyter:sidebar": {...}}
     lab_settings: dict = field(default_factory=dict)
     hub: Hub | None = None
+    # a real Git server on loopback (git http-backend) for the sidebar's imports
+    git: GitHTTPServer | None = None
     lab: subprocess.Popen | None = None
     state: dict = field(default_factory=dict)
 
@@ -87,6 +90,7 @@ class LabEnv:
             "bob": self.hub.create_user("bob", groups=("vision",)),
         }
         self.seed(tokens)
+        self.start_git()
         self.start_lab(tokens["alice"])
 
     def seed(self, tokens: dict[str, str]) -> None:
@@ -172,6 +176,21 @@ class LabEnv:
             "pause_dir": str(self.pause_dir),
         }
 
+    def start_git(self) -> None:
+        """A Git server with a small public repository, ``lab-demo``, and a token-protected one."""
+        root = self.home / "git"
+        self.git = GitHTTPServer(root, "lab-git-token").start()
+        make_repo(root, "lab-demo", {
+            "README.md": "# lab-demo\n",
+            "data/train.csv": "x,y\n1,2\n3,4\n",
+            "data/test.csv": "x,y\n5,6\n",
+        })  # fmt: skip
+        make_repo(root, "lab-private", {"secret/notes.md": "# private\n"}, private=True)
+        self.state["git_url"] = self.git.url("lab-demo")
+        self.state["git_private_url"] = self.git.url("lab-private", private=True)
+        self.state["git_token"] = self.git.token
+        self.state["git_bad_url"] = self.git.url("no-such-repo")
+
     def start_lab(self, token: str) -> None:
         hub = self.hub
         assert hub is not None
@@ -253,6 +272,8 @@ class LabEnv:
             self.lab_log.close()
         if self.hub:
             self.hub.stop()
+        if self.git:
+            self.git.stop()
         if not os.environ.get("FERMI_KEEP_HOME"):
             import shutil
 

@@ -1,5 +1,5 @@
 import { EventHub, IEventSourceLike } from '../events';
-import { IVersionEvent } from '../tokens';
+import { ITransferEvent, IVersionEvent } from '../tokens';
 
 class FakeSource implements IEventSourceLike {
   static made: FakeSource[] = [];
@@ -167,5 +167,25 @@ describe('EventHub', () => {
     FakeSource.made[1].send('version', { ...ev, number: 2 }, '2');
     expect(got[2].map(e => e.number)).toEqual([1, 2]);
     tabs.forEach(t => t.dispose());
+  });
+
+  it('relays transfer events to every tab, resuming after their ids too', async () => {
+    const locks = new FakeLocks();
+    const tabs = [hub(locks), hub(locks)];
+    const got = tabs.map(() => [] as ITransferEvent[]);
+    const versions: IVersionEvent[] = [];
+    tabs.forEach((t, i) => t.transferReceived.connect((_, e) => got[i].push(e)));
+    tabs[1].received.connect((_, e) => versions.push(e));
+    tabs.forEach(t => t.start());
+    await tick();
+    FakeSource.made[0].open();
+    const t: ITransferEvent = { id: 'tr-1', state: 'running', attempts: 1 };
+    FakeSource.made[0].send('transfer', t, '9');
+    expect(got).toEqual([[t], [t]]);
+    expect(versions).toEqual([]); // not mistaken for a version
+    FakeSource.made[0].fail(true);
+    await tick();
+    expect(FakeSource.made[1].url).toBe('/events?last_event_id=9');
+    tabs.forEach(x => x.dispose());
   });
 });

@@ -3,6 +3,7 @@ import {
   IDataset,
   IFermiApi,
   IPage,
+  ITransfer,
   ITree,
   ITreeEntry,
   IVersion,
@@ -109,6 +110,14 @@ export function fakeApi(): Mocked<IFermiApi> {
     diff: rejectAll(),
     lineage: rejectAll(),
     jobs: rejectAll(),
+    transfers: jest.fn(() => Promise.resolve(page<ITransfer>([]))),
+    transfer: rejectAll(),
+    createTransfer: rejectAll(),
+    cancelTransfer: rejectAll(),
+    transferLog: rejectAll(),
+    credentials: jest.fn(() => Promise.resolve({ items: [] })),
+    createCredential: rejectAll(),
+    deleteCredential: rejectAll(),
     eventsUrl: jest.fn((last?: string | null) =>
       last ? `/events?last_event_id=${last}` : '/events'
     )

@@ -16,6 +16,8 @@ export interface IVersionActions {
   cancel(v: IVersion): void;
   verify(v: IVersion): void;
   restore(v: IVersion): void;
+  /** "Export…": upload the version to Hugging Face or S3 */
+  exportVersion?(v: IVersion): void;
   remove(v: IVersion): void;
   showError(v: IVersion): void;
   showDrift(v: IVersion): void;
@@ -270,6 +272,14 @@ export function VersionItem(props: {
               <button className="jp-fermi-link" onClick={() => actions.restore(v)}>
                 {trans.__('Restore into a volume…')}
               </button>
+              {v.status === 'ready' && actions.exportVersion && (
+                <button
+                  className="jp-fermi-link"
+                  onClick={() => actions.exportVersion?.(v)}
+                >
+                  {trans.__('Export…')}
+                </button>
+              )}
               {owner && (
                 <button
                   className="jp-fermi-link jp-fermi-danger"

@@ -3,7 +3,12 @@
  * browsed lazily, with "Register as dataset…" on each folder.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
-import { caretDownIcon, caretRightIcon } from '@jupyterlab/ui-components';
+import {
+  caretDownIcon,
+  caretRightIcon,
+  downloadIcon,
+  fileUploadIcon
+} from '@jupyterlab/ui-components';
 import React, { useMemo, useState } from 'react';
 
 import { ltr } from '../format';
@@ -55,6 +60,11 @@ function VolumeItem(props: {
   warnAt: number;
   pageSize: number;
   onRegister: (volume: IVolume, path: string) => void;
+  onTransfer?: (
+    direction: 'download' | 'upload',
+    volume: IVolume,
+    path: string
+  ) => void;
 }): JSX.Element {
   const { volume, trans } = props;
   const [open, setOpen] = useState(false);
@@ -68,16 +78,47 @@ function VolumeItem(props: {
     [props.api, volume.id, props.pageSize]
   );
   useModel(directory);
+  const transfer = props.onTransfer;
   const register = (entry: ITreeEntry) => (
-    <button
-      className="jp-fermi-link"
-      onClick={e => {
-        e.stopPropagation();
-        props.onRegister(volume, entry.path);
-      }}
-    >
-      {trans.__('Register as dataset…')}
-    </button>
+    <>
+      <button
+        className="jp-fermi-link"
+        onClick={e => {
+          e.stopPropagation();
+          props.onRegister(volume, entry.path);
+        }}
+      >
+        {trans.__('Register as dataset…')}
+      </button>
+      {transfer && (
+        <>
+          <button
+            className="jp-fermi-icon-button"
+            data-action="import"
+            title={trans.__('Import data…')}
+            aria-label={trans.__('Import data…')}
+            onClick={e => {
+              e.stopPropagation();
+              transfer('download', volume, entry.path);
+            }}
+          >
+            <downloadIcon.react tag="span" />
+          </button>
+          <button
+            className="jp-fermi-icon-button"
+            data-action="export"
+            title={trans.__('Export…')}
+            aria-label={trans.__('Export…')}
+            onClick={e => {
+              e.stopPropagation();
+              transfer('upload', volume, entry.path);
+            }}
+          >
+            <fileUploadIcon.react tag="span" />
+          </button>
+        </>
+      )}
+    </>
   );
   const Caret = open ? caretDownIcon : caretRightIcon;
   return (
@@ -116,6 +157,17 @@ function VolumeItem(props: {
               ? trans.__('Register “%1” as dataset…', directory.path)
               : trans.__('Register the whole volume as dataset…')}
           </button>
+          {transfer && (
+            <button
+              className="jp-fermi-button"
+              data-action="import-here"
+              onClick={() => transfer('download', volume, directory.path)}
+            >
+              {directory.path
+                ? trans.__('Import data into “%1”…', directory.path)
+                : trans.__('Import data into the volume…')}
+            </button>
+          )}
         </div>
       )}
     </li>
@@ -128,6 +180,11 @@ export function VolumesSection(props: {
   warnAt: number;
   pageSize: number;
   onRegister: (volume: IVolume, path: string) => void;
+  onTransfer?: (
+    direction: 'download' | 'upload',
+    volume: IVolume,
+    path: string
+  ) => void;
 }): JSX.Element {
   const { model, trans } = props;
   useModel(model);
@@ -164,6 +221,7 @@ export function VolumesSection(props: {
           warnAt={props.warnAt}
           pageSize={props.pageSize}
           onRegister={props.onRegister}
+          onTransfer={props.onTransfer}
         />
       ))}
     </ul>

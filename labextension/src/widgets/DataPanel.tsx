@@ -1,4 +1,4 @@
-/** The left sidebar "Data": three sections in one accordion, and the wizard's button. */
+/** The left sidebar "Data": four sections in one accordion, and the wizard's button. */
 import { ReactWidget } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { addIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components';
@@ -7,8 +7,10 @@ import React from 'react';
 
 import { DatasetsSection, IDatasetActions } from '../components/DatasetsSection';
 import { MountsSection } from '../components/MountsSection';
+import { ITransferActions, TransfersSection } from '../components/TransfersSection';
 import { VolumesSection } from '../components/VolumesSection';
 import { DataModel } from '../model';
+import { TransfersModel } from '../transferModel';
 import { IMount, IVolume } from '../tokens';
 import { dataIcon } from './icons';
 
@@ -54,6 +56,7 @@ export class DataPanel extends SidePanel {
         warnAt={settings.warnAt}
         pageSize={settings.pageSize}
         onRegister={options.onRegister}
+        onTransfer={options.onTransfer}
       />
     );
     volumes.title.label = trans.__('Volumes');
@@ -65,12 +68,25 @@ export class DataPanel extends SidePanel {
     datasets.title.label = trans.__('Datasets');
     datasets.addClass('jp-fermi-section');
     datasets.id = 'jp-fermi-datasets';
+    const transfers = ReactWidget.create(
+      <TransfersSection
+        model={options.transfers}
+        trans={trans}
+        actions={options.transferActions}
+      />
+    );
+    transfers.title.label = trans.__('Transfers');
+    transfers.addClass('jp-fermi-section');
+    transfers.id = 'jp-fermi-transfers';
     this.addWidget(mounts);
     this.addWidget(volumes);
     this.addWidget(datasets);
+    this.addWidget(transfers);
     // mounts are few; volumes' folders and the datasets need the room
     if (this.content instanceof AccordionPanel) {
-      this.content.setRelativeSizes([1, 2, 2]);
+      this.content.setRelativeSizes([1, 2, 2, 1]);
+      // folded until a transfer starts here (or it is opened): the folders keep their room
+      this.content.collapse(3);
     }
   }
 
@@ -87,5 +103,12 @@ export namespace DataPanel {
     onCreate: () => void;
     onOpenMount: (mount: IMount) => void;
     onRegister: (volume: IVolume, path: string) => void;
+    onTransfer: (
+      direction: 'download' | 'upload',
+      volume: IVolume,
+      path: string
+    ) => void;
+    transfers: TransfersModel;
+    transferActions: ITransferActions;
   }
 }

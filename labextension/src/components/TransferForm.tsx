@@ -1,0 +1,355 @@
+/**
+ * "Import data…" / "Export…": the tool's fields, a credential picker (yours of that type, or a
+ * new one stored on the way), "import as dataset" for downloads, and the server's refusal shown
+ * on the field it is about. The logic lives in `transfers.ts`.
+ */
+import { TranslationBundle } from '@jupyterlab/translation';
+import React, { useEffect, useState } from 'react';
+
+import { errorMessage } from '../model';
+import {
+  credentialBody,
+  credentialsFor,
+  Field,
+  FieldErrors,
+  fieldOfError,
+  ITransferForm,
+  NEW_CREDENTIAL,
+  RepoType,
+  toolsFor,
+  transferBody,
+  validate
+} from '../transfers';
+import { ICredential, IFermiApi, ITransfer, TransferTool } from '../tokens';
+
+export function toolName(tool: string, trans: TranslationBundle): string {
+  switch (tool) {
+    case 'git':
+      return trans.__('Git');
+    case 'huggingface':
+      return trans.__('Hugging Face');
+    case 's3':
+      return trans.__('S3');
+    default:
+      return tool;
+  }
+}
+
+export function formTitle(form: ITransferForm, trans: TranslationBundle): string {
+  const local = form.local;
+  const where =
+    local.kind === 'volume'
+      ? `${local.volumeName}:${local.path || '/'}`
+      : (local.label ?? local.version);
+  return form.direction === 'download'
+    ? trans.__('Import data into %1', where)
+    : trans.__('Export %1', where);
+}
+
+interface IProps {
+  initial: ITransferForm;
+  api: IFermiApi;
+  trans: TranslationBundle;
+  onStarted: (t: ITransfer) => void;
+  onCancel: () => void;
+}
+
+export function TransferForm(props: IProps): JSX.Element {
+  const { api, trans } = props;
+  const [form, setForm] = useState<ITransferForm>(props.initial);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [serverError, setServerError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [credentials, setCredentials] = useState<ICredential[]>([]);
+  const [credentialsError, setCredentialsError] = useState<string | null>(null);
+
+  useEffect(() => {
+    api.credentials().then(
+      list => setCredentials(list.items),
+      e => setCredentialsError(errorMessage(e))
+    );
+  }, [api]);
+
+  const set = <K extends Field>(key: K, value: ITransferForm[K]) => {
+    setForm(f => ({ ...f, [key]: value }));
+    setErrors(e => ({ ...e, [key]: undefined }));
+  };
+  const setTool = (tool: TransferTool) => {
+    setForm(f => ({ ...f, tool, credential: '', endpoint: '' }));
+    setErrors({});
+    setServerError(null);
+  };
+
+  const submit = async (ev: React.FormEvent) => {
+    ev.preventDefault();
+    const found = validate(form, trans);
+    setErrors(found);
+    setServerError(null);
+    if (Object.keys(found).length) {
+      return;
+    }
+    setBusy(true);
+    let current = form;
+    try {
+      const cred = credentialBody(current);
+      if (cred) {
+        const made = await api.createCredential(cred);
+        setCredentials(list => [...list.filter(c => c.name !== made.name), made]);
+        // stored: a second try must not store it again
+        current = { ...current, credential: made.name, token: '', secretAccessKey: '' };
+        setForm(current);
+      }
+      const t = await api.createTransfer(transferBody(current));
+      props.onStarted(t);
+    } catch (e) {
+      const message = errorMessage(e);
+      const field = fieldOfError(message, current);
+      if (field) {
+        setErrors(errs => ({ ...errs, [field]: message })); // on its field, not twice
+      } else {
+        setServerError(message);
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const down = form.direction === 'download';
+  const mine = credentialsFor(credentials, form.tool);
+  const input = (
+    key: Field,
+    label: string,
+    extra: React.InputHTMLAttributes<HTMLInputElement> = {}
+  ) => (
+    <label className="jp-fermi-field">
+      <span>
+        {label}
+        {extra.required && <abbr title={trans.__('required')}> *</abbr>}
+      </span>
+      <input
+        className="jp-fermi-input"
+        name={key}
+        value={String(form[key] ?? '')}
+        aria-invalid={errors[key] ? true : undefined}
+        onChange={e => set(key, e.target.value as never)}
+        {...extra}
+      />
+      <FieldError message={errors[key]} field={key} />
+    </label>
+  );
+
+  return (
+    <form className="jp-fermi-transfer-form" onSubmit={submit} noValidate>
+      <h2 className="jp-fermi-wizard-title">{formTitle(form, trans)}</h2>
+      <fieldset className="jp-fermi-field jp-fermi-tools">
+        <legend>{down ? trans.__('Source') : trans.__('Destination')}</legend>
+        {toolsFor(form).map(tool => (
+          <label key={tool} className="jp-fermi-radio">
+            <input
+              type="radio"
+              name="tool"
+              value={tool}
+              checked={form.tool === tool}
+              onChange={() => setTool(tool)}
+            />
+            {toolName(tool, trans)}
+          </label>
+        ))}
+      </fieldset>
+
+      {form.tool === 'git' && (
+        <>
+          {input('url', trans.__('Repository URL'), {
+            required: true,
+            placeholder: 'https://git.example.org/team/code.git'
+          })}
+          <div className="jp-fermi-hint">
+            {trans.__(
+              'With a credential, write $(TOKEN) where the token goes (https://$(TOKEN)@host/…), or leave the URL plain: Git is given the token when the server asks for it.'
+            )}
+          </div>
+          {input('ref', down ? trans.__('Branch, tag or commit') : trans.__('Branch'), {
+            placeholder: down ? trans.__('default branch') : trans.__('current branch')
+          })}
+        </>
+      )}
+
+      {form.tool === 'huggingface' && (
+        <>
+          {input('repo', trans.__('Repository (owner/name)'), {
+            required: true,
+            placeholder: 'openai/whisper-tiny'
+          })}
+          <label className="jp-fermi-field">
+            <span>{trans.__('Repository type')}</span>
+            <select
+              name="repoType"
+              value={form.repoType}
+              onChange={e => set('repoType', e.target.value as RepoType)}
+            >
+              <option value="model">{trans.__('model')}</option>
+              <option value="dataset">{trans.__('dataset')}</option>
+              <option value="space">{trans.__('space')}</option>
+            </select>
+          </label>
+          {input('revision', trans.__('Revision'), { placeholder: 'main' })}
+          {down
+            ? input('files', trans.__('Files or patterns (optional)'), {
+                placeholder: '*.json, *.safetensors'
+              })
+            : input('pathInRepo', trans.__('Folder in the repository'))}
+          {!down && input('commitMessage', trans.__('Commit message'))}
+          {input('endpoint', trans.__('Hub endpoint (optional)'), {
+            placeholder: 'https://huggingface.co'
+          })}
+        </>
+      )}
+
+      {form.tool === 's3' && (
+        <>
+          {input('endpoint', trans.__('Endpoint'), {
+            placeholder: 'https://s3.example.org'
+          })}
+          {input('uri', trans.__('Bucket and prefix'), {
+            required: true,
+            placeholder: 's3://bucket/prefix'
+          })}
+          {input('region', trans.__('Region'), { placeholder: 'us-east-1' })}
+          {down ? (
+            <label className="jp-fermi-check">
+              <input
+                type="checkbox"
+                name="sync"
+                checked={form.sync}
+                onChange={e => set('sync', e.target.checked)}
+              />
+              {trans.__(
+                'Sync: make the folder an exact copy (deletes files the prefix lacks)'
+              )}
+            </label>
+          ) : (
+            <label className="jp-fermi-check">
+              <input
+                type="checkbox"
+                name="noCheckBucket"
+                checked={form.noCheckBucket}
+                onChange={e => set('noCheckBucket', e.target.checked)}
+              />
+              {trans.__('Do not check that the bucket exists')}
+            </label>
+          )}
+        </>
+      )}
+
+      <label className="jp-fermi-field">
+        <span>{trans.__('Credential')}</span>
+        <select
+          name="credential"
+          value={form.credential}
+          aria-invalid={errors.credential ? true : undefined}
+          onChange={e => set('credential', e.target.value)}
+        >
+          <option value="">{trans.__('None (public)')}</option>
+          {mine.map(c => (
+            <option key={c.name} value={c.name}>
+              {c.name}
+            </option>
+          ))}
+          <option value={NEW_CREDENTIAL}>{trans.__('Add a new credential…')}</option>
+        </select>
+        <FieldError message={errors.credential} field="credential" />
+        {credentialsError && <div className="jp-fermi-muted">{credentialsError}</div>}
+      </label>
+      {form.credential === NEW_CREDENTIAL && (
+        <fieldset className="jp-fermi-new-credential">
+          <legend>
+            {trans.__(
+              'New %1 credential (stored encrypted; never shown again)',
+              toolName(form.tool, trans)
+            )}
+          </legend>
+          {input('newName', trans.__('Name'), {
+            required: true,
+            placeholder: 'my-token'
+          })}
+          {form.tool === 's3' ? (
+            <>
+              {input('accessKeyId', trans.__('Access key ID'), { required: true })}
+              {input('secretAccessKey', trans.__('Secret access key'), {
+                required: true,
+                type: 'password',
+                autoComplete: 'off'
+              })}
+            </>
+          ) : (
+            <>
+              {form.tool === 'git' &&
+                input('username', trans.__('User name (optional)'))}
+              {input('token', trans.__('Token'), {
+                required: true,
+                type: 'password',
+                autoComplete: 'off'
+              })}
+            </>
+          )}
+        </fieldset>
+      )}
+
+      {down && (
+        <>
+          {input('datasetName', trans.__('Import as a new dataset (optional): name'), {
+            placeholder: trans.__('leave empty to only download')
+          })}
+        </>
+      )}
+      <label className="jp-fermi-field">
+        <span>{trans.__('Retries after a failed attempt')}</span>
+        <input
+          className="jp-fermi-input"
+          type="number"
+          name="retries"
+          min={0}
+          max={10}
+          value={form.retries}
+          aria-invalid={errors.retries ? true : undefined}
+          onChange={e => set('retries', Number(e.target.value))}
+        />
+        <FieldError message={errors.retries} field="retries" />
+      </label>
+
+      {serverError && (
+        <div className="jp-fermi-error" role="alert">
+          {serverError}
+        </div>
+      )}
+      <div className="jp-fermi-wizard-footer">
+        <button
+          type="button"
+          className="jp-fermi-button"
+          onClick={props.onCancel}
+          disabled={busy}
+        >
+          {trans.__('Cancel')}
+        </button>
+        <button type="submit" className="jp-fermi-button jp-mod-accept" disabled={busy}>
+          {busy
+            ? trans.__('Starting…')
+            : down
+              ? trans.__('Start import')
+              : trans.__('Start export')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function FieldError(props: { message?: string; field: string }): JSX.Element | null {
+  if (!props.message) {
+    return null;
+  }
+  return (
+    <div className="jp-fermi-field-error" role="alert" data-field={props.field}>
+      {props.message}
+    </div>
+  );
+}

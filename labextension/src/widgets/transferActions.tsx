@@ -1,0 +1,150 @@
+/**
+ * What the transfer buttons do: open the "Import data…" / "Export…" form in a main-area tab,
+ * confirm a cancel, show a log, and tell the user when a transfer ends.
+ */
+import {
+  Dialog,
+  MainAreaWidget,
+  Notification,
+  ReactWidget,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import { TranslationBundle } from '@jupyterlab/translation';
+import React from 'react';
+
+import { formTitle, TransferForm } from '../components/TransferForm';
+import { ITransferActions } from '../components/TransfersSection';
+import { errorMessage } from '../model';
+import { TransfersModel } from '../transferModel';
+import { describeTransfer, Direction, LocalPlace, newForm } from '../transfers';
+import { IFermiApi, ITransfer } from '../tokens';
+import { dataIcon } from './icons';
+
+export interface ITransferOpener {
+  open(direction: Direction, local: LocalPlace): void;
+}
+
+/** Opens the form; a started transfer joins the list and the Transfers section is shown. */
+export function transferOpener(options: {
+  api: IFermiApi;
+  model: TransfersModel;
+  trans: TranslationBundle;
+  shell: {
+    add: (w: MainAreaWidget, area: 'main') => void;
+    activateById: (id: string) => void;
+  };
+  reveal: () => void;
+}): ITransferOpener {
+  const { api, model, trans, shell } = options;
+  return {
+    open: (direction, local) => {
+      const initial = newForm(direction, local);
+      let main: MainAreaWidget | null = null;
+      const content = ReactWidget.create(
+        <TransferForm
+          initial={initial}
+          api={api}
+          trans={trans}
+          onCancel={() => main?.dispose()}
+          onStarted={t => {
+            model.add(t);
+            Notification.info(
+              direction === 'download'
+                ? trans.__('Import started: %1', describeTransfer(t, model.volumeName))
+                : trans.__('Export started: %1', describeTransfer(t, model.volumeName)),
+              { autoClose: 5000 }
+            );
+            main?.dispose();
+            options.reveal();
+          }}
+        />
+      );
+      content.addClass('jp-fermi-wizard-widget');
+      content.addClass('jp-fermi-transfer-widget');
+      main = new MainAreaWidget({ content });
+      main.id = `jp-fermi-transfer-${Date.now()}`;
+      main.title.label = formTitle(initial, trans);
+      main.title.icon = dataIcon;
+      main.title.closable = true;
+      shell.add(main, 'main');
+      shell.activateById(main.id);
+    }
+  };
+}
+
+export function createTransferActions(
+  model: TransfersModel,
+  trans: TranslationBundle
+): ITransferActions {
+  return {
+    cancel: async t => {
+      const answer = await showDialog({
+        title: trans.__('Cancel this transfer?'),
+        body: trans.__(
+          '%1 — what was copied so far is removed; nothing half-done is left behind.',
+          describeTransfer(t, model.volumeName)
+        ),
+        buttons: [
+          Dialog.cancelButton({ label: trans.__('Keep transferring') }),
+          Dialog.warnButton({ label: trans.__('Cancel transfer') })
+        ]
+      });
+      if (answer.button.accept) {
+        await model
+          .cancel(t.id)
+          .catch(e => showErrorMessage(trans.__('Could not cancel'), errorMessage(e)));
+      }
+    },
+    showLog: async t => {
+      let body: JSX.Element;
+      try {
+        const log = await model.api.transferLog(t.id);
+        body = (
+          <pre className="jp-fermi-log" data-transfer={t.id}>
+            {log.text || trans.__('The log is empty so far.')}
+          </pre>
+        );
+      } catch (e) {
+        body = <p>{errorMessage(e)}</p>;
+      }
+      await showDialog({
+        title: trans.__('Log of %1', t.id),
+        body,
+        buttons: [Dialog.okButton({ label: trans.__('Close') })]
+      });
+    }
+  };
+}
+
+/** A notification when a transfer this tab saw running ends. */
+export function notifyTransfers(
+  model: TransfersModel,
+  trans: TranslationBundle,
+  seconds: number,
+  reveal: () => void,
+  enabled: () => boolean
+): void {
+  model.finished.connect((_, t: ITransfer) => {
+    if (!enabled()) {
+      return;
+    }
+    const what = describeTransfer(t, model.volumeName);
+    const show = { label: trans.__('Show transfers'), callback: reveal };
+    if (t.state === 'complete') {
+      const text = t.version
+        ? trans.__('Transfer complete: %1 (dataset %2)', what, t.version)
+        : trans.__('Transfer complete: %1', what);
+      Notification.success(text, { autoClose: seconds * 1000, actions: [show] });
+    } else if (t.state === 'failed') {
+      Notification.error(
+        trans.__(
+          'Transfer failed: %1: %2',
+          what,
+          t.error || t.reason || trans.__('no reason given')
+        ),
+        { autoClose: seconds * 2000, actions: [show] }
+      );
+    }
+  });
+}

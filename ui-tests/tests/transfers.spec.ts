@@ -1,0 +1,207 @@
+/**
+ * "Import data…" and the Transfers section in Chromium, against the real extension, registry
+ * and a real Git server on loopback (git http-backend, started by tests/support/labenv.py).
+ * Screenshots for docs/user/transfers.md and docs/user/sidebar.md: FERMI_SCREENSHOTS=docs/images.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { Locator } from '@playwright/test';
+import * as fs from 'fs';
+import * as path from 'path';
+
+const state = JSON.parse(fs.readFileSync(process.env.FERMI_UI_STATE as string, 'utf8'));
+// .work/screenshots/, or docs/images/ with FERMI_SCREENSHOTS=docs/images (as sidebar.spec.ts)
+const IMAGES = path.resolve(
+  __dirname,
+  '..',
+  '..',
+  process.env.FERMI_SCREENSHOTS || path.join('.work', 'screenshots')
+);
+fs.mkdirSync(IMAGES, { recursive: true });
+
+test.use({ serverFiles: 'off' });
+
+async function openPanel(page: IJupyterLabPageFixture): Promise<Locator> {
+  await page.sidebar.openTab('jp-fermi-data');
+  const panel = page.locator('#jp-fermi-data');
+  await expect(panel).toBeVisible();
+  return panel;
+}
+
+/** "Import data…" on a folder row of alice's volume: the form opens in a tab. */
+async function importInto(
+  page: IJupyterLabPageFixture,
+  folder: string
+): Promise<Locator> {
+  const panel = await openPanel(page);
+  const vol = panel.locator(`.jp-fermi-volume[data-volume="${state.volume.id}"]`);
+  const head = vol.locator('.jp-fermi-volume-head');
+  if ((await head.getAttribute('aria-expanded')) !== 'true') {
+    await head.click();
+  }
+  const row = vol.locator('.jp-fermi-row', { hasText: folder }).first();
+  await row.hover();
+  await row.locator('[data-action="import"]').click();
+  const form = page.locator('.jp-fermi-transfer-form');
+  await expect(form).toBeVisible();
+  await expect(form.locator('h2')).toContainText(`work-storage:${folder}`);
+  return form;
+}
+
+test.describe('Transfers', () => {
+  test('imports a Git repository into a volume folder and sees it complete', async ({
+    page
+  }) => {
+    const form = await importInto(page, 'experiments');
+    await expect(form.getByLabel('Git')).toBeChecked();
+    await form.locator('input[name="url"]').fill(state.git_url);
+    await form.locator('input[name="ref"]').fill('main');
+    // the credential picker offers a new one inline (not needed for this public repository)
+    await form.locator('select[name="credential"]').selectOption('+new');
+    await expect(form.locator('input[name="token"]')).toHaveAttribute(
+      'type',
+      'password'
+    );
+    await form.locator('select[name="credential"]').selectOption('');
+    await expect(form.locator('input[name="token"]')).toHaveCount(0);
+    await form.locator('input[name="retries"]').fill('1');
+    await page.locator('.jp-fermi-transfer-widget').screenshot({
+      path: path.join(IMAGES, 'transfer-import-form.png')
+    });
+    await form.getByRole('button', { name: 'Start import' }).click();
+    await expect(form).toHaveCount(0);
+
+    const section = page.locator('#jp-fermi-transfers');
+    const item = section.locator('.jp-fermi-transfer').first();
+    await expect(item).toContainText(state.git_url);
+    await expect(item).toHaveAttribute('data-state', 'complete', {
+      timeout: 60000
+    });
+    await expect(item.locator('.jp-fermi-chip')).toHaveText('complete');
+    await expect(item).toContainText('attempt 1 of 2');
+    await expect(
+      page.locator('.Toastify__toast', { hasText: 'Transfer complete' })
+    ).toBeVisible();
+    const cloned = path.join(
+      state.workspace,
+      'experiments',
+      'lab-demo',
+      'data',
+      'train.csv'
+    );
+    expect(fs.readFileSync(cloned, 'utf8')).toBe('x,y\n1,2\n3,4\n');
+    await expect(item).toContainText('→ work-storage:experiments');
+    // the other sections folded, so the picture shows the transfers
+    for (const title of ['Mounted here', 'Volumes', 'Datasets']) {
+      await page
+        .locator('#jp-fermi-data .jp-AccordionPanel-title', { hasText: title })
+        .click();
+    }
+    await page.locator('#jp-fermi-data').screenshot({
+      path: path.join(IMAGES, 'sidebar-transfers.png')
+    });
+
+    await item.getByRole('button', { name: 'View log' }).click();
+    const log = page.locator('.jp-Dialog .jp-fermi-log');
+    await expect(log).not.toBeEmpty();
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Close' }).click();
+  });
+
+  test('stores a new credential from the form and imports a private repository', async ({
+    page
+  }) => {
+    const form = await importInto(page, 'raw');
+    await form.locator('input[name="url"]').fill(state.git_private_url);
+    await form.locator('select[name="credential"]').selectOption('+new');
+    await form.getByRole('button', { name: 'Start import' }).click();
+    // the new credential needs a name and a token before anything is sent
+    await expect(form.locator('[data-field="newName"]')).toBeVisible();
+    await expect(form.locator('[data-field="token"]')).toBeVisible();
+    await form.locator('input[name="newName"]').fill('lab-git');
+    await form.locator('input[name="token"]').fill(state.git_token);
+    await form.getByRole('button', { name: 'Start import' }).click();
+    await expect(form).toHaveCount(0);
+    const item = page
+      .locator('#jp-fermi-transfers .jp-fermi-transfer')
+      .filter({ hasText: 'lab-private' });
+    await expect(item).toHaveAttribute('data-state', 'complete', { timeout: 60000 });
+    const file = path.join(state.workspace, 'raw', 'lab-private', 'secret', 'notes.md');
+    expect(fs.readFileSync(file, 'utf8')).toBe('# private\n');
+    // the token is in no page: not in the list, not in the log
+    await item.getByRole('button', { name: 'View log' }).click();
+    await expect(page.locator('.jp-Dialog .jp-fermi-log')).not.toBeEmpty();
+    expect(await page.content()).not.toContain(state.git_token);
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Close' }).click();
+
+    // the next form offers it by name
+    const again = await importInto(page, 'raw');
+    await expect(
+      again.locator('select[name="credential"] option', { hasText: 'lab-git' })
+    ).toHaveCount(1);
+  });
+
+  test('shows the server refusal in the form, and a failed transfer in the list', async ({
+    page
+  }) => {
+    const form = await importInto(page, 'experiments');
+    // checked in the browser first: a scheme Git transfers do not take
+    await form.locator('input[name="url"]').fill('file:///etc');
+    await form.getByRole('button', { name: 'Start import' }).click();
+    await expect(form.locator('[data-field="url"]')).toContainText('https://');
+
+    // then by the registry: a password written in the URL, shown on the URL field
+    await form
+      .locator('input[name="url"]')
+      .fill('https://me:hunter2@git.example.org/x.git');
+    await form.getByRole('button', { name: 'Start import' }).click();
+    const refusal = form.locator('.jp-fermi-field-error[data-field="url"]');
+    await expect(refusal).toContainText('password');
+    await expect(form.locator('.jp-fermi-error')).toHaveCount(0); // once, on its field
+    await expect(form.locator('input[name="url"]')).toHaveAttribute(
+      'aria-invalid',
+      'true'
+    );
+    await page.locator('.jp-fermi-transfer-widget').screenshot({
+      path: path.join(IMAGES, 'transfer-form-error.png')
+    });
+
+    // a repository that is not there: accepted, then failed, with the reason in the list
+    await form.locator('input[name="url"]').fill(state.git_bad_url);
+    await form.getByRole('button', { name: 'Start import' }).click();
+    await expect(form).toHaveCount(0);
+    const item = page
+      .locator('#jp-fermi-transfers .jp-fermi-transfer')
+      .filter({ hasText: 'no-such-repo' });
+    await expect(item).toHaveAttribute('data-state', 'failed', {
+      timeout: 60000
+    });
+    await expect(item.locator('.jp-fermi-chip')).toHaveText('failed');
+    await expect(item.locator('.jp-fermi-error')).not.toBeEmpty();
+    await expect(
+      page.locator('.Toastify__toast', { hasText: 'Transfer failed' })
+    ).toBeVisible();
+  });
+
+  test('offers "Export…" on a ready dataset version, to Hugging Face or S3', async ({
+    page
+  }) => {
+    const panel = await openPanel(page);
+    const ds = panel.locator('.jp-fermi-dataset[data-name="imagenet-mini"]');
+    await ds.locator('.jp-fermi-dataset-head').click();
+    const v1 = ds.locator('.jp-fermi-version').first();
+    await expect(v1.locator('.jp-fermi-chip')).toHaveText('ready');
+    await v1.locator('.jp-fermi-version-number').click();
+    await v1.getByRole('button', { name: 'Export…' }).click();
+    const form = page.locator('.jp-fermi-transfer-form');
+    await expect(form.locator('h2')).toHaveText('Export imagenet-mini@1');
+    // a version has no Git repository to push; S3 exports may skip the bucket check
+    await expect(form.getByLabel('Git')).toHaveCount(0);
+    await expect(form.getByLabel('Hugging Face')).toBeChecked();
+    await expect(form.locator('input[name="pathInRepo"]')).toBeVisible();
+    await form.getByLabel('S3').check();
+    await expect(form.locator('input[name="noCheckBucket"]')).toBeVisible();
+    await expect(form.locator('input[name="sync"]')).toHaveCount(0);
+    await expect(form.locator('input[name="datasetName"]')).toHaveCount(0);
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await expect(form).toHaveCount(0);
+  });
+});
