@@ -77,6 +77,9 @@ class LabEnv:
     def start(self) -> None:
         # pause points (fermi_jupyter/registry/jobs/pause.py): the cancel test holds its
         # registration mid-copy, however fast the storage engine is
+        # mkdtemp makes it 0700: a volume's owner (who a transfer runs as) must get through
+        # to its volume, as through FERMI_HOME's 0711 on a real machine
+        os.chmod(self.home, 0o711)
         self.pause_dir = self.home / "pause"
         self.pause_dir.mkdir(parents=True, exist_ok=True)
         self.hub = Hub(
@@ -120,6 +123,7 @@ class LabEnv:
                 big.mkdir()
                 for i in range(self.big_dir_entries):
                     (big / f"item_{i:06d}.txt").touch()
+            _give_to_a_user(work)
             ds = c.post(
                 "/datasets",
                 json={
@@ -278,3 +282,14 @@ class LabEnv:
             import shutil
 
             shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _give_to_a_user(tree: Path, uid: int = 65534) -> None:
+    """As on a real machine, a volume's files are a user's, not root's: a transfer into it
+    runs as that owner (the registry never writes a volume as root), and the seed ran as root."""
+    if os.geteuid() != 0:
+        return
+    for folder, dirs, files in os.walk(tree):
+        for name in [*dirs, *files]:
+            os.lchown(os.path.join(folder, name), uid, uid)
+    os.lchown(tree, uid, uid)
