@@ -120,12 +120,12 @@ def test_fifty_stream_clients_slow_and_resetting(hub, users):
     finally:
         engine.dispose()
     assert fds1 <= fds0 and fds2 <= fds0, (fds0, fds1, fds2, _fd_kinds(pids))
-    # MB, both processes. Not quite flat: each pooled SQLite connection's page cache (up to
-    # 2 MB, by design) fills as the event log grows, and a loaded machine spreads work over
-    # more allocator arenas; a leak adds ~6 MB a round per process, every round, so the
-    # second measured round must not grow like the first
-    assert rss1 < rss0 + 30, (rss0, rss1, rss2)
-    assert rss2 < rss1 + 10, (rss0, rss1, rss2)
+    # MB, both processes. Not flat: each pooled SQLite connection's page cache (up to 2 MB,
+    # by design) fills as the event log grows, and allocator arenas grow in steps (measured:
+    # +0 then +13, or +21 then +0). A leak adds ~6 MB a round per process in *every* round,
+    # so at least one of the two measured rounds must stay small
+    assert min(rss1 - rss0, rss2 - rss1) < 10, (rss0, rss1, rss2)
+    assert rss2 < rss0 + 40, (rss0, rss1, rss2)
     with httpx.Client() as c:  # and it still serves
         assert c.get(f"{hub.registry_b_url}/health").status_code == 200
 
