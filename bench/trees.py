@@ -116,11 +116,12 @@ def identical(files: int, per_dir: int = 1000) -> Callable[[Path], None]:
     return make
 
 
-def small_distinct(files: int, per_dir: int = 1000) -> Callable[[Path], None]:
-    """The end-to-end tree: ``files`` files of 0-2 KB, all different."""
+def small_distinct(files: int, per_dir: int = 1000, seed: int = 5) -> Callable[[Path], None]:
+    """The end-to-end tree: ``files`` files of 0-2 KB, all different (and different from
+    another ``seed``'s)."""
 
     def make(root: Path) -> None:
-        rng = random.Random(5)
+        rng = random.Random(seed)
         for i in range(files):
             d = root / f"p{i // per_dir:05d}"
             if i % per_dir == 0:

@@ -108,26 +108,31 @@ def test_fifty_stream_clients_slow_and_resetting(hub, users):
     engine = dbmod.make_engine(hub.db_url)
     publisher = EventBus(engine)  # this test process is "another registry process"
     try:
-        # the first rounds warm allocator arenas (one per thread), pools and buffers; then a
-        # round of the same load must leave memory and descriptors where they were
+        # the first rounds warm allocator arenas (one per thread), pools and buffers, and each
+        # pooled connection's cache fills as the event log grows: memory climbs for a few
+        # rounds, by steps that differ between machines (measured: +10, +7, +4, +0.4, +3.7,
+        # +0.5, +0, +0). A leak grows in *every* round — about 6 MB a process a round when the
+        # flood's frames are kept — so memory must settle: two rounds in a row that add less
+        # than SETTLED_MB in all, within ten rounds
         _fifty_clients(url, token, publisher)
-        _fifty_clients(url, token, publisher)
-        fds0, rss0 = _settled(pids)
-        _fifty_clients(url, token, publisher)
-        fds1, rss1 = _settled(pids, fds0)
-        _fifty_clients(url, token, publisher)
-        fds2, rss2 = _settled(pids, fds0)
+        fds0, rss = _settled(pids)
+        history = [rss]
+        for _ in range(10):
+            _fifty_clients(url, token, publisher)
+            fds_now, rss = _settled(pids, fds0)
+            assert fds_now <= fds0, (fds0, fds_now, _fd_kinds(pids))
+            history.append(rss)
+            if len(history) >= 3 and history[-1] - history[-3] < SETTLED_MB:
+                break
+        else:
+            raise AssertionError(f"memory never settled (MB after each round): {history}")
     finally:
         engine.dispose()
-    assert fds1 <= fds0 and fds2 <= fds0, (fds0, fds1, fds2, _fd_kinds(pids))
-    # MB, both processes. Not flat: each pooled SQLite connection's page cache (up to 2 MB,
-    # by design) fills as the event log grows, and allocator arenas grow in steps (measured:
-    # +0 then +13, or +21 then +0). A leak adds ~6 MB a round per process in *every* round,
-    # so at least one of the two measured rounds must stay small
-    assert min(rss1 - rss0, rss2 - rss1) < 10, (rss0, rss1, rss2)
-    assert rss2 < rss0 + 40, (rss0, rss1, rss2)
     with httpx.Client() as c:  # and it still serves
         assert c.get(f"{hub.registry_b_url}/health").status_code == 200
+
+
+SETTLED_MB = 5.0  # two processes: a leak of 6 MB a process a round adds 24 in two rounds
 
 
 def _settled(pids: list[int], fds_target: int = 0) -> tuple[int, float]:
