@@ -158,3 +158,45 @@ def test_statements_per_request_do_not_grow_with_the_page(reg, world, path):
             if path in FULL_PAGES:  # the big page really is big
                 assert len(r.json()["items"]) == limit
     assert counts[2] == counts[25] == BUDGET[path], (path, counts)
+
+
+def test_reused_statements_carry_nothing_from_one_caller_to_the_next(reg, world):
+    """Read statements are built once per shape and reused (``managers/statements.py``): the
+    callers' names, teams and search terms must come from each request, never the first one."""
+    made = {}
+    for who, vis, desc in [
+        ("alice", "private", "50% off_sale"),
+        ("bob", "private", "plain"),
+        ("carol", "team", "audio only"),
+    ]:
+        with reg[who] as c:
+            r = c.post(
+                "/datasets",
+                json={"name": f"reuse-{who}", "visibility": vis, "description": desc}
+                | ({"team": "audio"} if vis == "team" else {}),
+            )
+            assert r.status_code == 201, r.text
+            made[who] = r.json()["id"]
+
+    def names(who: str, query: str) -> set[str]:
+        with reg[who] as c:
+            r = c.get(f"/datasets?{query}&limit=50")
+            assert r.status_code == 200, r.text
+            return {d["name"] for d in r.json()["items"] if d["name"].startswith("reuse-")}
+
+    for _ in range(2):  # alternating callers of the same shapes
+        for who in ("alice", "bob", "dave", "carol"):
+            own = {f"reuse-{who}"} if who in made else set()
+            assert names(who, "scope=mine") == own, who
+            team = {"reuse-carol"} if who == "carol" else set()
+            assert names(who, "q=reuse-") == own | team, who
+            assert names(who, "q=re") == own | team, who  # (short terms: the LIKE path)
+        # LIKE's wildcards are plain characters in a search
+        assert names("alice", "q=%25") == names("alice", "q=_") == {"reuse-alice"}
+        assert names("bob", "q=%25") == set()
+    for who, ds in made.items():  # one dataset by id, alternating: only its readers see it
+        for reader in ("alice", "bob", "carol", "dave"):
+            with reg[reader] as c:
+                r = c.get(f"/datasets/{ds}/versions")
+            visible = reader == who or (who == "carol" and reader == "carol")
+            assert r.status_code == (200 if visible else 404), (who, reader, r.text)

@@ -27,7 +27,7 @@ class VersionsHandler(VersionsBase):
         who, status = self.identity, self.arg("status")
 
         def page(db):  # type: ignore[no-untyped-def]
-            ds = datasets_mgr.resolve(db, who, ref)
+            ds = datasets_mgr.lookup(db, who, ref)
             rows, nxt = mgr.list_(db, ds, status=status, limit=limit, cursor=cursor)
             return {"items": mgr.to_json(db, ds, rows), "next_cursor": nxt}
 
@@ -52,7 +52,7 @@ class VersionsHandler(VersionsBase):
 class VersionHandler(VersionsBase):
     async def get(self, ref: str, selector: str) -> None:
         def one(db):  # type: ignore[no-untyped-def]
-            ds = datasets_mgr.resolve(db, self.identity, ref)
+            ds = datasets_mgr.lookup(db, self.identity, ref)
             return mgr.to_json(db, ds, [mgr.read(db, ds, selector)])[0]
 
         self.write_json(await self.call(one))

@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, Row, func, literal_column, or_, select, text, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    tuple_,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,6 +30,7 @@ from ..orm import Alias, Dataset, DatasetTag, Mount, Version
 from ..pagination import decode_cursor, encode_cursor
 from ..serialize import dataset_json
 from .access import readable_datasets
+from .statements import reused
 
 SCOPES = ("all", "mine", "team", "org", "public")
 MAX_TAGS = 20
@@ -99,15 +110,29 @@ def resolve(db: Session, who: Identity, ref: str) -> Dataset:
 
 def read(db: Session, who: Identity, ref: str) -> Row:
     """Like ``resolve``, as one plain row carrying ``latest`` and ``aliases``: one query."""
-    return _find(db, who, ref, _page_select(db), orm=False)
+    return _find(db, who, ref, _page_select(db), orm=False, key="page")
 
 
-def _find(db: Session, who: Identity, ref: str, stmt: Any, *, orm: bool) -> Any:
+def lookup(db: Session, who: Identity, ref: str) -> Row:
+    """Like ``resolve``, as a plain row of the dataset's own columns (``id``, ``name``,
+    ``owner``, ``team``, ``visibility``…): for reads that need no ORM object."""
+    return _find(db, who, ref, select(Dataset.__table__), orm=False, key="row")
+
+
+def _find(db: Session, who: Identity, ref: str, stmt: Any, *, orm: bool, key: str = "") -> Any:
     def run(q: Any) -> list[Any]:
         return list(db.scalars(q) if orm else db.connection().execute(q))
 
-    if ID_RE.match(ref):
-        candidates = run(stmt.where(Dataset.id == ref))
+    if ID_RE.match(ref):  # the common case: a statement built once
+        if orm:
+            d = db.get(Dataset, ref)
+            candidates = [d] if d is not None else []
+        else:
+            assert key, "a reused statement needs its own key"
+            one = reused(
+                db, ("datasets.one", key), lambda _: stmt.where(Dataset.id == bindparam("id"))
+            )
+            candidates = list(db.connection().execute(one, {"id": ref}))
     elif "/" in ref:
         owner, _, name = ref.partition("/")
         candidates = run(stmt.where(Dataset.owner == owner, Dataset.name == name))
@@ -189,39 +214,77 @@ def list_(
     """A page of readable datasets as plain rows (no ORM objects), each with its ``latest``."""
     if scope not in SCOPES:
         raise BadRequest(f"scope must be one of {', '.join(SCOPES)}", reason=Reason.invalid_query)
-    stmt = _page_select(db).where(readable_datasets(who))
-    if scope == "mine":
-        stmt = stmt.where(Dataset.owner == who.name)
-    elif scope != "all":
-        stmt = stmt.where(Dataset.visibility == scope)
-    if q:
-        stmt = stmt.where(_matches(db, q))
-    if owner:
-        stmt = stmt.where(Dataset.owner == owner)
-    if data_type:
-        stmt = stmt.where(Dataset.data_type == data_type)
-    if tag:
-        stmt = stmt.where(
-            Dataset.id.in_(select(DatasetTag.dataset_id).where(DatasetTag.tag == tag))
-        )
     key = decode_cursor(cursor, (str, str))
-    if key:
-        stmt = stmt.where(tuple_(Dataset.name, Dataset.id) > tuple(key))
-    rows = list(db.connection().execute(stmt.order_by(Dataset.name, Dataset.id).limit(limit + 1)))
+    # every value is a bound parameter, so the statement for this shape is built once
+    params: dict[str, Any] = {
+        "me": who.name,
+        "teams": sorted(who.groups),
+        "scope": scope,
+        "owner": owner,
+        "data_type": data_type,
+        "tag": tag,
+        "after_name": key[0] if key else None,
+        "after_id": key[1] if key else None,
+    }
+    shape = (who.admin, who.kind == "user", bool(who.groups), scope, bool(owner), bool(tag))
+    shape += (bool(data_type), bool(key), limit)
+
+    def build(dialect: str) -> Any:
+        stmt = _page_select(db).where(readable_datasets(who, bound=True))
+        if scope == "mine":
+            stmt = stmt.where(Dataset.owner == bindparam("me"))
+        elif scope != "all":
+            stmt = stmt.where(Dataset.visibility == bindparam("scope"))
+        if owner:
+            stmt = stmt.where(Dataset.owner == bindparam("owner"))
+        if data_type:
+            stmt = stmt.where(Dataset.data_type == bindparam("data_type"))
+        if tag:
+            tagged = select(DatasetTag.dataset_id).where(DatasetTag.tag == bindparam("tag"))
+            stmt = stmt.where(Dataset.id.in_(tagged))
+        if key:
+            after = tuple_(
+                bindparam("after_name", type_=Dataset.name.type),
+                bindparam("after_id", type_=Dataset.id.type),
+            )
+            stmt = stmt.where(tuple_(Dataset.name, Dataset.id) > after)
+        return stmt.order_by(Dataset.name, Dataset.id).limit(limit + 1)
+
+    match = _match_kind(db, q) if q else None
+    if q:
+        params.update(_match_params(q))
+
+    def build_page(dialect: str) -> Any:
+        stmt = build(dialect)
+        return stmt.where(_matches(match)) if match else stmt
+
+    stmt = reused(db, ("datasets.page", match, *shape), build_page)
+    rows = list(db.connection().execute(stmt, params))
     nxt = encode_cursor([rows[limit - 1].name, rows[limit - 1].id]) if len(rows) > limit else None
     return rows[:limit], nxt
 
 
-def _matches(db: Session, q: str) -> ColumnElement[bool]:
-    """Substring match on name or description. On SQLite, terms of 3+ characters go through
-    the trigram FTS index (migration 0002); PostgreSQL's ILIKE uses its pg_trgm indexes."""
-    if db.get_bind().dialect.name == "sqlite" and len(q) >= 3:
-        phrase = '"' + q.replace('"', '""') + '"'
+def _match_kind(db: Session, q: str) -> str:
+    """On SQLite, terms of 3+ characters go through the trigram FTS index (migration 0002);
+    PostgreSQL's ILIKE uses its pg_trgm indexes."""
+    return "fts" if db.get_bind().dialect.name == "sqlite" and len(q) >= 3 else "like"
+
+
+def _match_params(q: str) -> dict[str, str]:
+    return {
+        "phrase": '"' + q.replace('"', '""') + '"',
+        "like": q.replace("/", "//").replace("%", "/%").replace("_", "/_"),
+    }
+
+
+def _matches(kind: str) -> ColumnElement[bool]:
+    """Substring match on name or description (the term as ``:phrase`` or ``:like``)."""
+    if kind == "fts":
         fts = text("SELECT rowid FROM datasets_fts WHERE datasets_fts MATCH :phrase")
-        return literal_column("datasets.rowid").in_(fts.bindparams(phrase=phrase))
+        return literal_column("datasets.rowid").in_(fts)
     return or_(
-        Dataset.name.icontains(q, autoescape=True),
-        Dataset.description.icontains(q, autoescape=True),
+        Dataset.name.icontains(bindparam("like"), escape="/"),
+        Dataset.description.icontains(bindparam("like"), escape="/"),
     )
 
 

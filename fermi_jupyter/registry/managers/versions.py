@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
@@ -18,6 +18,7 @@ from ..orm import Alias, Dataset, Job, Mount, Version, Volume
 from ..pagination import decode_cursor, encode_cursor, parse_int_id
 from ..serialize import version_json
 from . import datasets as datasets_mgr
+from .statements import reused
 
 MAX_PARENTS = 50
 
@@ -157,63 +158,83 @@ def _mounted_column():  # type: ignore[no-untyped-def]
     return select(Mount.id).where(Mount.version_id == Version.id).exists().label("mounted")
 
 
-def _rows_select(db: Session, ds: Dataset) -> Any:
-    """Versions of ``ds`` with mounted flag, alias names and the dataset's latest ready number:
-    everything a page shows, in one statement."""
-    pg = db.get_bind().dialect.name == "postgresql"
+def _rows_select(dialect: str) -> Any:
+    """Versions of the dataset ``:ds_id`` with mounted flag, alias names and the dataset's
+    latest ready number: everything a page shows, in one statement."""
     names = (
-        select(func.json_agg(Alias.name) if pg else func.json_group_array(Alias.name))
+        select(
+            func.json_agg(Alias.name)
+            if dialect == "postgresql"
+            else func.json_group_array(Alias.name)
+        )
         .where(Alias.dataset_id == Version.dataset_id, Alias.number == Version.number)
         .correlate(Version)
         .scalar_subquery()
         .label("alias_names")
     )
-    return select(Version.__table__, _mounted_column(), names, _latest(ds).label("latest")).where(
-        Version.dataset_id == ds.id
+    return select(Version.__table__, _mounted_column(), names, _latest().label("latest")).where(
+        Version.dataset_id == bindparam("ds_id")
     )
 
 
-def _latest(ds: Dataset) -> Any:
+def _latest() -> Any:
     return (
         select(func.max(Version.number))
-        .where(Version.dataset_id == ds.id, Version.status == VersionStatus.ready)
+        .where(Version.dataset_id == bindparam("ds_id"), Version.status == VersionStatus.ready)
         .scalar_subquery()
     )
 
 
 def list_(
-    db: Session, ds: Dataset, *, status: str | None, limit: int, cursor: str | None
+    db: Session, ds: Dataset | Row, *, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Row], str | None]:
     """A page of ``ds``'s versions, newest first, as plain rows (see ``_rows_select``)."""
-    stmt = _rows_select(db, ds)
-    if status:
-        stmt = stmt.where(Version.status == status)
     key = decode_cursor(cursor, (int,))
+
+    def build(dialect: str) -> Any:
+        stmt = _rows_select(dialect)
+        if status:
+            stmt = stmt.where(Version.status == bindparam("status"))
+        if key:
+            stmt = stmt.where(Version.number < bindparam("before"))
+        return stmt.order_by(Version.number.desc()).limit(limit + 1)
+
+    stmt = reused(db, ("versions.page", bool(status), bool(key), limit), build)
+    params: dict[str, Any] = {"ds_id": ds.id}
+    if status:
+        params["status"] = status
     if key:
-        stmt = stmt.where(Version.number < key[0])
-    rows = list(db.connection().execute(stmt.order_by(Version.number.desc()).limit(limit + 1)))
+        params["before"] = key[0]
+    rows = list(db.connection().execute(stmt, params))
     nxt = encode_cursor([rows[limit - 1].number]) if len(rows) > limit else None
     return rows[:limit], nxt
 
 
-def read(db: Session, ds: Dataset, selector: str) -> Row:
+def read(db: Session, ds: Dataset | Row, selector: str) -> Row:
     """One version of ``ds`` by number, ``latest`` or alias, as a row like ``list_``'s."""
-    stmt = _rows_select(db, ds)
+    params: dict[str, Any] = {"ds_id": ds.id}
     if selector.isdigit():
-        number: Any = parse_int_id(selector)
+        kind, params["number"] = "number", parse_int_id(selector)
+        if params["number"] is None:  # no version can have it
+            raise NotFound(
+                f"dataset {ds.name!r} has no version {selector!r}", reason=Reason.no_version
+            )
     elif selector == "latest":
-        number = _latest(ds)
+        kind = "latest"
     else:
-        number = (
-            select(Alias.number)
-            .where(Alias.dataset_id == ds.id, Alias.name == selector)
-            .scalar_subquery()
-        )
-    row = (
-        db.connection().execute(stmt.where(Version.number == number)).first()
-        if number is not None
-        else None
-    )
+        kind, params["alias"] = "alias", selector
+
+    def build(dialect: str) -> Any:
+        number: Any = {
+            "number": bindparam("number"),
+            "latest": _latest(),
+            "alias": select(Alias.number)
+            .where(Alias.dataset_id == bindparam("ds_id"), Alias.name == bindparam("alias"))
+            .scalar_subquery(),
+        }[kind]
+        return _rows_select(dialect).where(Version.number == number)
+
+    row = db.connection().execute(reused(db, ("versions.one", kind), build), params).first()
     if row is None:
         if selector == "latest":
             raise NotFound(f"dataset {ds.name!r} has no ready version yet", reason=Reason.no_ready)
@@ -221,7 +242,7 @@ def read(db: Session, ds: Dataset, selector: str) -> Row:
     return row
 
 
-def to_json(db: Session, ds: Dataset, rows: list[Any]) -> list[dict[str, Any]]:
+def to_json(db: Session, ds: Dataset | Row, rows: list[Any]) -> list[dict[str, Any]]:
     """Versions of ``ds`` as the API shows them. Rows from ``list_``/``read`` carry their
     aliases, ``latest`` and ``mounted``; ORM objects (just written) cost three queries."""
     if not rows:
