@@ -6,21 +6,24 @@ select rows with SQLAlchemy Core: no ORM instances to build for a page).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
+
+import orjson
 
 from ..domain.mounts import dataset_source, volume_source
 from ..domain.states import VOLUME_TYPES
 from .orm import AuditEvent, Dataset, Job, Version, Volume
+
+_ISO = orjson.OPT_UTC_Z | orjson.OPT_NAIVE_UTC  # SQLite hands timestamps back without a zone
 
 
 def iso(dt: datetime | None) -> str | None:
     """UTC timestamps with a Z (SQLite hands them back without a time zone)."""
     if dt is None:
         return None
-    if dt.tzinfo is None:  # (the fast path: every list row has two; no new object)
-        return dt.isoformat() + "Z"
-    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    # orjson's formatter: a third of isoformat's cost, and every list row has two of them
+    return orjson.dumps(dt, option=_ISO)[1:-1].decode()
 
 
 def progress_json(obj: Version | Job) -> dict[str, Any]:
