@@ -39,6 +39,7 @@ from .jobs.tasks import TASKS, transfer_task
 from .managers.volumes import UsageCache
 from .processes import Supervisor, available_cores
 from .sessionpool import SessionPool
+from .storage import pool as storage_pool
 from .transfers.service import TransferService
 
 MAX_BODY = 1 << 20  # no request body of this API comes near 1 MiB
@@ -90,6 +91,12 @@ class RegistryApp(Application):
     job_workers = Integer(2, help="Threads running registration/verify/restore jobs, e.g. 2.").tag(
         config=True
     )
+    storage_nice = Integer(
+        10,
+        help="Niceness of the processes that hash and copy files for jobs, e.g. 10: on busy "
+        "cores, requests are answered first and registrations take the rest. 0 = the "
+        "registry's own priority.",
+    ).tag(config=True)
     stale_after = Float(
         60.0,
         help="Seconds without a heartbeat after which another registry process recovers a "
@@ -230,6 +237,7 @@ class RegistryApp(Application):
         self.ip = self.ip or host
         self.port = self.port or port
         self.processes = self.processes or available_cores()
+        storage_pool.NICE = max(0, min(19, self.storage_nice))
         self.cookie_secret  # noqa: B018 (fixed now, before any fork)
         self.layout = storage.StorageLayout(Path(self.storage_root))
         self.layout.ensure()

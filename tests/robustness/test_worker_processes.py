@@ -101,6 +101,8 @@ def test_no_orphans_after_kill_9_of_the_registry(hub, users):
             held = hooks.reached("worker-batch")["pid"]
         workers = _workers_of(registry)
         assert held in workers, (held, workers)
+        # it yields the cores to the serving processes (RegistryApp.storage_nice)
+        assert os.getpriority(os.PRIO_PROCESS, held) == 10
         os.kill(registry, signal.SIGKILL)
         assert _gone_within(workers, 2.0) == []
     finally:

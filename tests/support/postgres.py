@@ -93,6 +93,10 @@ class PostgresServer:
             str(self.dir / "log"), "-w", "-m", "fast", "restart",
         )  # fmt: skip
 
+    def postmaster_pid(self) -> int:
+        """The server's main process (its children are the backends)."""
+        return int((self.dir / "data" / "postmaster.pid").read_text().split()[0])
+
     def stop(self) -> None:
         for _ in range(3):
             try:

@@ -46,6 +46,9 @@ REORDER = 64  # results kept waiting for an earlier, slower batch before sending
 SOCKET_BUFFER = 4 << 20
 IDLE_FOR = 300.0  # seconds an idle worker is kept for the next operation
 MAX_IDLE = 4
+# niceness of worker processes: hashing and copying yield the cores to the registry's serving
+# processes (readers' latency while others register); set by ``RegistryApp.storage_nice``
+NICE = 0
 _SO_SNDBUFFORCE = 32
 
 
@@ -115,6 +118,9 @@ def _start() -> Worker:
         raise
     finally:
         theirs.close()
+    if NICE > 0:  # set from here as soon as it exists (a child would first import everything)
+        with contextlib.suppress(OSError):  # it may have died already
+            os.setpriority(os.PRIO_PROCESS, proc.pid, NICE)
     return Worker(proc, ours)
 
 
