@@ -419,11 +419,14 @@ def lines(results: list[dict]) -> list[str]:
     by = {r["backend"]: r for r in results}
 
     def row(r: dict, label: str, run: Run, clients: int, ratio: str, target: str) -> str:
+        db = f"{run.db_cpu * 100:.0f} %" if r["backend"] != "sqlite" else "in the registry"
+        if label.startswith("reference"):
+            db = "—"  # (the hub has its own SQLite database)
         return (
             f"| {r['backend']} | {label} | {clients} | {run.rps:,.0f} | {run.p50:.0f} ms "
             f"| {run.p95:.0f} ms | {run.p99:.0f} ms | {run.errors} "
             f"| {run.server_cpu * 100:.0f} % "
-            f"| {'in the registry' if r['backend'] == 'sqlite' else f'{run.db_cpu * 100:.0f} %'} "
+            f"| {db} "
             f"| {1000 * (run.server_cpu + run.db_cpu) / run.rps:.1f} ms "
             f"| {run.wrk_cpu * 100:.0f} % | {ratio} | {target} |"
         )
