@@ -54,13 +54,18 @@ export function transferOpener(options: {
           onCancel={() => main?.dispose()}
           onStarted={(t, body) => {
             model.add(t);
-            if (body.sink.create_volume) {
+            const made = body.sink.create_volume as { name?: string } | undefined;
+            if (made) {
               options.volumeCreated?.();
             }
+            // a volume made just now is not listed yet: named from the request
+            const volumeName = (id: string) =>
+              model.volumeName(id) ??
+              (made && id === t.sink?.volume_id ? made.name : undefined);
             Notification.info(
               direction === 'download'
-                ? trans.__('Import started: %1', describeTransfer(t, model.volumeName))
-                : trans.__('Export started: %1', describeTransfer(t, model.volumeName)),
+                ? trans.__('Import started: %1', describeTransfer(t, volumeName))
+                : trans.__('Export started: %1', describeTransfer(t, volumeName)),
               { autoClose: 5000 }
             );
             main?.dispose();
