@@ -459,6 +459,7 @@ def test_transfer_events_reach_their_owner_only(hub, users, git_server):
     make_repo(git_server.root, "evented", {"e.txt": "e\n"})
     seen: dict[str, list[dict]] = {"alice": [], "bob": []}
     done = threading.Event()
+    target: dict[str, str] = {}
     urls = (hub.registry_url, hub.registry_b_url)
     ready = threading.Barrier(5, timeout=30)
 
@@ -474,7 +475,8 @@ def test_transfer_events_reach_their_owner_only(hub, users, git_server):
                 elif line.startswith("data: ") and event == "transfer":
                     data = json.loads(line[6:])
                     seen[who].append(data)
-                    if data["state"] == "complete":
+                    # this test's transfer, not one of an earlier test ending late
+                    if data["state"] == "complete" and data["id"] == target.get("id"):
                         done.set()
                 if done.is_set():
                     return
@@ -493,7 +495,7 @@ def test_transfer_events_reach_their_owner_only(hub, users, git_server):
             "source": {"type": "git", "url": git_server.url("evented")},
             "sink": {"type": "volume", "volume_id": vol["id"], "path": "e"},
         })  # fmt: skip
-        tid = r.json()["id"]
+        tid = target["id"] = r.json()["id"]
         assert wait_transfer(c, tid)["state"] == "complete"
     assert done.wait(30)
     time.sleep(1)  # bob's streams got the same events at the same time, if any
