@@ -422,8 +422,7 @@ def test_a_new_user_imports_a_git_repository_from_the_sidebar_and_mounts_it(ship
         item = page.locator("#jp-fermi-transfers .jp-fermi-transfer", has_text="walk-data")
         item.wait_for()
         deadline = time.monotonic() + 120
-        while item.get_attribute("data-state") != "complete":
-            state = item.get_attribute("data-state")
+        while (state := item.get_attribute("data-state")) != "complete":
             assert state in ("pending", "running") and time.monotonic() < deadline, (
                 state,
                 item.inner_text(),
