@@ -82,9 +82,15 @@ PLACES: dict[str, dict[str, Any]] = {
                 "maxLength": 4096,
                 "description": "Folder relative to the volume's root (created if missing)",
             },
+            "create_volume": {
+                **ref("VolumeCreate"),
+                "description": "A download's sink only: create the volume in the same request "
+                "(DataCube's PVC template), instead of volume_id; on the platform storage",
+            },
         },
-        ["type", "volume_id"],
+        ["type"],
         additionalProperties=False,
+        description="volume_id, or (a download's sink) create_volume",
     ),
     "DatasetPlace": obj(
         {

@@ -38,6 +38,7 @@ import { dataIcon } from './widgets/icons';
 import { StatusItem } from './widgets/StatusItem';
 import {
   createTransferActions,
+  credentialsOpener,
   notifyTransfers,
   transferOpener
 } from './widgets/transferActions';
@@ -244,8 +245,12 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       model: transfers,
       trans,
       shell,
-      reveal: () => showTransfers()
+      reveal: () => showTransfers(),
+      // the new volume joins the sidebar, and the list names it rather than its id
+      volumeCreated: () =>
+        void model.refreshVolumes().then(() => transfers.stateChanged.emit())
     });
+    const openCredentials = credentialsOpener(api, trans, shell);
     const actions = {
       ...createActions(model, trans, () => void openWizard()),
       exportVersion: (v: IVersion) =>
@@ -287,7 +292,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           path
         }),
       transfers,
-      transferActions: createTransferActions(transfers, trans)
+      transferActions: createTransferActions(transfers, trans, openCredentials)
     });
 
     const reveal = (datasetId: string) => {
@@ -372,6 +377,13 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           });
         }
       }
+    });
+
+    commands.addCommand(CommandIDs.credentials, {
+      label: trans.__('Transfer credentials…'),
+      caption: trans.__('Your stored tokens and keys for Git, Hugging Face and S3'),
+      icon: dataIcon,
+      execute: () => openCredentials()
     });
 
     if (statusBar) {

@@ -209,12 +209,12 @@ export class FermiApi implements IFermiApi {
   }
 
   transfers(
-    query: { state?: string; cursor?: string | null } = {}
+    query: { state?: string; cursor?: string | null; limit?: number } = {}
   ): Promise<IPage<ITransfer>> {
     return this.get('transfers', {
       state: query.state,
       cursor: query.cursor,
-      limit: 50
+      limit: query.limit ?? 50
     });
   }
 

@@ -22,6 +22,7 @@ export enum CommandIDs {
   registerFolder = 'fermi-jupyter:register-folder',
   openMount = 'fermi-jupyter:open-mount',
   importData = 'fermi-jupyter:import-data',
+  credentials = 'fermi-jupyter:credentials',
   refresh = 'fermi-jupyter:refresh'
 }
 
@@ -346,7 +347,7 @@ export interface ITransfer {
   error?: string | null;
   attempts: number;
   attempt_history?: ITransferAttempt[];
-  policy?: { backoff_limit?: number } | null;
+  policy?: ITransferPolicy | null;
   progress: ITransferProgress;
   result?: Record<string, unknown> | null;
   /** imports: the version registered */
@@ -355,12 +356,30 @@ export interface ITransfer {
   finished_at?: string | null;
 }
 
+/** DataCube's execution policy (docs/user/transfers.md#execution-policy). */
+export interface ITransferPolicy {
+  backoff_limit?: number;
+  /** per attempt */
+  active_deadline_seconds?: number | null;
+  /** allow-listed per tool and direction by the registry */
+  extra_args?: string[];
+  env?: Record<string, string>;
+  sync?: boolean;
+}
+
+/** Import as a dataset: a new one (name) or a new version of one of yours (id). */
+export interface ITransferDataset {
+  name?: string;
+  id?: string;
+  message?: string;
+}
+
 /** POST transfers */
 export interface ITransferCreate {
   source: ITransferPlace;
   sink: ITransferPlace;
-  policy?: { backoff_limit?: number; sync?: boolean };
-  dataset?: { name: string };
+  policy?: ITransferPolicy;
+  dataset?: ITransferDataset;
   name?: string;
 }
 
@@ -434,6 +453,7 @@ export interface IFermiApi {
   transfers(query?: {
     state?: string;
     cursor?: string | null;
+    limit?: number;
   }): Promise<IPage<ITransfer>>;
   transfer(id: string): Promise<ITransfer>;
   createTransfer(body: ITransferCreate): Promise<ITransfer>;

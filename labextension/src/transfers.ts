@@ -5,14 +5,26 @@
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
+import { CREDENTIAL_NAME, draftBody } from './credentials';
+import {
+  checkEnv,
+  DeadlineUnit,
+  deadlineSeconds,
+  envRows,
+  IEnvRow,
+  MAX_RETRIES,
+  splitArgs
+} from './transferPolicy';
 import {
   ICredential,
   ICredentialCreate,
   ITransfer,
   ITransferCreate,
   ITransferPlace,
+  ITransferPolicy,
   ITransferProgress,
-  TransferTool
+  TransferTool,
+  VolumeType
 } from './tokens';
 
 export type Direction = 'download' | 'upload';
@@ -26,6 +38,12 @@ export type LocalPlace =
 /** Value of the credential picker that opens the inline "new credential" fields. */
 export const NEW_CREDENTIAL = '+new';
 
+/** Import as a dataset: not at all, as a new dataset, or as a new version of one of yours. */
+export type DatasetMode = 'none' | 'new' | 'version';
+/** Where a download goes: the folder the form was opened on, or a volume made with it. */
+export type Into = 'folder' | 'newVolume';
+export type { DeadlineUnit, IEnvRow };
+export { MAX_RETRIES };
 export interface ITransferForm {
   direction: Direction;
   tool: TransferTool;
@@ -53,9 +71,26 @@ export interface ITransferForm {
   username: string;
   accessKeyId: string;
   secretAccessKey: string;
-  /** downloads: register the result as a new dataset of this name ('' = do not) */
+  /** downloads: register the result as a dataset (a new one, or a new version of one) */
+  datasetMode: DatasetMode;
   datasetName: string;
+  /** the dataset a new version is added to (datasetMode 'version') */
+  datasetId: string;
+  datasetMessage: string;
+  /** downloads: into the folder, or into a volume created by the same request */
+  into: Into;
+  newVolumeName: string;
+  newVolumeCapacity: string;
+  newVolumeType: VolumeType;
+  newVolumePath: string;
+  /** execution policy */
   retries: number;
+  /** deadline per attempt, in deadlineUnit; '' = none */
+  deadline: string;
+  deadlineUnit: DeadlineUnit;
+  /** extra options for the tool, as typed: `--depth 1 --filter=blob:none` */
+  extraArgs: string;
+  env: IEnvRow[];
 }
 
 export type Field = keyof ITransferForm;
@@ -85,9 +120,26 @@ export function newForm(direction: Direction, local: LocalPlace): ITransferForm 
     username: '',
     accessKeyId: '',
     secretAccessKey: '',
+    datasetMode: 'none',
     datasetName: '',
-    retries: 0
+    datasetId: '',
+    datasetMessage: '',
+    into: 'folder',
+    newVolumeName: '',
+    newVolumeCapacity: '100Gi',
+    newVolumeType: 'ssd',
+    newVolumePath: '',
+    retries: 0,
+    deadline: '',
+    deadlineUnit: 'minutes',
+    extraArgs: '',
+    env: []
   };
+}
+
+/** A download from a volume folder may instead go into a new volume. */
+export function canCreateVolume(form: ITransferForm): boolean {
+  return form.direction === 'download' && form.local.kind === 'volume';
 }
 
 /** Tools the form offers: a dataset version cannot be pushed to Git (it has no repository). */
@@ -101,9 +153,9 @@ export function credentialsFor(all: ICredential[], tool: TransferTool): ICredent
   return all.filter(c => c.type === tool).sort((a, b) => a.name.localeCompare(b.name));
 }
 
-const CREDENTIAL_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 const HF_REPO = /^[^/\s]+\/[^/\s]+$/;
 const DATASET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+const SIZE = /^\d+(\.\d+)?\s*([KMGT]i?)?B?$/i;
 
 /** What must be fixed before the form may be sent (the server checks the rest). */
 export function validate(form: ITransferForm, trans: TranslationBundle): FieldErrors {
@@ -146,13 +198,48 @@ export function validate(form: ITransferForm, trans: TranslationBundle): FieldEr
       errors.token = trans.__('Enter the token.');
     }
   }
-  if (form.datasetName && !DATASET_NAME.test(form.datasetName.trim())) {
+  const down = form.direction === 'download';
+  if (
+    down &&
+    form.datasetMode === 'new' &&
+    !DATASET_NAME.test(form.datasetName.trim())
+  ) {
     errors.datasetName = trans.__(
       'A dataset name: letters, digits, “.”, “-” or “_”, starting with a letter or digit.'
     );
   }
-  if (!Number.isInteger(form.retries) || form.retries < 0 || form.retries > 10) {
-    errors.retries = trans.__('Retries: a whole number from 0 to 10.');
+  if (down && form.datasetMode === 'version' && !form.datasetId) {
+    errors.datasetId = trans.__('Choose the dataset that gets the new version.');
+  }
+  if (canCreateVolume(form) && form.into === 'newVolume') {
+    if (blank(form.newVolumeName)) {
+      errors.newVolumeName = trans.__('Enter a name for the new volume.');
+    }
+    if (!SIZE.test(form.newVolumeCapacity.trim())) {
+      errors.newVolumeCapacity = trans.__('A size such as 100Gi or 500GB.');
+    }
+  }
+  if (
+    !Number.isInteger(form.retries) ||
+    form.retries < 0 ||
+    form.retries > MAX_RETRIES
+  ) {
+    errors.retries = trans.__('Retries: a whole number from 0 to %1.', MAX_RETRIES);
+  }
+  if (
+    form.deadline.trim() !== '' &&
+    deadlineSeconds(form.deadline, form.deadlineUnit) === null
+  ) {
+    errors.deadline = trans.__(
+      'A whole number, at most 7 days in all (or leave it empty for no limit).'
+    );
+  }
+  if (splitArgs(form.extraArgs) === null) {
+    errors.extraArgs = trans.__('A quote is not closed.');
+  }
+  const envError = checkEnv(form.env, trans);
+  if (envError) {
+    errors.env = envError;
   }
   return errors;
 }
@@ -167,17 +254,14 @@ export function credentialBody(form: ITransferForm): ICredentialCreate | null {
   if (form.credential !== NEW_CREDENTIAL) {
     return null;
   }
-  const body: ICredentialCreate = { name: form.newName.trim(), type: form.tool };
-  if (form.tool === 's3') {
-    body.access_key_id = form.accessKeyId.trim();
-    body.secret_access_key = form.secretAccessKey;
-  } else {
-    body.token = form.token;
-    if (form.tool === 'git' && form.username.trim()) {
-      body.username = form.username.trim();
-    }
-  }
-  return body;
+  return draftBody({
+    name: form.newName,
+    type: form.tool,
+    token: form.token,
+    username: form.username,
+    accessKeyId: form.accessKeyId,
+    secretAccessKey: form.secretAccessKey
+  });
 }
 
 /** The remote side, with only the fields that are filled in and apply to the direction. */
@@ -226,16 +310,44 @@ export function localPlace(local: LocalPlace): ITransferPlace {
     : { type: 'dataset', version: local.version };
 }
 
+/** The volume side of a download into a volume created by the same request. */
+export function newVolumePlace(form: ITransferForm): ITransferPlace {
+  return {
+    type: 'volume',
+    path: form.newVolumePath.trim().replace(/^\/+|\/+$/g, ''),
+    create_volume: {
+      name: form.newVolumeName.trim(),
+      capacity: form.newVolumeCapacity.trim().replace(/\s+/g, ''),
+      type: form.newVolumeType
+    }
+  };
+}
+
 export function transferBody(form: ITransferForm): ITransferCreate {
   const remote = remotePlace(form);
-  const local = localPlace(form.local);
   const down = form.direction === 'download';
+  const local =
+    canCreateVolume(form) && form.into === 'newVolume'
+      ? newVolumePlace(form)
+      : localPlace(form.local);
   const body: ITransferCreate = down
     ? { source: remote, sink: local }
     : { source: local, sink: remote };
-  const policy: ITransferCreate['policy'] = {};
+  const policy: ITransferPolicy = {};
   if (form.retries > 0) {
     policy.backoff_limit = form.retries;
+  }
+  const deadline = deadlineSeconds(form.deadline, form.deadlineUnit);
+  if (deadline) {
+    policy.active_deadline_seconds = deadline;
+  }
+  const args = splitArgs(form.extraArgs) ?? [];
+  if (args.length) {
+    policy.extra_args = args;
+  }
+  const env = envRows(form.env);
+  if (env.length) {
+    policy.env = Object.fromEntries(env.map(r => [r.name, r.value]));
   }
   if (down && form.tool === 's3' && form.sync) {
     policy.sync = true;
@@ -243,8 +355,14 @@ export function transferBody(form: ITransferForm): ITransferCreate {
   if (Object.keys(policy).length) {
     body.policy = policy;
   }
-  if (down && form.datasetName.trim()) {
+  const message = form.datasetMessage.trim();
+  if (down && form.datasetMode === 'new' && form.datasetName.trim()) {
     body.dataset = { name: form.datasetName.trim() };
+  } else if (down && form.datasetMode === 'version' && form.datasetId) {
+    body.dataset = { id: form.datasetId };
+  }
+  if (body.dataset && message) {
+    body.dataset.message = message;
   }
   return body;
 }
@@ -260,7 +378,17 @@ export function splitPatterns(text: string): string[] {
 /** Which field of the form a refusal from the server is about, when it says. */
 export function fieldOfError(message: string, form: ITransferForm): Field | null {
   const m = message.toLowerCase();
-  const named = /(?:source|sink)\.(\w+)/.exec(m)?.[1];
+  // the extension's own checks name the field: "sink.create_volume.capacity …"
+  const volumeField = /create_volume\.(\w+)/.exec(m)?.[1];
+  const byVolumeKey: Record<string, Field> = {
+    name: 'newVolumeName',
+    capacity: 'newVolumeCapacity',
+    type: 'newVolumeType'
+  };
+  if (volumeField && byVolumeKey[volumeField]) {
+    return byVolumeKey[volumeField];
+  }
+  const named = /(?:source|sink|policy|dataset)\.(\w+)/.exec(m)?.[1];
   const byKey: Record<string, Field> = {
     url: 'url',
     ref: 'ref',
@@ -273,10 +401,48 @@ export function fieldOfError(message: string, form: ITransferForm): Field | null
     endpoint: 'endpoint',
     uri: 'uri',
     region: 'region',
-    credential: 'credential'
+    credential: 'credential',
+    backoff_limit: 'retries',
+    active_deadline_seconds: 'deadline',
+    extra_args: 'extraArgs',
+    env: 'env',
+    name: 'datasetName',
+    id: 'datasetId',
+    message: 'datasetMessage'
   };
   if (named && byKey[named]) {
     return byKey[named];
+  }
+  // the execution policy's refusals (fermi_jupyter/transfers/spec.py, arguments.py), before
+  // the tools' fields: "environment variable URL has the name of a transfer option" is about
+  // the environment, not the URL
+  if (m.includes('backoff_limit')) {
+    return 'retries';
+  }
+  if (m.includes('active_deadline_seconds')) {
+    return 'deadline';
+  }
+  if (
+    /extra_args|is not an allowed .* option|takes no value|needs a value|takes a whole number|takes a size|takes a value/.test(
+      m
+    )
+  ) {
+    return 'extraArgs';
+  }
+  if (/environment variable|\benv\b|the value of \w+ is a string/.test(m)) {
+    return 'env';
+  }
+  // a volume made by the same request (the registry's volume checks)
+  if (form.into === 'newVolume' && canCreateVolume(form)) {
+    if (m.includes('capacity')) {
+      return 'newVolumeCapacity';
+    }
+    if (m.includes('volume name') || m.includes('volume named')) {
+      return 'newVolumeName';
+    }
+    if (m.includes('create_volume')) {
+      return 'newVolumeName';
+    }
   }
   // the tool's own fields first: "put no password in the URL: store it as a credential…"
   // is about the URL
@@ -298,8 +464,8 @@ export function fieldOfError(message: string, form: ITransferForm): Field | null
   if (m.includes('credential') || m.includes('token')) {
     return form.credential === NEW_CREDENTIAL ? 'newName' : 'credential';
   }
-  if (m.includes('dataset')) {
-    return 'datasetName';
+  if (m.includes('dataset') || m.includes('add versions')) {
+    return form.datasetMode === 'version' ? 'datasetId' : 'datasetName';
   }
   return null;
 }

@@ -202,3 +202,57 @@ def test_another_users_transfers_and_credentials_stay_out_of_sight(
     assert err["reason"] == "credential-not-found", err
     with users["dave"] as c:  # leave nothing behind for other modules on this hub
         assert c.delete("/credentials/bob-only").status_code == 204
+
+
+def test_import_into_a_new_volume_as_a_new_version_with_a_policy(fetch, server, git_remote):
+    """What the sidebar's form sends: a volume made with the import, a new version of a
+    dataset of yours, retries, a deadline, extra arguments and environment."""
+    first = fetch("transfers", method="POST", body={
+        **git_import(server, git_remote.url("notes"), "ds-first"),
+        "dataset": {"name": "ext-notes"},
+    })  # fmt: skip
+    done = wait(fetch, first["id"])
+    assert done["state"] == "complete" and done["version"], done
+    ds_id = done["version"].split("@")[0]
+    t = fetch("transfers", method="POST", body={
+        "source": {"type": "git", "url": git_remote.url("notes")},
+        "sink": {"type": "volume", "path": "dev/git",
+                 "create_volume": {"name": "ext-new-vol", "capacity": "2Gi", "type": "hdd"}},
+        "dataset": {"id": ds_id, "message": "from the new volume"},
+        "policy": {"backoff_limit": 1, "active_deadline_seconds": 600,
+                   "extra_args": ["--depth=1", "--no-tags"], "env": {"LC_EXT_TEST": "1"}},
+    })  # fmt: skip
+    assert t["policy"] == {**t["policy"], "backoff_limit": 1, "active_deadline_seconds": 600}
+    assert t["sink"]["volume_id"] and "create_volume" not in t["sink"]
+    done = wait(fetch, t["id"])
+    assert done["state"] == "complete" and done["version"] == f"{ds_id}@2", done
+    vols = {v["name"]: v for v in fetch("volumes")["items"]}
+    assert vols["ext-new-vol"]["id"] == t["sink"]["volume_id"]
+    assert vols["ext-new-vol"]["type"] == "hdd"
+    assert vols["ext-new-vol"]["capacity_bytes"] == 2 * 1024**3
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "reason", "words"),
+    [
+        # the registry's allow-list, passed on with its message and reason
+        ({"policy": {"extra_args": ["--upload-pack=/bin/sh"]}}, 400, "invalid-transfer",
+         "not an allowed git download option"),
+        ({"policy": {"env": {"TOKEN": "x"}}}, 400, "invalid-transfer",
+         "name of a transfer option"),
+        ({"policy": {"env": {"GIT_DIR": "/"}}}, 400, "invalid-transfer", "cannot be given"),
+        # the extension's own check of a new volume, naming the field
+        ({"sink": {"type": "volume", "create_volume": {"name": "v", "type": "nvme"}}}, 400,
+         "invalid-parameter", "sink.create_volume.type must be one of"),
+        ({"sink": {"type": "volume", "create_volume": {"name": "v", "capacity": "lots"}}}, 400,
+         "invalid-transfer", "sink.create_volume.capacity must be a size"),
+        ({"sink": {"type": "volume", "path": "x"}}, 400, "invalid-transfer", "volume_id"),
+        ({"dataset": {"id": "ds-doesnotexist"}}, 404, "dataset-not-found", "ds-doesnotexist"),
+    ],
+)  # fmt: skip
+def test_policy_and_new_volume_refusals_reach_the_form(fetch, server, body, status, reason, words):
+    req = git_import(server, "https://example.org/r.git", "x")
+    req.update(body)
+    code, err = error_of(fetch, "transfers", method="POST", body=req)
+    assert set(err) == {"message", "reason"}, err
+    assert (code, err["reason"]) == (status, reason) and words in err["message"], err

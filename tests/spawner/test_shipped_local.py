@@ -8,7 +8,8 @@ hides behind permissions) and holds no cookie secret, no hub or registry databas
 passwords, no other user's home, volume or dataset; a file written to a volume is owned by the
 unprivileged servers' user on the host; a notebook saved where Lab puts it survives stop,
 start and a hub restart; a start after the hub restarted is checked again; and two spawns
-leave no 403 in the hub log.
+leave no 403 in the hub log. Another new user, in Chromium, imports a Git repository as a
+dataset from the Lab sidebar and finds it offered on the next spawn form, mounted read-only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import os
 import pwd
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +37,16 @@ from ..support.trees import make_tree, wait_version
 REPO = Path(__file__).resolve().parents[2]
 CONFIG = REPO / "hub_config" / "local" / "jupyterhub_config.py"
 HOME = "/var/lib/fermi-jupyter"  # the shipped default, as root
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the default home as root")
 
@@ -330,3 +342,131 @@ def test_the_run_command_as_a_new_user(shipped):
         r = a.post("/users/alice/server")
         assert r.status_code == 400 and "not visible" in r.json()["message"]
     del admin, bob_session, alice_session
+
+
+def _global_address() -> str:
+    """An IPv4 address of this machine that is not loopback: the shipped registry refuses
+    remotes on loopback (a transfer must not reach the machine's own services), so the Git
+    repository is served where a remote one would be."""
+    out = subprocess.run(
+        ["ip", "-4", "-o", "addr", "show", "scope", "global"], capture_output=True, text=True
+    ).stdout
+    m = re.search(r"inet (\d+\.\d+\.\d+\.\d+)/", out)
+    assert m, f"no global IPv4 address to serve the repository on: {out!r}"
+    return m.group(1)
+
+
+@pytest.fixture(scope="module")
+def git_daemon(tmp_path_factory):
+    """``git daemon`` serving one small repository on a non-loopback address of this machine."""
+    from ..support.git_server import make_repo
+
+    root = tmp_path_factory.mktemp("walk-git")
+    make_repo(root, "walk-data", {"data/train.csv": "x,y\n1,2\n", "README.md": "# walk\n"})
+    host, port = _global_address(), free_port()
+    proc = subprocess.Popen(
+        ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={root}",
+         f"--listen={host}", f"--port={port}", str(root)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    url = f"git://{host}:{port}/walk-data.git"
+    deadline = time.monotonic() + 30
+    while subprocess.run(["git", "ls-remote", url], capture_output=True).returncode != 0:
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.2)
+    yield url
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(10)
+
+
+def test_a_new_user_imports_a_git_repository_from_the_sidebar_and_mounts_it(shipped, git_daemon):
+    """The issue's new-user walk, in Chromium against the shipped config: a new user opens Lab,
+    imports a Git repository as a dataset from the Data sidebar, and the next spawn form offers
+    that dataset; the server started with it has the files read-only."""
+    from playwright.sync_api import sync_playwright
+
+    hub, user = shipped, "carol"
+    _, token = hub.login(user)
+    with registry(hub, token) as c:
+        vol = c.post("/volumes", json={"name": "carol-work", "capacity": "1Gi"}).json()
+    start_and_wait(hub, token, user, {"storage": {"volumes": [
+        {"volume_id": vol["id"], "path": "/workspace"}]}})  # fmt: skip
+    files = api(hub, token, f"/user/{user}/api")
+    assert files.put("/contents/workspace/incoming", json={"type": "directory"}).status_code == 201
+
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=BROWSER_ARGS)
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{hub.url}/hub/login")
+        page.fill("input[name=username]", user)
+        page.fill("input[name=password]", hub.password("demo_password"))
+        page.click("input[type=submit], button[type=submit]")
+        page.goto(f"{hub.url}/user/{user}/lab")
+        page.wait_for_selector("#jp-main-dock-panel", timeout=120_000)
+        page.click('.jp-SideBar [data-id="jp-fermi-data"]')
+        volume_row = page.locator(f'.jp-fermi-volume[data-volume="{vol["id"]}"]')
+        head = volume_row.locator(".jp-fermi-volume-head")
+        if head.get_attribute("aria-expanded") != "true":
+            head.click()
+        row = volume_row.locator(".jp-fermi-row", has_text="incoming").first
+        row.hover()
+        row.locator('[data-action="import"]').click()
+        form = page.locator(".jp-fermi-transfer-form")
+        form.locator('input[name="url"]').fill(git_daemon)
+        form.get_by_label("As a new dataset").check()
+        form.locator('input[name="datasetName"]').fill("walk-code")
+        form.get_by_role("button", name="Start import").click()
+        item = page.locator("#jp-fermi-transfers .jp-fermi-transfer", has_text="walk-data")
+        item.wait_for()
+        deadline = time.monotonic() + 120
+        while (state := item.get_attribute("data-state")) != "complete":
+            assert state in ("pending", "running") and time.monotonic() < deadline, (
+                state,
+                item.inner_text(),
+                hub.log()[-3000:],
+            )
+            time.sleep(0.5)
+        assert "walk-code" in item.inner_text() or "@1" in item.inner_text()
+        cloned = hub.path("storage", "volumes", vol["id"], "incoming", "walk-data", "data")
+        assert (cloned / "train.csv").read_text() == "x,y\n1,2\n"
+        page.context.close()
+        stop_and_wait(hub, token, user)
+
+        # the next spawn form offers the imported dataset by owner/name
+        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{hub.url}/hub/login")
+        page.fill("input[name=username]", user)
+        page.fill("input[name=password]", hub.password("demo_password"))
+        page.click("input[type=submit], button[type=submit]")
+        page.goto(f"{hub.url}/hub/spawn")
+        page.wait_for_selector("#fermi-storage")
+        ref = page.locator(".fermi-dataset-ref").first
+        ref.fill("walk")
+        page.wait_for_function(
+            "document.querySelectorAll('#fermi-dataset-options option').length > 0"
+        )
+        offered = page.eval_on_selector_all(
+            "#fermi-dataset-options option", "os => os.map(o => o.value)"
+        )
+        assert f"{user}/walk-code" in offered, offered
+        ref.fill(f"{user}/walk-code")
+        ref.dispatch_event("change")
+        page.wait_for_function("document.querySelector('.fermi-dataset-path').value !== ''")
+        page.click("#spawn_form input[type=submit], #spawn_form button[type=submit]")
+        page.wait_for_url(f"**/user/{user}/lab**", timeout=180_000)
+        browser.close()
+    assert errors == []
+    # the server has the imported files at the dataset's path, read-only
+    pid = sandbox_pid(user)
+    inside = ["nsenter", "-t", str(pid), "-m", "--"]
+    read = subprocess.run([*inside, "cat", "/datasets/walk-code/data/train.csv"],
+                          capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert read.stdout == "x,y\n1,2\n", read.stderr
+    write = subprocess.run([*inside, "touch", "/datasets/walk-code/new.txt"],
+                           capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert write.returncode != 0 and "Read-only" in write.stderr, write
+    stop_and_wait(hub, token, user)

@@ -459,6 +459,7 @@ def test_transfer_events_reach_their_owner_only(hub, users, git_server):
     make_repo(git_server.root, "evented", {"e.txt": "e\n"})
     seen: dict[str, list[dict]] = {"alice": [], "bob": []}
     done = threading.Event()
+    target: dict[str, str] = {}
     urls = (hub.registry_url, hub.registry_b_url)
     ready = threading.Barrier(5, timeout=30)
 
@@ -474,7 +475,8 @@ def test_transfer_events_reach_their_owner_only(hub, users, git_server):
                 elif line.startswith("data: ") and event == "transfer":
                     data = json.loads(line[6:])
                     seen[who].append(data)
-                    if data["state"] == "complete":
+                    # this test's transfer, not one of an earlier test ending late
+                    if data["state"] == "complete" and data["id"] == target.get("id"):
                         done.set()
                 if done.is_set():
                     return
@@ -493,7 +495,7 @@ def test_transfer_events_reach_their_owner_only(hub, users, git_server):
             "source": {"type": "git", "url": git_server.url("evented")},
             "sink": {"type": "volume", "volume_id": vol["id"], "path": "e"},
         })  # fmt: skip
-        tid = r.json()["id"]
+        tid = target["id"] = r.json()["id"]
         assert wait_transfer(c, tid)["state"] == "complete"
     assert done.wait(30)
     time.sleep(1)  # bob's streams got the same events at the same time, if any
@@ -501,3 +503,81 @@ def test_transfer_events_reach_their_owner_only(hub, users, git_server):
     assert "running" in states and states[-1] == "complete"
     assert all("_acl" not in e for e in seen["alice"])
     assert not [e for e in seen["bob"] if e["id"] == tid]
+
+
+@sqlite_only
+@pytest.mark.parametrize(
+    ("create_volume", "status", "words"),
+    [
+        ({"name": "nv-bad-type", "type": "nvme"}, 400, "sink.create_volume.type must be one of"),
+        ({"name": "nv-bad-size", "capacity": "lots"}, 400, "capacity"),
+        ({"name": "nv-extra", "colour": "red"}, 400, "sink.create_volume: colour"),
+        ({"capacity": "1Gi"}, 400, "sink.create_volume.name is required"),
+        ({"name": "nv-pvc", "backend": "pvc", "pvc_name": "x"}, 400, "platform storage only"),
+        ({"name": "nv-taken"}, 409, "already have a volume named"),
+    ],
+)
+def test_a_new_volume_is_checked_as_post_volumes_and_nothing_is_made_on_refusal(
+    hub, users, create_volume, status, words
+):
+    with users["dave"] as c:
+        volume(c, "nv-taken")
+        before = {v["name"] for v in c.get("/volumes").json()["items"]}
+        r = c.post("/transfers", json={
+            "source": {"type": "git", "url": "https://example.org/r.git"},
+            "sink": {"type": "volume", "path": "x", "create_volume": create_volume},
+        })  # fmt: skip
+        assert r.status_code == status, r.text
+        assert set(r.json()) == {"message", "reason"} and words in r.json()["message"], r.json()
+        assert r.json()["reason"] == ("exists" if status == 409 else "invalid-transfer")
+        assert {v["name"] for v in c.get("/volumes").json()["items"]} == before
+
+
+@sqlite_only
+def test_import_as_a_new_version_of_an_existing_dataset(hub, users, git_server):
+    make_repo(git_server.root, "versioned", {"v.txt": "one\n"})
+    with users["dave"] as c:
+        vol = volume(c, "versioned")
+        first = c.post("/transfers", json={
+            "source": {"type": "git", "url": git_server.url("versioned")},
+            "sink": {"type": "volume", "volume_id": vol["id"], "path": "v1"},
+            "dataset": {"name": "dave-versioned"},
+        })  # fmt: skip
+        t1 = wait_transfer(c, first.json()["id"])
+        assert t1["state"] == "complete" and t1["version"].endswith("@1"), t1
+        ds_id = t1["version"].split("@")[0]
+        # a name already taken: refused before anything runs, pointing at "id"
+        r = c.post("/transfers", json={
+            "source": {"type": "git", "url": git_server.url("versioned")},
+            "sink": {"type": "volume", "volume_id": vol["id"], "path": "v2"},
+            "dataset": {"name": "dave-versioned"},
+        })  # fmt: skip
+        assert r.status_code == 409 and ds_id in r.json()["message"], r.text
+        second = c.post("/transfers", json={
+            "source": {"type": "git", "url": git_server.url("versioned")},
+            "sink": {"type": "volume", "volume_id": vol["id"], "path": "v2"},
+            "dataset": {"id": ds_id, "message": "nightly"},
+            "policy": {"backoff_limit": 1, "active_deadline_seconds": 600,
+                       "extra_args": ["--depth", "1"], "env": {"LC_FERMI_TEST": "1"}},
+        })  # fmt: skip
+        assert second.status_code == 202, second.text
+        assert second.json()["policy"]["extra_args"] == ["--depth=1"]
+        t2 = wait_transfer(c, second.json()["id"])
+        assert t2["state"] == "complete" and t2["version"] == f"{ds_id}@2", t2
+        deadline = time.monotonic() + 60
+        while (v := c.get(f"/datasets/{ds_id}/versions/2").json())["status"] != "ready":
+            assert time.monotonic() < deadline, v
+            time.sleep(0.1)
+        assert v["message"] == "nightly"
+        assert v["provenance"]["transfer"] == t2["id"]
+        assert v["provenance"]["source"].startswith("git:")
+    # only the owner adds versions: another user naming dave's dataset is refused
+    with users["bob"] as c:
+        bvol = volume(c, "bob-versioned")
+        r = c.post("/transfers", json={
+            "source": {"type": "git", "url": git_server.url("versioned")},
+            "sink": {"type": "volume", "volume_id": bvol["id"], "path": "x"},
+            "dataset": {"id": ds_id},
+        })  # fmt: skip
+        assert r.status_code in (400, 404) and set(r.json()) == {"message", "reason"}, r.text
+        assert r.json()["reason"] in ("forbidden", "dataset-not-found"), r.text

@@ -52,7 +52,7 @@ test.describe('Transfers', () => {
     page
   }) => {
     const form = await importInto(page, 'experiments');
-    await expect(form.getByLabel('Git')).toBeChecked();
+    await expect(form.getByLabel('Git', { exact: true })).toBeChecked();
     await form.locator('input[name="url"]').fill(state.git_url);
     await form.locator('input[name="ref"]').fill('main');
     // the credential picker offers a new one inline (not needed for this public repository)
@@ -194,7 +194,7 @@ test.describe('Transfers', () => {
     const form = page.locator('.jp-fermi-transfer-form');
     await expect(form.locator('h2')).toHaveText('Export imagenet-mini@1');
     // a version has no Git repository to push; S3 exports may skip the bucket check
-    await expect(form.getByLabel('Git')).toHaveCount(0);
+    await expect(form.getByLabel('Git', { exact: true })).toHaveCount(0);
     await expect(form.getByLabel('Hugging Face')).toBeChecked();
     await expect(form.locator('input[name="pathInRepo"]')).toBeVisible();
     await form.getByLabel('S3').check();
@@ -203,5 +203,158 @@ test.describe('Transfers', () => {
     await expect(form.locator('input[name="datasetName"]')).toHaveCount(0);
     await form.getByRole('button', { name: 'Cancel' }).click();
     await expect(form).toHaveCount(0);
+  });
+});
+
+/** "Credentials…" at the top of the Transfers section: the Credentials tab. */
+async function openCredentials(page: IJupyterLabPageFixture): Promise<Locator> {
+  const panel = await openPanel(page);
+  // the other sections folded, so the Transfers section has the room
+  for (const name of ['Mounted here', 'Volumes', 'Datasets', 'Transfers']) {
+    const title = panel.locator('.jp-AccordionPanel-title', { hasText: name });
+    const open = (await title.getAttribute('aria-expanded')) === 'true';
+    if (open !== (name === 'Transfers')) {
+      await title.click();
+    }
+  }
+  await panel.getByRole('button', { name: 'Credentials…' }).click();
+  const view = page.locator('.jp-fermi-credentials');
+  await expect(view.locator('h2')).toHaveText('Credentials');
+  return view;
+}
+
+test.describe('Transfer policy, new volume, new version, credentials', () => {
+  test('refuses a forbidden extra argument on its field, then imports with the policy', async ({
+    page
+  }) => {
+    const form = await importInto(page, 'experiments');
+    await form.locator('input[name="url"]').fill(state.git_url);
+    // into a volume made by the same request
+    await form.getByLabel('A new volume, created with the import').check();
+    await expect(form.locator('h2')).toHaveText('Import data into a new volume');
+    await form.locator('input[name="newVolumeName"]').fill('ui-new-volume');
+    await form.locator('input[name="newVolumeCapacity"]').fill('2Gi');
+    await form.locator('select[name="newVolumeType"]').selectOption('hdd');
+    await form.locator('input[name="newVolumePath"]').fill('code');
+    // as a new dataset
+    await form.getByLabel('As a new dataset').check();
+    await form.locator('input[name="datasetName"]').fill('ui-code');
+    // the execution policy
+    await form.locator('input[name="retries"]').fill('2');
+    await form.locator('input[name="deadline"]').fill('10');
+    await form.locator('select[name="deadlineUnit"]').selectOption('minutes');
+    await form.locator('input[name="extraArgs"]').fill('--upload-pack=/bin/sh');
+    await form.getByRole('button', { name: 'Add a variable' }).click();
+    await form.locator('input[name="env-name-0"]').fill('HTTPS_PROXY');
+    await form.locator('input[name="env-value-0"]').fill('http://proxy.invalid:3128');
+    await form.getByRole('button', { name: 'Start import' }).click();
+
+    // the registry's allow-list refuses it, on the field, and the form stays
+    const refusal = form.locator('.jp-fermi-field-error[data-field="extraArgs"]');
+    await expect(refusal).toContainText("'--upload-pack' is not an allowed git");
+    await expect(refusal).toContainText('--depth'); // it names what is allowed
+    await expect(form.locator('input[name="extraArgs"]')).toHaveAttribute(
+      'aria-invalid',
+      'true'
+    );
+    await expect(form.locator('.jp-fermi-error')).toHaveCount(0);
+    await refusal.scrollIntoViewIfNeeded();
+    await form.locator('[data-group="policy"]').screenshot({
+      path: path.join(IMAGES, 'transfer-extra-args-refused.png')
+    });
+    // nothing was made by the refused request
+    const panel = page.locator('#jp-fermi-data');
+    await expect(panel.locator('.jp-fermi-volume', { hasText: 'ui-new-volume' })).toHaveCount(
+      0
+    );
+
+    await form.locator('input[name="extraArgs"]').fill('--depth 1');
+    await expect(refusal).toHaveCount(0);
+    await form.getByRole('button', { name: 'Start import' }).click();
+    await expect(form).toHaveCount(0);
+    const item = page
+      .locator('#jp-fermi-transfers .jp-fermi-transfer')
+      .filter({ hasText: 'ui-new-volume:code' });
+    await expect(item).toHaveAttribute('data-state', 'complete', { timeout: 60000 });
+    await expect(item).toContainText('attempt 1 of 3');
+    await expect(item).toContainText('dataset ');
+    // the new volume is listed in the sidebar
+    await expect(panel.locator('.jp-fermi-volume', { hasText: 'ui-new-volume' })).toHaveCount(
+      1
+    );
+
+    // again, as a new version of that dataset, picked from yours
+    const again = await importInto(page, 'experiments');
+    await again.locator('input[name="url"]').fill(state.git_url);
+    await again.getByLabel('A new volume, created with the import').check();
+    await again.locator('input[name="newVolumeName"]').fill('ui-new-volume-2');
+    await again.locator('input[name="newVolumeCapacity"]').fill('1Gi');
+    await again.getByLabel('As a new version of one of your datasets').check();
+    const picker = again.locator('select[name="datasetId"]');
+    await expect(picker.locator('option', { hasText: 'ui-code' })).toHaveCount(1);
+    await expect(picker.locator('option', { hasText: 'speech-corpus' })).toHaveCount(0); // bob's
+    await picker.selectOption({ label: 'ui-code (latest version 1)' });
+    await again.locator('input[name="datasetMessage"]').fill('second import');
+    await again.locator('input[name="retries"]').fill('1');
+    await again.locator('input[name="deadline"]').fill('30');
+    await again.locator('input[name="extraArgs"]').fill('--depth 1 --no-tags');
+    await again.getByRole('button', { name: 'Add a variable' }).click();
+    await again.locator('input[name="env-name-0"]').fill('HTTPS_PROXY');
+    await again.locator('input[name="env-value-0"]').fill('http://proxy.invalid:3128');
+    // tall enough for the whole form in one picture
+    await page.setViewportSize({ width: 1280, height: 1700 });
+    await again.screenshot({ path: path.join(IMAGES, 'transfer-policy-form.png') });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await again.getByRole('button', { name: 'Start import' }).click();
+    await expect(again).toHaveCount(0);
+    const second = page
+      .locator('#jp-fermi-transfers .jp-fermi-transfer')
+      .filter({ hasText: 'ui-new-volume-2:' });
+    await expect(second).toHaveAttribute('data-state', 'complete', { timeout: 60000 });
+    await expect(second).toContainText('@2');
+  });
+
+  test('lists credentials by name and type, stores one and deletes one after asking', async ({
+    page
+  }) => {
+    const view = await openCredentials(page);
+
+    const secret = 'hf_uiSecretNeverShown0042';
+    await view.locator('select[name="credential-type"]').selectOption('huggingface');
+    await view.locator('input[name="credential-name"]').fill('ui-hf');
+    await view.getByRole('button', { name: 'Store credential' }).click();
+    await expect(view.locator('[data-field="credential-token"]')).toBeVisible();
+    await view.locator('input[name="credential-token"]').fill(secret);
+    await view.getByRole('button', { name: 'Store credential' }).click();
+    const row = view.locator('[data-credential="ui-hf"]');
+    await expect(row).toContainText('Hugging Face');
+    await expect(row).toContainText('holds: token');
+    await expect(view.locator('input[name="credential-token"]')).toHaveValue('');
+    expect(await page.content()).not.toContain(secret);
+    // a name already taken: the registry's refusal, on the name
+    await view.locator('input[name="credential-name"]').fill('ui-hf');
+    await view.locator('input[name="credential-token"]').fill('another');
+    await view.getByRole('button', { name: 'Store credential' }).click();
+    await expect(view.locator('[data-field="credential-name"]')).toContainText(
+      'already have a credential'
+    );
+    await view.locator('input[name="credential-name"]').fill('');
+    await view.locator('input[name="credential-token"]').fill('');
+    await view.screenshot({ path: path.join(IMAGES, 'transfer-credentials.png') });
+
+    // delete: asked first; "Keep it" keeps it
+    await row.getByRole('button', { name: 'Delete credential ui-hf' }).click();
+    const dialog = page.locator('.jp-Dialog');
+    await expect(dialog).toContainText('Delete credential ui-hf?');
+    await dialog.getByRole('button', { name: 'Keep it' }).click();
+    await expect(row).toHaveCount(1);
+    await row.getByRole('button', { name: 'Delete credential ui-hf' }).click();
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect(row).toHaveCount(0);
+    // gone from the registry too: a fresh page's view does not list it
+    await page.reload();
+    const fresh = await openCredentials(page);
+    await expect(fresh.locator('.jp-fermi-credential-list, .jp-fermi-empty').first()).toBeVisible();
+    await expect(fresh.locator('[data-credential="ui-hf"]')).toHaveCount(0);
   });
 });

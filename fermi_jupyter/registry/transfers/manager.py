@@ -5,23 +5,25 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from jsonschema.exceptions import best_match
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
-from ...domain.ids import new_id
+from ...domain.ids import check_name, new_id
 from ...domain.visibility import can_use_volume, can_write
 from ...transfers import spec as specmod
 from ...transfers.errors import SpecError
-from .. import audit, storage
+from .. import audit, bodies, storage
 from .. import credentials as creds
-from ..errors import BadRequest, Conflict, NotFound
+from ..errors import BadRequest, Conflict, NotFound, Reason
 from ..jobs import JobRunner
 from ..managers import datasets as datasets_mgr
 from ..managers import versions as versions_mgr
 from ..managers import volumes as volumes_mgr
 from ..orm import Dataset, Job, Volume, utcnow
 from ..pagination import decode_cursor, encode_cursor
+from ..units import parse_size
 from .models import Credential, Transfer
 
 ACTIVE = ("pending", "running")
@@ -71,6 +73,33 @@ def _check_local(
     return None
 
 
+def _check_new_volume(local: dict[str, Any]) -> None:
+    """A volume made by the request: the fields of ``POST /volumes`` (the same schema, so a bad
+    type or size is refused as it is there), on the platform storage — a transfer writes into
+    it here, so a PVC volume cannot be made this way."""
+    new = local["create_volume"]
+    error = best_match(bodies.validator("VolumeCreate").iter_errors(new))
+    if error is not None:
+        root = error
+        while root.parent is not None:
+            root = root.parent
+        root.path.extendleft(["create_volume", "sink"])  # → sink.create_volume.<field>
+        raise BadRequest(bodies.describe(error), reason=Reason.invalid_transfer)
+    if new.get("backend", "root") != "root" or new.get("pvc_name"):
+        raise BadRequest(
+            "sink.create_volume: a transfer creates volumes on the platform storage only "
+            "(no backend or pvc_name)",
+            reason=Reason.invalid_transfer,
+        )
+    try:
+        check_name(new["name"], "name")
+        parse_size(new.get("capacity") or "100Gi")
+    except (ValueError, BadRequest) as e:
+        raise BadRequest(
+            f"sink.create_volume.{getattr(e, 'message', e)}", reason=Reason.invalid_transfer
+        ) from None
+
+
 def _check_dataset(db: Session, who: Identity, target: dict[str, Any]) -> None:
     if target.get("id"):
         ds = datasets_mgr.resolve(db, who, target["id"])
@@ -113,10 +142,12 @@ def create(
                 f"this transfer needs a {tool} one",
                 reason="credential-type",
             )
+    local = specmod.local_of(spec)
+    if "create_volume" in local:
+        _check_new_volume(local)
     vol = _check_local(db, layout, who, spec)
     if "dataset" in spec:
         _check_dataset(db, who, spec["dataset"])
-    local = specmod.local_of(spec)
     if "create_volume" in local:
         vol = _volume(db, layout, who, local)  # commits the new volume
         storage.confine(layout.volume_dir(vol.id), local["path"], must_exist=False)

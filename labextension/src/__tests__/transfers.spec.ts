@@ -79,9 +79,13 @@ describe('validate', () => {
 
   it('checks the dataset name and the retries', () => {
     const ok = form({ url: 'https://h/x.git' });
-    expect(validate({ ...ok, datasetName: 'my data' }, trans).datasetName).toBeTruthy();
+    expect(
+      validate({ ...ok, datasetMode: 'new', datasetName: 'my data' }, trans).datasetName
+    ).toBeTruthy();
     expect(validate({ ...ok, retries: 11 }, trans).retries).toBeTruthy();
-    expect(validate({ ...ok, retries: 2, datasetName: 'code-v1' }, trans)).toEqual({});
+    expect(
+      validate({ ...ok, retries: 2, datasetMode: 'new', datasetName: 'code-v1' }, trans)
+    ).toEqual({});
   });
 });
 
@@ -105,6 +109,7 @@ describe('transferBody', () => {
         repoType: 'dataset',
         files: '*.json, model.safetensors',
         pathInRepo: 'ignored on download',
+        datasetMode: 'new',
         datasetName: 'whisper'
       })
     );
@@ -290,6 +295,87 @@ describe('TransfersModel', () => {
     expect(model.items[0].state).toBe('cancelled');
     expect(model.active).toEqual([]);
     expect(ended).toEqual(['cancelled']);
+    model.dispose();
+  });
+
+  it('shows more, a page at a time, and keeps the pages shown on a refresh', async () => {
+    const api = fakeApi();
+    const t = (n: number, state: ITransfer['state'] = 'complete') =>
+      transfer({
+        id: `tr-${String(n).padStart(2, '0')}`,
+        state,
+        created_at: `2026-11-26T07:${String(n).padStart(2, '0')}:00+00:00`
+      });
+    // newest first: 10, 9, … 1
+    api.transfers.mockImplementation(({ cursor } = {}) =>
+      Promise.resolve(
+        cursor === 'c1'
+          ? page([t(7), t(6, 'running'), t(5)], 'c2')
+          : cursor === 'c2'
+            ? page([t(4), t(3)], null)
+            : page([t(10), t(9), t(8)], 'c1')
+      )
+    );
+    api.transfer.mockImplementation((id: string) =>
+      Promise.resolve({ ...t(Number(id.slice(3))), state: 'complete' as const })
+    );
+    const model = new TransfersModel({ api, pageSize: 3, pollSeconds: 0 });
+    await model.refresh();
+    expect(api.transfers).toHaveBeenLastCalledWith({ limit: 3 });
+    expect(model.items.map(x => x.id)).toEqual(['tr-10', 'tr-09', 'tr-08']);
+    expect(model.nextCursor).toBe('c1');
+    await model.loadMore();
+    expect(api.transfers).toHaveBeenLastCalledWith({ cursor: 'c1', limit: 3 });
+    expect(model.items.length).toBe(6);
+    expect(model.active.map(x => x.id)).toEqual(['tr-06']);
+
+    // a new transfer arrives: the first page moves by one, the older pages stay
+    api.transfers.mockImplementation(({ cursor } = {}) =>
+      Promise.resolve(
+        cursor ? page([], null) : page([t(11, 'running'), t(10), t(9)], 'c0')
+      )
+    );
+    const ended: string[] = [];
+    model.finished.connect((_, x) => ended.push(x.id));
+    await model.refresh();
+    expect(model.items.map(x => x.id)).toEqual([
+      'tr-11',
+      'tr-10',
+      'tr-09',
+      'tr-08',
+      'tr-07',
+      'tr-06',
+      'tr-05'
+    ]);
+    expect(model.nextCursor).toBe('c2'); // where the shown pages end
+    // the running one on an older page was asked for again: it ended meanwhile
+    expect(api.transfer).toHaveBeenCalledWith('tr-06');
+    expect(model.items.find(x => x.id === 'tr-06')?.state).toBe('complete');
+    expect(ended).toEqual(['tr-06']);
+    // live events reach a transfer on any page
+    model.applyEvent({ id: 'tr-11', state: 'failed', reason: 'deadline' });
+    expect(model.items[0].state).toBe('failed');
+
+    api.transfers.mockImplementation(() => Promise.resolve(page([t(4), t(3)], null)));
+    await model.loadMore();
+    expect(model.items.length).toBe(9);
+    expect(model.nextCursor).toBeNull();
+    await model.loadMore(); // nothing more to ask for
+    expect(api.transfers).toHaveBeenCalledTimes(4);
+    model.dispose();
+  });
+
+  it('says why "Show more" failed, and keeps what is shown', async () => {
+    const api = fakeApi();
+    api.transfers.mockResolvedValue(page([transfer()], 'c1'));
+    const model = new TransfersModel({ api, pollSeconds: 0 });
+    await model.refresh();
+    api.transfers.mockRejectedValue(new Error('registry down'));
+    await model.loadMore();
+    expect(model.moreError).toBe('registry down');
+    expect(model.items.length).toBe(1);
+    expect(model.nextCursor).toBe('c1');
+    expect(model.loadingMore).toBe(false);
     model.dispose();
   });
 

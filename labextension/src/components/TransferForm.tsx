@@ -1,13 +1,16 @@
 /**
  * "Import data…" / "Export…": the tool's fields, a credential picker (yours of that type, or a
- * new one stored on the way), "import as dataset" for downloads, and the server's refusal shown
- * on the field it is about. The logic lives in `transfers.ts`.
+ * new one stored on the way), where a download goes (the folder or a new volume), "import as
+ * a dataset" (new, or a new version of one of yours), the execution policy, and the server's
+ * refusal shown on the field it is about. The logic lives in `transfers.ts`; the fieldsets
+ * beside the tool's own fields in `TransferFields.tsx`.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useState } from 'react';
 
 import { errorMessage } from '../model';
 import {
+  canCreateVolume,
   credentialBody,
   credentialsFor,
   Field,
@@ -20,7 +23,15 @@ import {
   transferBody,
   validate
 } from '../transfers';
-import { ICredential, IFermiApi, ITransfer, TransferTool } from '../tokens';
+import {
+  ICredential,
+  IDataset,
+  IFermiApi,
+  ITransfer,
+  ITransferCreate,
+  TransferTool
+} from '../tokens';
+import { DatasetFields, FieldError, IntoFields, PolicyFields } from './TransferFields';
 
 export function toolName(tool: string, trans: TranslationBundle): string {
   switch (tool) {
@@ -37,6 +48,9 @@ export function toolName(tool: string, trans: TranslationBundle): string {
 
 export function formTitle(form: ITransferForm, trans: TranslationBundle): string {
   const local = form.local;
+  if (canCreateVolume(form) && form.into === 'newVolume') {
+    return trans.__('Import data into a new volume');
+  }
   const where =
     local.kind === 'volume'
       ? `${local.volumeName}:${local.path || '/'}`
@@ -50,7 +64,8 @@ interface IProps {
   initial: ITransferForm;
   api: IFermiApi;
   trans: TranslationBundle;
-  onStarted: (t: ITransfer) => void;
+  /** the transfer started, with the body that started it */
+  onStarted: (t: ITransfer, body: ITransferCreate) => void;
   onCancel: () => void;
 }
 
@@ -62,6 +77,8 @@ export function TransferForm(props: IProps): JSX.Element {
   const [busy, setBusy] = useState(false);
   const [credentials, setCredentials] = useState<ICredential[]>([]);
   const [credentialsError, setCredentialsError] = useState<string | null>(null);
+  const [datasets, setDatasets] = useState<IDataset[] | null>(null);
+  const [datasetsError, setDatasetsError] = useState<string | null>(null);
 
   useEffect(() => {
     api.credentials().then(
@@ -69,6 +86,21 @@ export function TransferForm(props: IProps): JSX.Element {
       e => setCredentialsError(errorMessage(e))
     );
   }, [api]);
+
+  // the datasets a new version may go to: yours (only owners add versions)
+  const wantDatasets = form.datasetMode === 'version';
+  useEffect(() => {
+    if (!wantDatasets || datasets !== null) {
+      return;
+    }
+    api.datasets({ scope: 'mine', limit: 500 }).then(
+      list => setDatasets([...list.items].sort((a, b) => a.name.localeCompare(b.name))),
+      e => {
+        setDatasets([]);
+        setDatasetsError(errorMessage(e));
+      }
+    );
+  }, [api, wantDatasets, datasets]);
 
   const set = <K extends Field>(key: K, value: ITransferForm[K]) => {
     setForm(f => ({ ...f, [key]: value }));
@@ -99,8 +131,9 @@ export function TransferForm(props: IProps): JSX.Element {
         current = { ...current, credential: made.name, token: '', secretAccessKey: '' };
         setForm(current);
       }
-      const t = await api.createTransfer(transferBody(current));
-      props.onStarted(t);
+      const body = transferBody(current);
+      const t = await api.createTransfer(body);
+      props.onStarted(t, body);
     } catch (e) {
       const message = errorMessage(e);
       const field = fieldOfError(message, current);
@@ -138,9 +171,12 @@ export function TransferForm(props: IProps): JSX.Element {
     </label>
   );
 
+  const fieldProps = { form, errors, trans, set, input };
+
   return (
     <form className="jp-fermi-transfer-form" onSubmit={submit} noValidate>
       <h2 className="jp-fermi-wizard-title">{formTitle(form, trans)}</h2>
+      <IntoFields {...fieldProps} />
       <fieldset className="jp-fermi-field jp-fermi-tools">
         <legend>{down ? trans.__('Source') : trans.__('Destination')}</legend>
         {toolsFor(form).map(tool => (
@@ -191,6 +227,7 @@ export function TransferForm(props: IProps): JSX.Element {
               <option value="dataset">{trans.__('dataset')}</option>
               <option value="space">{trans.__('space')}</option>
             </select>
+            <FieldError message={errors.repoType} field="repoType" />
           </label>
           {input('revision', trans.__('Revision'), { placeholder: 'main' })}
           {down
@@ -295,27 +332,12 @@ export function TransferForm(props: IProps): JSX.Element {
         </fieldset>
       )}
 
-      {down && (
-        <>
-          {input('datasetName', trans.__('Import as a new dataset (optional): name'), {
-            placeholder: trans.__('leave empty to only download')
-          })}
-        </>
-      )}
-      <label className="jp-fermi-field">
-        <span>{trans.__('Retries after a failed attempt')}</span>
-        <input
-          className="jp-fermi-input"
-          type="number"
-          name="retries"
-          min={0}
-          max={10}
-          value={form.retries}
-          aria-invalid={errors.retries ? true : undefined}
-          onChange={e => set('retries', Number(e.target.value))}
-        />
-        <FieldError message={errors.retries} field="retries" />
-      </label>
+      <DatasetFields
+        {...fieldProps}
+        datasets={datasets}
+        datasetsError={datasetsError}
+      />
+      <PolicyFields {...fieldProps} />
 
       {serverError && (
         <div className="jp-fermi-error" role="alert">
@@ -340,16 +362,5 @@ export function TransferForm(props: IProps): JSX.Element {
         </button>
       </div>
     </form>
-  );
-}
-
-function FieldError(props: { message?: string; field: string }): JSX.Element | null {
-  if (!props.message) {
-    return null;
-  }
-  return (
-    <div className="jp-fermi-field-error" role="alert" data-field={props.field}>
-      {props.message}
-    </div>
   );
 }

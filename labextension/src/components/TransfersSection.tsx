@@ -33,6 +33,8 @@ export function transferStateLabel(state: string, trans: TranslationBundle): str
 export interface ITransferActions {
   cancel(t: ITransfer): void;
   showLog(t: ITransfer): void;
+  /** open the "Credentials" tab */
+  openCredentials(): void;
 }
 
 function TransferProgress(props: {
@@ -140,38 +142,76 @@ export function TransfersSection(props: {
 }): JSX.Element {
   const { model, trans } = props;
   useModel(model);
+  const tools = (
+    <div className="jp-fermi-transfers-tools">
+      <button
+        type="button"
+        className="jp-fermi-link"
+        name="credentials"
+        onClick={() => props.actions.openCredentials()}
+      >
+        {trans.__('Credentials…')}
+      </button>
+    </div>
+  );
+  let body: JSX.Element;
   if (model.error) {
-    return (
+    body = (
       <ErrorNote
         message={model.error}
         retryLabel={trans.__('Try again')}
         onRetry={() => void model.refresh()}
       />
     );
-  }
-  if (!model.loaded) {
-    return <div className="jp-fermi-muted jp-fermi-pad">{trans.__('Loading…')}</div>;
-  }
-  if (model.items.length === 0) {
-    return (
+  } else if (!model.loaded) {
+    body = <div className="jp-fermi-muted jp-fermi-pad">{trans.__('Loading…')}</div>;
+  } else if (model.items.length === 0) {
+    body = (
       <EmptyState title={trans.__('No transfers yet')}>
         {trans.__(
           'Bring data in from Git, Hugging Face or S3 with “Import data…” on a folder of a volume; send a folder or a dataset version out with “Export…”.'
         )}
       </EmptyState>
     );
+  } else {
+    body = (
+      <>
+        <ul className="jp-fermi-transfers" aria-label={trans.__('Transfers')}>
+          {model.items.map(t => (
+            <TransferItem
+              key={t.id}
+              t={t}
+              trans={trans}
+              actions={props.actions}
+              volumeName={model.volumeName}
+            />
+          ))}
+        </ul>
+        {model.nextCursor !== null && (
+          <div className="jp-fermi-more">
+            <button
+              type="button"
+              className="jp-fermi-button"
+              name="more-transfers"
+              disabled={model.loadingMore}
+              onClick={() => void model.loadMore()}
+            >
+              {model.loadingMore ? trans.__('Loading…') : trans.__('Show more')}
+            </button>
+            {model.moreError && (
+              <div className="jp-fermi-error" role="alert">
+                {model.moreError}
+              </div>
+            )}
+          </div>
+        )}
+      </>
+    );
   }
   return (
-    <ul className="jp-fermi-transfers" aria-label={trans.__('Transfers')}>
-      {model.items.map(t => (
-        <TransferItem
-          key={t.id}
-          t={t}
-          trans={trans}
-          actions={props.actions}
-          volumeName={model.volumeName}
-        />
-      ))}
-    </ul>
+    <div className="jp-fermi-transfers-section">
+      {tools}
+      {body}
+    </div>
   );
 }

@@ -1,6 +1,7 @@
 /**
  * What the transfer buttons do: open the "Import data…" / "Export…" form in a main-area tab,
- * confirm a cancel, show a log, and tell the user when a transfer ends.
+ * confirm a cancel, show a log, open the "Credentials" tab (a delete is confirmed first), and
+ * tell the user when a transfer ends.
  */
 import {
   Dialog,
@@ -13,12 +14,14 @@ import {
 import { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
+import { CredentialsView } from '../components/CredentialsView';
 import { formTitle, TransferForm } from '../components/TransferForm';
+import { CredentialsModel } from '../credentials';
 import { ITransferActions } from '../components/TransfersSection';
 import { errorMessage } from '../model';
 import { TransfersModel } from '../transferModel';
 import { describeTransfer, Direction, LocalPlace, newForm } from '../transfers';
-import { IFermiApi, ITransfer } from '../tokens';
+import { ICredential, IFermiApi, ITransfer } from '../tokens';
 import { dataIcon } from './icons';
 
 export interface ITransferOpener {
@@ -35,6 +38,8 @@ export function transferOpener(options: {
     activateById: (id: string) => void;
   };
   reveal: () => void;
+  /** a download made a new volume: the sidebar lists it */
+  volumeCreated?: () => void;
 }): ITransferOpener {
   const { api, model, trans, shell } = options;
   return {
@@ -47,12 +52,20 @@ export function transferOpener(options: {
           api={api}
           trans={trans}
           onCancel={() => main?.dispose()}
-          onStarted={t => {
+          onStarted={(t, body) => {
             model.add(t);
+            const made = body.sink.create_volume as { name?: string } | undefined;
+            if (made) {
+              options.volumeCreated?.();
+            }
+            // a volume made just now is not listed yet: named from the request
+            const volumeName = (id: string) =>
+              model.volumeName(id) ??
+              (made && id === t.sink?.volume_id ? made.name : undefined);
             Notification.info(
               direction === 'download'
-                ? trans.__('Import started: %1', describeTransfer(t, model.volumeName))
-                : trans.__('Export started: %1', describeTransfer(t, model.volumeName)),
+                ? trans.__('Import started: %1', describeTransfer(t, volumeName))
+                : trans.__('Export started: %1', describeTransfer(t, volumeName)),
               { autoClose: 5000 }
             );
             main?.dispose();
@@ -73,11 +86,83 @@ export function transferOpener(options: {
   };
 }
 
+type Shell = {
+  add: (w: MainAreaWidget, area: 'main') => void;
+  activateById: (id: string) => void;
+};
+
+/** Asks before deleting: transfers naming the credential fail until it is stored again. */
+export async function confirmDeleteCredential(
+  model: CredentialsModel,
+  c: ICredential,
+  trans: TranslationBundle
+): Promise<boolean> {
+  const answer = await showDialog({
+    title: trans.__('Delete credential %1?', c.name),
+    body: trans.__(
+      'Transfers that name it fail until a credential of that name is stored again. Its value cannot be recovered.'
+    ),
+    buttons: [
+      Dialog.cancelButton({ label: trans.__('Keep it') }),
+      Dialog.warnButton({ label: trans.__('Delete') })
+    ]
+  });
+  if (!answer.button.accept) {
+    return false;
+  }
+  try {
+    await model.remove(c.name);
+    return true;
+  } catch (e) {
+    await showErrorMessage(trans.__('Could not delete %1', c.name), errorMessage(e));
+    return false;
+  }
+}
+
+/** One "Credentials" tab: opened, or brought to the front (and reloaded) when open already. */
+export function credentialsOpener(
+  api: IFermiApi,
+  trans: TranslationBundle,
+  shell: Shell
+): () => void {
+  let main: MainAreaWidget | null = null;
+  let model: CredentialsModel | null = null;
+  return () => {
+    if (main && !main.isDisposed && model) {
+      shell.activateById(main.id);
+      void model.refresh();
+      return;
+    }
+    const current = new CredentialsModel(api);
+    model = current;
+    const content = ReactWidget.create(
+      <CredentialsView
+        model={current}
+        trans={trans}
+        onDelete={c => void confirmDeleteCredential(current, c, trans)}
+      />
+    );
+    content.addClass('jp-fermi-wizard-widget');
+    content.addClass('jp-fermi-credentials-widget');
+    main = new MainAreaWidget({ content });
+    main.id = 'jp-fermi-credentials';
+    main.title.label = trans.__('Credentials');
+    main.title.icon = dataIcon;
+    main.title.closable = true;
+    main.disposed.connect(() => current.dispose());
+    shell.add(main, 'main');
+    shell.activateById(main.id);
+    void current.refresh();
+  };
+}
+
 export function createTransferActions(
   model: TransfersModel,
-  trans: TranslationBundle
+  trans: TranslationBundle,
+  openCredentials: () => void
 ): ITransferActions {
   return {
+    openCredentials,
     cancel: async t => {
       const answer = await showDialog({
         title: trans.__('Cancel this transfer?'),
