@@ -283,6 +283,7 @@ class RegistryApp(Application):
             retry_delay=self.transfer_retry_delay,
             python=self.transfer_python,
             user=self.transfer_user,
+            allow_loopback=self.transfer_allow_loopback,
         )
         self.transfers.runner = self.runner
         TASKS[JobKind.transfer.value] = transfer_task(self.transfers.run)

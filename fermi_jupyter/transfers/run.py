@@ -43,6 +43,19 @@ def engine(spec: dict[str, Any]):  # type: ignore[no-untyped-def]
     return mod.download if spec["direction"] == "download" else mod.upload
 
 
+def _check_hosts(spec: dict[str, Any]) -> None:
+    """Where the tool will connect, checked again now: a name may point elsewhere than when
+    the transfer was asked for."""
+    from .errors import SpecError
+    from .spec import check_host, remote_urls
+
+    for url in remote_urls(spec):
+        try:
+            check_host(url, allow_loopback=bool(spec.get("allow_loopback")))
+        except SpecError as e:
+            raise TransferError(e.message, "refused") from None
+
+
 def _die_with_group(signum: int, _frame: object) -> None:
     # the registry died (parent-death signal) or a deadline/cancel: take git & co. along
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -69,6 +82,7 @@ def main() -> int:
     os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
     os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
     try:
+        _check_hosts(spec)
         result = engine(spec)(ctx)
         result["warnings"] = ctx.warnings[:100]
         report.emit("result", **result)

@@ -1,4 +1,5 @@
-"""Transfer requests: validation into one normalised spec (pure: no I/O, no database).
+"""Transfer requests: validation into one normalised spec (no database; the only I/O is
+resolving remote host names, see ``check_host``).
 
 A request names a *source* and a *sink*; one side is local (a volume path, or a dataset version
 as a read-only source), the other remote (``git``, ``huggingface``, ``s3``). Remote → volume is a
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -84,22 +86,55 @@ def _credential(body: dict) -> str | None:
     return name
 
 
+# AWS's IPv6 instance metadata service (a unique-local address, not link-local)
+_METADATA = {ipaddress.ip_address("fd00:ec2::254")}
+
+
 def check_host(url: str, *, allow_loopback: bool) -> None:
     """Refuse addresses of this machine and of cloud metadata services: a transfer must not be
-    a way to read the registry's own neighbours into a volume."""
-    host = urlsplit(url).hostname or ""
+    a way to read the registry's own neighbours into a volume. A name is checked by what it
+    resolves to now (a name can point at 127.0.0.1 or 169.254.169.254), as are numeric forms
+    the tools accept (``127.1``, ``2130706433``); each attempt checks again when it starts."""
+    host = (urlsplit(url).hostname or "").rstrip(".")  # "localhost." is localhost
     if not host:
         raise SpecError(f"{url!r} has no host name")
     if allow_loopback:
         return
     if host == "localhost" or host.endswith(".localhost"):
         raise SpecError(f"{host!r} is this machine; transfers reach remote services only")
+    for ip in _addresses(host):
+        if _internal(ip):
+            shown = host if str(ip) == host.strip("[]") else f"{host} ({ip})"
+            raise SpecError(
+                f"{shown!r} is this machine or a cloud metadata service, not a remote service "
+                "address"
+            )
+
+
+def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
-        ip = ipaddress.ip_address(host.strip("[]"))
+        return [ipaddress.ip_address(host.strip("[]"))]
     except ValueError:
-        return
-    if ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast:
-        raise SpecError(f"{host!r} is not a remote service address")
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):  # not resolvable now: nothing to connect to either
+        return []
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+def _internal(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return (
+        ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast
+    ) or ip in _METADATA
+
+
+def remote_urls(spec: dict[str, Any]) -> list[str]:
+    """The URLs a validated spec's tool will connect to (its Git URL, S3 or Hub endpoint)."""
+    side = spec["source"] if spec["direction"] == "download" else spec["sink"]
+    return [u for u in (side.get("url"), side.get("endpoint")) if u]
 
 
 def _git(body: dict, *, allow_loopback: bool) -> dict[str, Any]:

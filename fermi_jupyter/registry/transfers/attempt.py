@@ -64,6 +64,7 @@ class Attempt:
     heartbeat: Callable[[], bool]
     cancel: threading.Event
     run_as: RunAs | None = None  # None: the registry is not root, the child keeps its uid
+    allow_loopback: bool = False  # (tests: servers on this machine)
     pid: int | None = field(default=None, init=False)
 
     def run(self) -> Outcome:
@@ -80,7 +81,12 @@ class Attempt:
         env.update(self.spec["policy"]["env"])  # checked: no clash with ours
         env.update({SECRET_ENV[k]: v for k, v in self.secrets.items() if k in SECRET_ENV})
         env.update(HOME=home, TMPDIR=home)
-        child_spec = {**self.spec, "local_root": str(self.local_root), "tag": self.tag}
+        child_spec = {
+            **self.spec,
+            "local_root": str(self.local_root),
+            "tag": self.tag,
+            "allow_loopback": self.allow_loopback,  # the child checks the hosts again
+        }
         proc = subprocess.Popen(
             [self.python, "-m", "fermi_jupyter.transfers.run"],
             stdin=subprocess.PIPE,

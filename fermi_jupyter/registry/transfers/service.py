@@ -78,6 +78,7 @@ class TransferService:
         retry_delay: float = 10.0,
         python: str = sys.executable,
         user: str = "nobody",
+        allow_loopback: bool = False,
     ):
         self.sessions = sessions
         self.layout = layout
@@ -86,6 +87,7 @@ class TransferService:
         self.retry_delay = retry_delay
         self.python = python
         self.user = user  # who runs a transfer when no volume owner is known (see runas)
+        self.allow_loopback = allow_loopback
         self.runner: Any = None  # set by the app: imports register their version through it
         runas.sweep_homes()  # those of a registry killed during an attempt
 
@@ -156,6 +158,7 @@ class TransferService:
                 heartbeat=lambda: self._heartbeat(job.id),
                 cancel=cancel,
                 run_as=run_as,
+                allow_loopback=self.allow_loopback,
             ).run()
             attempts[-1].update(
                 finished_at=iso(utcnow()),
