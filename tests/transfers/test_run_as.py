@@ -85,7 +85,7 @@ def attempt(
     a = Attempt(
         python, spec, root, "tr-runas", 1, secrets or {}, log=logs.append,
         progress=lambda _v: None, heartbeat=lambda: False,
-        cancel=cancel or threading.Event(), run_as=who,
+        cancel=cancel or threading.Event(), run_as=who, allow_loopback=True,
     )  # fmt: skip
     return a, logs, who
 
