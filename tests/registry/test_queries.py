@@ -200,3 +200,22 @@ def test_reused_statements_carry_nothing_from_one_caller_to_the_next(reg, world)
                 r = c.get(f"/datasets/{ds}/versions")
             visible = reader == who or (who == "carol" and reader == "carol")
             assert r.status_code == (200 if visible else 404), (who, reader, r.text)
+
+
+def test_varying_requests_do_not_grow_the_statement_cache(reg, world):
+    """The page size is a bound value, not a shape: a client cycling through limits (or any
+    other values) reuses the same statements, and the cache has a ceiling besides."""
+    from fermi_jupyter.registry.managers import statements
+
+    with reg["alice"] as c:
+        for path in ("/datasets", f"/datasets/{world}/versions", "/datasets?q=bench"):
+            assert c.get(f"{path}{'&' if '?' in path else '?'}limit=1").status_code == 200
+        before = len(statements._BUILT)
+        for limit in range(2, 80):
+            for path in ("/datasets", f"/datasets/{world}/versions", "/datasets?q=bench"):
+                r = c.get(f"{path}{'&' if '?' in path else '?'}limit={limit}")
+                assert r.status_code == 200, r.text
+                n = len(r.json()["items"])  # (at least N of each are visible to alice)
+                assert n == limit if limit <= N else n >= N, (path, limit, n)
+    assert len(statements._BUILT) == before
+    assert statements.MAX_SHAPES <= 1024

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Row,
     bindparam,
     func,
@@ -225,9 +226,10 @@ def list_(
         "tag": tag,
         "after_name": key[0] if key else None,
         "after_id": key[1] if key else None,
+        "limit": limit + 1,
     }
     shape = (who.admin, who.kind == "user", bool(who.groups), scope, bool(owner), bool(tag))
-    shape += (bool(data_type), bool(key), limit)
+    shape += (bool(data_type), bool(key))
 
     def build(dialect: str) -> Any:
         stmt = _page_select(db).where(readable_datasets(who, bound=True))
@@ -248,7 +250,7 @@ def list_(
                 bindparam("after_id", type_=Dataset.id.type),
             )
             stmt = stmt.where(tuple_(Dataset.name, Dataset.id) > after)
-        return stmt.order_by(Dataset.name, Dataset.id).limit(limit + 1)
+        return stmt.order_by(Dataset.name, Dataset.id).limit(bindparam("limit", type_=Integer))
 
     match = _match_kind(db, q) if q else None
     if q:

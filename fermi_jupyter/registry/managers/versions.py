@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy import Integer, Row, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
@@ -197,10 +197,10 @@ def list_(
             stmt = stmt.where(Version.status == bindparam("status"))
         if key:
             stmt = stmt.where(Version.number < bindparam("before"))
-        return stmt.order_by(Version.number.desc()).limit(limit + 1)
+        return stmt.order_by(Version.number.desc()).limit(bindparam("limit", type_=Integer))
 
-    stmt = reused(db, ("versions.page", bool(status), bool(key), limit), build)
-    params: dict[str, Any] = {"ds_id": ds.id}
+    stmt = reused(db, ("versions.page", bool(status), bool(key)), build)
+    params: dict[str, Any] = {"ds_id": ds.id, "limit": limit + 1}
     if status:
         params["status"] = status
     if key:
