@@ -117,7 +117,7 @@ def read(db: Session, who: Identity, ref: str) -> Row:
 def lookup(db: Session, who: Identity, ref: str) -> Row:
     """Like ``resolve``, as a plain row of the dataset's own columns (``id``, ``name``,
     ``owner``, ``team``, ``visibility``…): for reads that need no ORM object."""
-    return _find(db, who, ref, select(Dataset.__table__), orm=False, key="row")
+    return _find(db, who, ref, _ROW_SELECT, orm=False, key="row")
 
 
 def _find(db: Session, who: Identity, ref: str, stmt: Any, *, orm: bool, key: str = "") -> Any:
@@ -160,6 +160,7 @@ def writable(db: Session, who: Identity, ref: str) -> Dataset:
 
 
 _PAGE_SELECT: dict[str, Any] = {}
+_ROW_SELECT = select(Dataset.__table__)  # (built once: lookups are on every version read)
 
 
 def _page_select(db: Session) -> Any:
