@@ -379,16 +379,38 @@ def git_daemon(tmp_path_factory):
     proc.wait(10)
 
 
-def test_a_new_user_imports_a_git_repository_from_the_sidebar_and_mounts_it(shipped, git_daemon):
+@pytest.fixture(scope="module")
+def s3_remote():
+    """moto's S3 server on a non-loopback address of this machine, one bucket with a prefix."""
+    from ..support.s3_server import S3Server
+
+    server = S3Server(host=_global_address()).start()
+    s3 = server.client()
+    s3.create_bucket(Bucket="walk-bucket")
+    for name, body in {"images/cat.txt": "meow\n", "images/dog.txt": "woof\n"}.items():
+        s3.put_object(Bucket="walk-bucket", Key=name, Body=body.encode())
+    s3.put_object(Bucket="walk-bucket", Key="other/skip.txt", Body=b"not in the prefix\n")
+    yield server
+    server.stop()
+
+
+def test_a_new_user_imports_a_git_repository_and_an_s3_prefix_from_the_sidebar_and_mounts_it(
+    shipped, git_daemon, s3_remote
+):
     """The issue's new-user walk, in Chromium against the shipped config: a new user opens Lab,
-    imports a Git repository as a dataset from the Data sidebar, and the next spawn form offers
-    that dataset; the server started with it has the files read-only."""
+    imports a Git repository as a dataset and an S3 prefix into a folder from the Data sidebar,
+    and the next spawn form offers the dataset; the server started with it has the files
+    read-only."""
     from playwright.sync_api import sync_playwright
 
     hub, user = shipped, "carol"
     _, token = hub.login(user)
     with registry(hub, token) as c:
         vol = c.post("/volumes", json={"name": "carol-work", "capacity": "1Gi"}).json()
+        made = c.post("/credentials", json={
+            "name": "walk-s3", "type": "s3", "access_key_id": s3_remote.access_key,
+            "secret_access_key": s3_remote.secret_key})  # fmt: skip
+        assert made.status_code == 201, made.text
     start_and_wait(hub, token, user, {"storage": {"volumes": [
         {"volume_id": vol["id"], "path": "/workspace"}]}})  # fmt: skip
     files = api(hub, token, f"/user/{user}/api")
@@ -432,6 +454,31 @@ def test_a_new_user_imports_a_git_repository_from_the_sidebar_and_mounts_it(ship
         assert "walk-code" in item.inner_text() or "@1" in item.inner_text()
         cloned = hub.path("storage", "volumes", vol["id"], "incoming", "walk-data", "data")
         assert (cloned / "train.csv").read_text() == "x,y\n1,2\n"
+
+        # an S3 prefix into the same folder, with the stored credential picked in the form
+        row.hover()
+        row.locator('[data-action="import"]').click()
+        form = page.locator(".jp-fermi-transfer-form")
+        form.locator('input[name="tool"][value="s3"]').check()
+        form.locator('input[name="endpoint"]').fill(s3_remote.endpoint)
+        form.locator('input[name="uri"]').fill("s3://walk-bucket/images")
+        form.locator('select[name="credential"]').select_option("walk-s3")
+        form.get_by_role("button", name="Start import").click()
+        item = page.locator("#jp-fermi-transfers .jp-fermi-transfer", has_text="walk-bucket")
+        item.wait_for()
+        deadline = time.monotonic() + 120
+        while (state := item.get_attribute("data-state")) != "complete":
+            assert state in ("pending", "running") and time.monotonic() < deadline, (
+                state,
+                item.inner_text(),
+                hub.log()[-3000:],
+            )
+            time.sleep(0.5)
+        incoming = hub.path("storage", "volumes", vol["id"], "incoming")
+        got = sorted(str(f.relative_to(incoming)) for f in incoming.rglob("*.txt"))
+        assert got == ["cat.txt", "dog.txt"], got  # the prefix's objects, nothing else
+        assert (incoming / "cat.txt").read_text() == "meow\n"
+        assert s3_remote.secret_key not in item.inner_text()
         page.context.close()
         stop_and_wait(hub, token, user)
 

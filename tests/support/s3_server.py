@@ -21,18 +21,19 @@ from .ports import free_port
 @dataclass
 class S3Server:
     port: int = field(default_factory=free_port)
+    host: str = "127.0.0.1"  # another address where a client refuses loopback
     proc: subprocess.Popen | None = None
     access_key: str = ""
     secret_key: str = ""
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self) -> S3Server:
         exe = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
         self.proc = subprocess.Popen(
-            [exe, "-p", str(self.port), "-H", "127.0.0.1"],
+            [exe, "-p", str(self.port), "-H", self.host],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
@@ -41,7 +42,7 @@ class S3Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection((self.host, self.port), timeout=1).close()
                 break
             except OSError:
                 time.sleep(0.1)
