@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from pathlib import Path
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -47,8 +50,21 @@ def make_engine(
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    # the pool's return does a rollback; nothing to reset beyond that
-    return create_engine(url, **common)
+    # the pool's return does a rollback; nothing to reset beyond that. JSON columns (tags,
+    # aliases of a page) are parsed by orjson: the standard library's parser was 5 % of a
+    # serving process's time on the read mix
+    return create_engine(url, json_deserializer=json_loads, **common)
+
+
+_LONG_NUMBER = re.compile(r"\d{19}")
+_LONG_NUMBER_B = re.compile(rb"\d{19}")
+
+
+def json_loads(text: str | bytes) -> object:
+    """orjson, but the standard library for a document with a run of 19+ digits: orjson turns
+    integers beyond 64 bits into floats, and a stored value must come back exactly."""
+    long = (_LONG_NUMBER_B if isinstance(text, bytes) else _LONG_NUMBER).search(text)  # type: ignore[arg-type]
+    return json.loads(text) if long else orjson.loads(text)
 
 
 def alembic_config(engine: Engine) -> Config:

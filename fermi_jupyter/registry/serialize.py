@@ -6,7 +6,9 @@ select rows with SQLAlchemy Core: no ORM instances to build for a page).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -74,6 +76,44 @@ def dataset_json(
         "created_at": iso(d.created_at),
         "updated_at": iso(d.updated_at),
     }
+
+
+_DATASET_COLUMNS = (
+    "id", "name", "owner", "team", "visibility", "data_type", "description", "zone", "tags",
+    "latest", "aliases", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def dataset_rows_json(rows: Sequence[Any], parse: Any) -> list[dict[str, Any]]:
+    """``dataset_json`` for a page of Core rows that carry ``latest`` and ``aliases``: the
+    columns are picked by position, found once per page (a row's attribute lookups cost ten
+    times as much, and a page has fifty rows). ``parse`` turns the aliases aggregate into a
+    dict."""
+    if not rows:
+        return []
+    fields = rows[0]._fields
+    pick = itemgetter(*(fields.index(c) for c in _DATASET_COLUMNS))
+    out = []
+    for row in rows:
+        i, name, owner, team, vis, dtype, desc, zone, tags, latest, aliases, made, upd = pick(row)
+        out.append(
+            {
+                "id": i,
+                "name": name,
+                "owner": owner,
+                "team": team,
+                "visibility": vis,
+                "data_type": dtype,
+                "description": desc,
+                "zone": zone,
+                "tags": list(tags or []),
+                "latest": latest,
+                "aliases": parse(aliases) or {},
+                "created_at": iso(made),
+                "updated_at": iso(upd),
+            }
+        )
+    return out
 
 
 def version_storage_path(v: Version) -> str | None:

@@ -29,7 +29,7 @@ from .. import audit
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Reason
 from ..orm import Alias, Dataset, DatasetTag, Mount, Version
 from ..pagination import decode_cursor, encode_cursor
-from ..serialize import dataset_json
+from ..serialize import dataset_json, dataset_rows_json
 from .access import readable_datasets
 from .statements import reused
 
@@ -316,9 +316,7 @@ def to_json(db: Session, rows: list[Any]) -> list[dict[str, Any]]:
     """Datasets as the API shows them. Rows from ``list_``/``read`` carry their latest
     version and aliases; ORM objects (just written) cost two batched queries."""
     if rows and isinstance(rows[0], Row):
-        return [
-            dataset_json(d, latest=d.latest, aliases=_json_value(d.aliases) or {}) for d in rows
-        ]
+        return dataset_rows_json(rows, _json_value)
     ids = [d.id for d in rows]
     aliases, latest = aliases_of(db, ids), latest_numbers(db, ids)
     return [dataset_json(d, latest=latest.get(d.id), aliases=aliases[d.id]) for d in rows]
