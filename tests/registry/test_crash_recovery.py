@@ -9,6 +9,7 @@ import os
 import signal
 import time
 
+from ..support.storage_hooks import Hooks
 from ..support.trees import content_map, independent_digest, make_tree, wait_version
 
 
@@ -22,22 +23,23 @@ def test_kill_9_mid_snapshot_never_leaves_partial_ready(hub, users):
     content_before = content_map(src)
     mtimes_before = {p: p.stat().st_mtime_ns for p in src.rglob("*")}
     pid = hub.registry_pid()
+    hooks = Hooks(hub.home / "storage-hooks")
+    hooks.arm("worker-batch")
 
     with users["alice"] as c:
         r = c.post(f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "big"})
         assert r.status_code == 202
         number = r.json()["number"]
-        # watch the disk, not the API (progress reaches the database once a second): kill as
-        # soon as the half-built snapshot holds files
+        # a worker holds one batch at a pause point, so the snapshot cannot finish before the
+        # kill however slow this machine is; the other worker goes on filling the half-built
+        # snapshot, and the kill comes once it holds files
+        hooks.reached("worker-batch", timeout=120)
         partial = hub.storage_root / "datasets" / ds["id"] / f".{number}.partial" / "part-000"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if partial.is_dir() and any(partial.iterdir()):
-                break
+        deadline = time.monotonic() + 30  # (with a single worker nothing more is written)
+        while time.monotonic() < deadline and not (partial.is_dir() and any(partial.iterdir())):
             time.sleep(0.005)
-        else:
-            raise AssertionError("the snapshot never started")
         os.kill(pid, signal.SIGKILL)
+        hooks.disarm()  # the resumed job runs through
         # killed mid-copy: the version had not been renamed into place yet
         assert not (hub.storage_root / "datasets" / ds["id"] / str(number)).exists()
 
