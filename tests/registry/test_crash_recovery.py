@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+from pathlib import Path
 
 from ..support.storage_hooks import Hooks
 from ..support.trees import content_map, independent_digest, make_tree, wait_version
@@ -22,7 +23,8 @@ def test_kill_9_mid_snapshot_never_leaves_partial_ready(hub, users):
     digest_before = independent_digest(src)
     content_before = content_map(src)
     mtimes_before = {p: p.stat().st_mtime_ns for p in src.rglob("*")}
-    pid = hub.registry_pid()
+    urls = [hub.registry_url, hub.registry_b_url]
+    pids = [hub.registry_pid(u) for u in urls]
     hooks = Hooks(hub.home / "storage-hooks")
     hooks.arm("worker-batch")
 
@@ -33,18 +35,23 @@ def test_kill_9_mid_snapshot_never_leaves_partial_ready(hub, users):
         # a worker holds one batch at a pause point, so the snapshot cannot finish before the
         # kill however slow this machine is; the other worker goes on filling the half-built
         # snapshot, and the kill comes once it holds files
-        hooks.reached("worker-batch", timeout=120)
+        worker = hooks.reached("worker-batch", timeout=120)["pid"]
+        # any serving process of either registry may have claimed the job: kill the one whose
+        # worker this is (killing another would not interrupt the snapshot)
+        owner = _ppid(worker)
+        supervisors = [_ppid(p) for p in pids]  # a registry's serving processes' parent
+        killed = supervisors.index(owner if owner in supervisors else _ppid(owner))
         partial = hub.storage_root / "datasets" / ds["id"] / f".{number}.partial" / "part-000"
         deadline = time.monotonic() + 30  # (with a single worker nothing more is written)
         while time.monotonic() < deadline and not (partial.is_dir() and any(partial.iterdir())):
             time.sleep(0.005)
-        os.kill(pid, signal.SIGKILL)
+        os.kill(owner, signal.SIGKILL)
         hooks.disarm()  # the resumed job runs through
         # killed mid-copy: the version had not been renamed into place yet
         assert not (hub.storage_root / "datasets" / ds["id"] / str(number)).exists()
 
     # the other registry process notices the dead worker and resumes the job
-    with hub.client(users.tokens["alice"], hub.registry_b_url) as c:
+    with hub.client(users.tokens["alice"], urls[1 - killed]) as c:
         final = wait_version(c, ds["id"], number, timeout=180)
         jobs = c.get("/jobs", params={"limit": 50}).json()["items"]
     job = next(j for j in jobs if j["version"] == final["ref"])
@@ -64,4 +71,16 @@ def test_kill_9_mid_snapshot_never_leaves_partial_ready(hub, users):
 
     # and the hub brings the killed registry back
     hub.wait_ready(timeout=90)
-    assert hub.registry_pid() != pid
+    assert not Path(f"/proc/{owner}").exists() or "zombie" in _status(owner)
+    assert hub.registry_pid(urls[killed]) != owner
+
+
+def _ppid(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _status(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return "zombie"  # gone meanwhile
