@@ -19,6 +19,14 @@ export interface IPanelSettings {
   pageSize: number;
 }
 
+/** The sections, top to bottom (their widget ids). */
+const SECTIONS = [
+  'jp-fermi-mounts',
+  'jp-fermi-volumes',
+  'jp-fermi-datasets',
+  'jp-fermi-transfers'
+];
+
 export class DataPanel extends SidePanel {
   constructor(options: DataPanel.IOptions) {
     super({ translator: options.translator });
@@ -82,12 +90,70 @@ export class DataPanel extends SidePanel {
     this.addWidget(volumes);
     this.addWidget(datasets);
     this.addWidget(transfers);
-    // mounts are few; volumes' folders and the datasets need the room
-    if (this.content instanceof AccordionPanel) {
-      this.content.setRelativeSizes([1, 2, 2, 1]);
-      // folded until a transfer starts here (or it is opened): the folders keep their room
-      this.content.collapse(3);
+    const content = this.content;
+    if (content instanceof AccordionPanel) {
+      // Folded before any size is set: folding computes new sizes from the current ones plus
+      // the handles' spacing in pixels, which on sizes still relative (before the first
+      // layout) squeezed the first sections to slivers on the panel's first showing.
+      // Folded until a transfer starts here (or it is opened): the folders keep their room.
+      content.collapse(SECTIONS.indexOf('jp-fermi-transfers'));
+      // mounts are few; volumes' folders and the datasets need the room
+      content.setRelativeSizes([1, 2, 2, 0]);
+      content.expansionToggled.connect(this._onExpansionToggled, this);
     }
+  }
+
+  /** Opens a section, with a fair share of the height if it has next to none, in view. */
+  showSection(id: string): void {
+    const content = this.content;
+    const i = this.widgets.findIndex(w => w.id === id);
+    if (i < 0 || !(content instanceof AccordionPanel)) {
+      return;
+    }
+    if (this.widgets[i].isHidden) {
+      content.expand(i); // _onExpansionToggled gives it its room
+    } else {
+      this._giveRoom(content, i);
+    }
+    requestAnimationFrame(() =>
+      this.widgets[i].node.scrollIntoView({ block: 'nearest' })
+    );
+  }
+
+  /**
+   * Lumino reopens a section at the size it had when it was folded. A section folded before
+   * it was ever laid out (Transfers, folded at construction) had none, so it would open with
+   * no height at all: give it a fair share instead.
+   */
+  private _onExpansionToggled(content: AccordionPanel, index: number): void {
+    if (!content.widgets[index].isHidden) {
+      this._giveRoom(content, index);
+    }
+  }
+
+  /** At least half a fair share for section `index`, taken from the open ones in proportion. */
+  private _giveRoom(content: AccordionPanel, index: number): void {
+    const open = content.widgets.map(w => !w.isHidden);
+    const fair = 1 / open.filter(Boolean).length;
+    const sizes = content.relativeSizes();
+    if (sizes[index] >= fair / 2) {
+      return;
+    }
+    const others = sizes.reduce(
+      (sum, s, i) => sum + (open[i] && i !== index ? s : 0),
+      0
+    );
+    content.setRelativeSizes(
+      sizes.map((s, i) =>
+        !open[i]
+          ? 0
+          : i === index
+            ? fair
+            : others > 0
+              ? (s * (1 - fair)) / others
+              : fair
+      )
+    );
   }
 
   readonly model: DataModel;
