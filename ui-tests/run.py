@@ -34,7 +34,7 @@ def main(argv: list[str]) -> int:
     serve = "--serve" in argv
     argv = [a for a in argv if a != "--serve"]
     state = HERE / ".state.json"
-    with LabEnv() as env:
+    with LabEnv(newcomer=True) as env:
         env.write_state(state)
         if serve:
             print(f"JupyterLab: {env.url}/lab   state: {state}   (Ctrl-C stops)", flush=True)

@@ -90,6 +90,10 @@ export function draftFieldOfError(message: string): DraftField | null {
   return null;
 }
 
+/**
+ * One per sidebar: the Credentials tab and every open transfer form show the same list, so a
+ * credential stored or deleted in one is seen by the others without reopening them.
+ */
 export class CredentialsModel extends VDomModel {
   constructor(readonly api: IFermiApi) {
     super();
@@ -100,8 +104,12 @@ export class CredentialsModel extends VDomModel {
   error: string | null = null;
 
   async refresh(): Promise<void> {
+    const changes = this._changes;
     try {
       const list = await this.api.credentials();
+      if (this._changes !== changes) {
+        return this.refresh(); // stored or deleted meanwhile: this list may predate it
+      }
       this.items = [...list.items].sort(
         (a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name)
       );
@@ -116,6 +124,7 @@ export class CredentialsModel extends VDomModel {
   /** Store a new one; the server's refusal is thrown for the form to show. */
   async create(body: ICredentialCreate): Promise<ICredential> {
     const made = await this.api.createCredential(body);
+    this._changes++;
     this.items = [...this.items.filter(c => c.name !== made.name), made].sort(
       (a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name)
     );
@@ -125,7 +134,10 @@ export class CredentialsModel extends VDomModel {
 
   async remove(name: string): Promise<void> {
     await this.api.deleteCredential(name);
+    this._changes++;
     this.items = this.items.filter(c => c.name !== name);
     this.stateChanged.emit();
   }
+
+  private _changes = 0;
 }

@@ -7,8 +7,7 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { MainAreaWidget, Notification } from '@jupyterlab/apputils';
-import { AccordionPanel } from '@lumino/widgets';
+import { ICommandPalette, MainAreaWidget, Notification } from '@jupyterlab/apputils';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
@@ -18,6 +17,7 @@ import {
   TranslationBundle
 } from '@jupyterlab/translation';
 
+import { CredentialsModel } from './credentials';
 import { EventHub } from './events';
 import { DataModel } from './model';
 import { FermiApi } from './request';
@@ -162,7 +162,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     ISettingRegistry,
     ILayoutRestorer,
     IDefaultFileBrowser,
-    IStatusBar
+    IStatusBar,
+    ICommandPalette
   ],
   activate: async (
     app: JupyterFrontEnd,
@@ -171,7 +172,8 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     registry: ISettingRegistry | null,
     restorer: ILayoutRestorer | null,
     browser: IDefaultFileBrowser | null,
-    statusBar: IStatusBar | null
+    statusBar: IStatusBar | null,
+    palette: ICommandPalette | null
   ) => {
     const trans = (translator ?? nullTranslator).load(DOMAIN);
     const settings = await loadSettings(registry);
@@ -224,25 +226,14 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     });
     const showTransfers = () => {
       shell.activateById(panel.id);
-      const section = panel.node.querySelector<HTMLElement>('#jp-fermi-transfers');
-      const content = panel.content;
-      if (!section || !(content instanceof AccordionPanel)) {
-        return;
-      }
-      const i = panel.widgets.findIndex(w => w.id === 'jp-fermi-transfers');
-      if (i >= 0 && !panel.widgets[i].isVisible) {
-        content.expand(i);
-      }
-      requestAnimationFrame(() => {
-        if (section.clientHeight < 160) {
-          content.setRelativeSizes([1, 2, 2, 3]); // room for a few transfers
-        }
-        section.scrollIntoView({ block: 'nearest' });
-      });
+      panel.showSection('jp-fermi-transfers');
     };
+    // one list of your credentials: the Credentials tab and every open transfer form
+    const credentials = new CredentialsModel(api);
     const opener = transferOpener({
       api,
       model: transfers,
+      credentials,
       trans,
       shell,
       reveal: () => showTransfers(),
@@ -250,7 +241,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       volumeCreated: () =>
         void model.refreshVolumes().then(() => transfers.stateChanged.emit())
     });
-    const openCredentials = credentialsOpener(api, trans, shell);
+    const openCredentials = credentialsOpener(credentials, trans, shell);
     const actions = {
       ...createActions(model, trans, () => void openWizard()),
       exportVersion: (v: IVersion) =>
@@ -385,6 +376,15 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       icon: dataIcon,
       execute: () => openCredentials()
     });
+    // the panel's own commands (the folder ones need a folder selected in the file browser)
+    for (const command of [
+      CommandIDs.openPanel,
+      CommandIDs.createDataset,
+      CommandIDs.credentials,
+      CommandIDs.refresh
+    ]) {
+      palette?.addItem({ command, category: trans.__('Data') });
+    }
 
     if (statusBar) {
       const item = new StatusItem(model, trans, () => shell.activateById(panel.id));

@@ -57,6 +57,11 @@ class LabEnv:
     # a real Git server on loopback (git http-backend) for the sidebar's imports
     git: GitHTTPServer | None = None
     lab: subprocess.Popen | None = None
+    # a second Jupyter server, for carol: a user with no volume, no mount and no dataset of
+    # her own (the sidebar's empty states, as a new user first sees them)
+    newcomer: bool = False
+    newcomer_port: int = field(default_factory=free_port)
+    newcomer_lab: subprocess.Popen | None = None
     state: dict = field(default_factory=dict)
 
     @property
@@ -95,6 +100,12 @@ class LabEnv:
         self.seed(tokens)
         self.start_git()
         self.start_lab(tokens["alice"])
+        if self.newcomer:
+            carol = self.hub.create_user("carol")
+            self.newcomer_lab = self._start_server(
+                "carol", carol, encode([]), self.newcomer_port, self.home / "carol"
+            )
+            self.state["newcomer_url"] = f"http://127.0.0.1:{self.newcomer_port}"
 
     def seed(self, tokens: dict[str, str]) -> None:
         """alice: volume work-storage (SSD) with data, dataset imagenet-mini v1 (mounted),
@@ -196,9 +207,17 @@ class LabEnv:
         self.state["git_bad_url"] = self.git.url("no-such-repo")
 
     def start_lab(self, token: str) -> None:
+        self.lab = self._start_server(
+            "alice", token, self.state["fermi_mounts"], self.lab_port, self.home
+        )
+
+    def _start_server(
+        self, user: str, token: str, mounts: str, port: int, home: Path
+    ) -> subprocess.Popen:
+        """A Jupyter server for `user` on `port`, its settings, workspaces and log in `home`."""
         hub = self.hub
         assert hub is not None
-        settings = self.home / "lab-settings"
+        settings = home / "lab-settings"
         settings.mkdir(parents=True, exist_ok=True)
         for plugin, values in self.lab_settings.items():
             package, _, name = plugin.partition(":")
@@ -206,49 +225,52 @@ class LabEnv:
             (settings / package / f"{name}.jupyterlab-settings").write_text(json.dumps(values))
         env = {
             **os.environ,
-            "FERMI_MOUNTS": self.state["fermi_mounts"],
+            "FERMI_MOUNTS": mounts,
             "FERMI_REGISTRY_URL": hub.registry_url,
             "JUPYTERHUB_API_TOKEN": token,
-            "JUPYTERHUB_USER": "alice",
-            "JUPYTER_CONFIG_DIR": str(self.home / "jupyter-config"),
+            "JUPYTERHUB_USER": user,
+            "JUPYTER_CONFIG_DIR": str(home / "jupyter-config"),
         }
         env.pop("JUPYTERHUB_SERVICE_PREFIX", None)
-        self.lab_log = open(self.home / "lab.log", "wb")  # noqa: SIM115
-        self.lab = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "jupyterlab",
-                "--no-browser",
-                f"--ServerApp.port={self.lab_port}",
-                "--ServerApp.port_retries=0",
-                "--ServerApp.ip=127.0.0.1",
-                "--ServerApp.allow_root=True",
-                f"--ServerApp.root_dir={hub.storage_root}",
-                "--IdentityProvider.token=",
-                "--ServerApp.password=",
-                f"--LabApp.user_settings_dir={settings}",
-                f"--LabApp.workspaces_dir={self.home / 'lab-workspaces'}",
-                "--FermiExtension.stall_after=30",
-                *self._galata_args(),
-            ],
-            cwd=hub.storage_root,
-            env=env,
-            stdout=self.lab_log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        log = home / "lab.log"
+        with open(log, "wb") as out:  # the child keeps its own descriptor
+            lab = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "jupyterlab",
+                    "--no-browser",
+                    f"--ServerApp.port={port}",
+                    "--ServerApp.port_retries=0",
+                    "--ServerApp.ip=127.0.0.1",
+                    "--ServerApp.allow_root=True",
+                    f"--ServerApp.root_dir={hub.storage_root}",
+                    "--IdentityProvider.token=",
+                    "--ServerApp.password=",
+                    f"--LabApp.user_settings_dir={settings}",
+                    f"--LabApp.workspaces_dir={home / 'lab-workspaces'}",
+                    "--FermiExtension.stall_after=30",
+                    *self._galata_args(),
+                ],
+                cwd=hub.storage_root,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        info = f"http://127.0.0.1:{port}/api/fermi/info"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if self.lab.poll() is not None:
-                raise RuntimeError((self.home / "lab.log").read_text()[-3000:])
+            if lab.poll() is not None:
+                raise RuntimeError(log.read_text()[-3000:])
             try:
-                if httpx.get(f"{self.url}/api/fermi/info", timeout=2).status_code == 200:
-                    return
+                if httpx.get(info, timeout=2).status_code == 200:
+                    return lab
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise RuntimeError("Jupyter server not ready:\n" + (self.home / "lab.log").read_text())
+        _stop(lab)
+        raise RuntimeError("Jupyter server not ready:\n" + log.read_text())
 
     def _galata_args(self) -> list[str]:
         if not self.galata:
@@ -265,15 +287,9 @@ class LabEnv:
         path.write_text(json.dumps({**self.state, "lab": self.url, "home": str(self.home)}))
 
     def stop(self) -> None:
-        if self.lab and self.lab.poll() is None:
-            os.killpg(self.lab.pid, signal.SIGTERM)
-            try:
-                self.lab.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.lab.pid, signal.SIGKILL)
-                self.lab.wait(5)
-        if hasattr(self, "lab_log"):
-            self.lab_log.close()
+        for lab in (self.lab, self.newcomer_lab):
+            if lab:
+                _stop(lab)
         if self.hub:
             self.hub.stop()
         if self.git:
@@ -282,6 +298,16 @@ class LabEnv:
             import shutil
 
             shutil.rmtree(self.home, ignore_errors=True)
+
+
+def _stop(lab: subprocess.Popen) -> None:
+    if lab.poll() is None:
+        os.killpg(lab.pid, signal.SIGTERM)
+        try:
+            lab.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(lab.pid, signal.SIGKILL)
+            lab.wait(5)
 
 
 def _give_to_a_user(tree: Path, uid: int = 65534) -> None:

@@ -357,4 +357,41 @@ test.describe('Transfer policy, new volume, new version, credentials', () => {
     await expect(fresh.locator('.jp-fermi-credential-list, .jp-fermi-empty').first()).toBeVisible();
     await expect(fresh.locator('[data-credential="ui-hf"]')).toHaveCount(0);
   });
+
+  test('an open import form offers a credential stored meanwhile in the Credentials tab', async ({
+    page
+  }) => {
+    const form = await importInto(page, 'raw');
+    const picker = form.locator('select[name="credential"]');
+    await expect(picker.locator('option', { hasText: 'ui-meanwhile' })).toHaveCount(0);
+    const formTab = page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', {
+      hasText: 'Import data into'
+    });
+
+    // the Credentials tab, from the Transfers section, beside the open form
+    const view = await openCredentials(page);
+    await view.locator('select[name="credential-type"]').selectOption('git');
+    await view.locator('input[name="credential-name"]').fill('ui-meanwhile');
+    await view.locator('input[name="credential-token"]').fill('tok-meanwhile');
+    await view.getByRole('button', { name: 'Store credential' }).click();
+    await expect(view.locator('[data-credential="ui-meanwhile"]')).toHaveCount(1);
+
+    // back in the form, not reopened: it is offered, and can be picked
+    await formTab.click();
+    await expect(form).toBeVisible();
+    await expect(picker.locator('option', { hasText: 'ui-meanwhile' })).toHaveCount(1);
+    await picker.selectOption('ui-meanwhile');
+
+    // deleted in the tab: the form drops it, and names none
+    await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab', { hasText: 'Credentials' }).click();
+    await view
+      .locator('[data-credential="ui-meanwhile"]')
+      .getByRole('button', { name: 'Delete credential ui-meanwhile' })
+      .click();
+    await page.locator('.jp-Dialog').getByRole('button', { name: 'Delete' }).click();
+    await expect(view.locator('[data-credential="ui-meanwhile"]')).toHaveCount(0);
+    await formTab.click();
+    await expect(picker.locator('option', { hasText: 'ui-meanwhile' })).toHaveCount(0);
+    await expect(picker).toHaveValue('');
+  });
 });

@@ -4,78 +4,27 @@
  * caller's confirmation.
  */
 import { nullTranslator } from '@jupyterlab/translation';
-import React, { act } from 'react';
-import { createRoot, Root } from 'react-dom/client';
+import React from 'react';
 
 import { CredentialsView } from '../components/CredentialsView';
 import { TransferForm } from '../components/TransferForm';
 import { CredentialsModel } from '../credentials';
 import { newForm } from '../transfers';
 import { FermiApiError, ITransfer, ITransferCreate } from '../tokens';
-import { dataset, fakeApi, flush, page } from './fakeApi';
+import {
+  button as domButton,
+  click,
+  dom,
+  field as domField,
+  fill as domFill
+} from './dom';
+import { dataset, fakeApi, page } from './fakeApi';
 
-(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 const trans = nullTranslator.load('fermi_jupyter');
-
-let host: HTMLDivElement;
-let root: Root;
-
-beforeEach(() => {
-  host = document.createElement('div');
-  document.body.appendChild(host);
-  root = createRoot(host);
-});
-
-afterEach(() => {
-  act(() => root.unmount());
-  host.remove();
-});
-
-async function render(element: JSX.Element): Promise<void> {
-  await act(async () => {
-    root.render(element);
-    await flush();
-  });
-}
-
-function field<T extends HTMLElement>(name: string): T {
-  const el = host.querySelector<T>(`[name="${name}"]`);
-  if (!el) {
-    throw new Error(`no field ${name}`);
-  }
-  return el;
-}
-
-/** As a user types: React listens for input events, with the native value setter. */
-async function fill(name: string, value: string): Promise<void> {
-  const el = field<HTMLInputElement | HTMLSelectElement>(name);
-  const proto =
-    el instanceof HTMLSelectElement
-      ? HTMLSelectElement.prototype
-      : HTMLInputElement.prototype;
-  await act(async () => {
-    Object.getOwnPropertyDescriptor(proto, 'value')!.set!.call(el, value);
-    el.dispatchEvent(
-      new Event(el instanceof HTMLSelectElement ? 'change' : 'input', { bubbles: true })
-    );
-    await flush();
-  });
-}
-
-async function click(el: Element): Promise<void> {
-  await act(async () => {
-    (el as HTMLElement).click();
-    await flush();
-  });
-}
-
-function button(text: string): HTMLButtonElement {
-  const b = [...host.querySelectorAll('button')].find(x => x.textContent === text);
-  if (!b) {
-    throw new Error(`no button ${text}`);
-  }
-  return b;
-}
+const { host: hostOf, render } = dom();
+const field = <T extends HTMLElement>(name: string) => domField<T>(hostOf(), name);
+const fill = (name: string, value: string) => domFill(hostOf(), name, value);
+const button = (text: string) => domButton(hostOf(), text);
 
 const folder = newForm('download', {
   kind: 'volume',
@@ -109,17 +58,18 @@ describe('TransferForm', () => {
       <TransferForm
         initial={folder}
         api={api}
+        credentials={new CredentialsModel(api)}
         trans={trans}
         onStarted={started}
         onCancel={() => undefined}
       />
     );
     await fill('url', 'https://git.example.org/team/code.git');
-    await click(host.querySelector('[name="into"][value="newVolume"]')!);
+    await click(hostOf().querySelector('[name="into"][value="newVolume"]')!);
     await fill('newVolumeName', 'datacube');
     await fill('newVolumeCapacity', '20Gi');
     await fill('newVolumeType', 'hdd');
-    await click(host.querySelector('[name="datasetMode"][value="version"]')!);
+    await click(hostOf().querySelector('[name="datasetMode"][value="version"]')!);
     // the picker lists your datasets by name
     const options = [...field<HTMLSelectElement>('datasetId').options].map(
       o => o.value
@@ -151,10 +101,12 @@ describe('TransferForm', () => {
         dataset: { id: 'ds-2' }
       }
     ]);
-    const refusal = host.querySelector('.jp-fermi-field-error[data-field="extraArgs"]');
+    const refusal = hostOf().querySelector(
+      '.jp-fermi-field-error[data-field="extraArgs"]'
+    );
     expect(refusal?.textContent).toContain('not an allowed git download option');
     expect(field('extraArgs').getAttribute('aria-invalid')).toBe('true');
-    expect(host.querySelector('.jp-fermi-error')).toBeNull(); // once, on its field
+    expect(hostOf().querySelector('.jp-fermi-error')).toBeNull(); // once, on its field
     expect(started).not.toHaveBeenCalled();
 
     // fixed, it starts
@@ -163,7 +115,7 @@ describe('TransferForm', () => {
       return Promise.resolve({ id: 'tr-1', state: 'pending' } as ITransfer);
     });
     await fill('extraArgs', '--depth 1');
-    expect(host.querySelector('[data-field="extraArgs"]')).toBeNull();
+    expect(hostOf().querySelector('[data-field="extraArgs"]')).toBeNull();
     await click(button('Start import'));
     expect(sent[1].policy?.extra_args).toEqual(['--depth', '1']);
     expect(started).toHaveBeenCalledWith({ id: 'tr-1', state: 'pending' }, sent[1]);
@@ -182,6 +134,7 @@ describe('TransferForm', () => {
       <TransferForm
         initial={folder}
         api={api}
+        credentials={new CredentialsModel(api)}
         trans={trans}
         onStarted={() => undefined}
         onCancel={() => undefined}
@@ -192,13 +145,13 @@ describe('TransferForm', () => {
     await fill('env-name-0', 'TOKEN');
     await fill('env-value-0', 'x');
     await click(button('Start import'));
-    expect(host.querySelector('[data-field="env"]')?.textContent).toContain(
+    expect(hostOf().querySelector('[data-field="env"]')?.textContent).toContain(
       'name of a transfer option'
     );
-    expect(host.querySelector('[data-field="credential"]')).toBeNull();
+    expect(hostOf().querySelector('[data-field="credential"]')).toBeNull();
     expect(field('env-name-0').getAttribute('aria-invalid')).toBe('true');
     await click(button('Remove'));
-    expect(host.querySelector('[name="env-name-0"]')).toBeNull();
+    expect(hostOf().querySelector('[name="env-name-0"]')).toBeNull();
   });
 });
 
@@ -212,7 +165,7 @@ describe('CredentialsView', () => {
     await model.refresh();
     const onDelete = jest.fn();
     await render(<CredentialsView model={model} trans={trans} onDelete={onDelete} />);
-    const row = host.querySelector('[data-credential="gitlab"]')!;
+    const row = hostOf().querySelector('[data-credential="gitlab"]')!;
     expect(row.textContent).toContain('Git');
     expect(row.textContent).toContain('holds: token');
 
@@ -221,7 +174,7 @@ describe('CredentialsView', () => {
     await fill('credential-accessKeyId', 'AKIA1');
     await click(button('Store credential'));
     expect(
-      host.querySelector('[data-field="credential-secretAccessKey"]')
+      hostOf().querySelector('[data-field="credential-secretAccessKey"]')
     ).not.toBeNull();
     expect(api.createCredential).not.toHaveBeenCalled();
     api.createCredential.mockResolvedValue({
@@ -237,11 +190,11 @@ describe('CredentialsView', () => {
       access_key_id: 'AKIA1',
       secret_access_key: 'very-secret'
     });
-    expect(host.querySelector('[data-credential="minio"]')).not.toBeNull();
+    expect(hostOf().querySelector('[data-credential="minio"]')).not.toBeNull();
     expect(field<HTMLInputElement>('credential-secretAccessKey').value).toBe('');
-    expect(host.innerHTML).not.toContain('very-secret');
+    expect(hostOf().innerHTML).not.toContain('very-secret');
 
-    await click(host.querySelector('[aria-label="Delete credential gitlab"]')!);
+    await click(hostOf().querySelector('[aria-label="Delete credential gitlab"]')!);
     expect(onDelete).toHaveBeenCalledWith({
       name: 'gitlab',
       type: 'git',

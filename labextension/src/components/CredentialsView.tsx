@@ -19,8 +19,8 @@ import {
 import { formatTime } from '../format';
 import { errorMessage } from '../model';
 import { ICredential, TransferTool } from '../tokens';
+import { CredentialFields } from './CredentialFields';
 import { EmptyState, ErrorNote } from './EmptyState';
-import { FieldError } from './TransferFields';
 import { toolName } from './TransferForm';
 import { useModel } from './useModel';
 
@@ -109,27 +109,6 @@ function NewCredential(props: {
       setBusy(false);
     }
   };
-  const input = (
-    key: DraftField,
-    label: string,
-    extra: React.InputHTMLAttributes<HTMLInputElement> = {}
-  ) => (
-    <label className="jp-fermi-field">
-      <span>
-        {label}
-        {extra.required && <abbr title={trans.__('required')}> *</abbr>}
-      </span>
-      <input
-        className="jp-fermi-input"
-        name={`credential-${key}`}
-        value={draft[key]}
-        aria-invalid={errors[key] ? true : undefined}
-        onChange={e => set(key, e.target.value)}
-        {...extra}
-      />
-      <FieldError message={errors[key]} field={`credential-${key}`} />
-    </label>
-  );
   return (
     <form className="jp-fermi-new-credential-form" onSubmit={submit} noValidate>
       <fieldset className="jp-fermi-group">
@@ -150,27 +129,14 @@ function NewCredential(props: {
             ))}
           </select>
         </label>
-        {input('name', trans.__('Name'), { required: true, placeholder: 'my-token' })}
-        {draft.type === 's3' ? (
-          <>
-            {input('accessKeyId', trans.__('Access key ID'), { required: true })}
-            {input('secretAccessKey', trans.__('Secret access key'), {
-              required: true,
-              type: 'password',
-              autoComplete: 'off'
-            })}
-          </>
-        ) : (
-          <>
-            {draft.type === 'git' &&
-              input('username', trans.__('User name (optional)'))}
-            {input('token', trans.__('Token'), {
-              required: true,
-              type: 'password',
-              autoComplete: 'off'
-            })}
-          </>
-        )}
+        <CredentialFields
+          type={draft.type}
+          values={draft}
+          errors={errors}
+          inputName={f => `credential-${f}`}
+          onChange={set}
+          trans={trans}
+        />
         {serverError && (
           <div className="jp-fermi-error" role="alert">
             {serverError}

@@ -8,6 +8,7 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 import React, { useEffect, useState } from 'react';
 
+import { CredentialsModel } from '../credentials';
 import { errorMessage } from '../model';
 import {
   canCreateVolume,
@@ -24,14 +25,20 @@ import {
   validate
 } from '../transfers';
 import {
-  ICredential,
   IDataset,
   IFermiApi,
   ITransfer,
   ITransferCreate,
   TransferTool
 } from '../tokens';
+import { CredentialField, CredentialFields } from './CredentialFields';
 import { DatasetFields, FieldError, IntoFields, PolicyFields } from './TransferFields';
+import { useModel } from './useModel';
+
+/** The form's own names of the new credential's fields (its name is `newName`). */
+function formFieldOf(field: CredentialField): Field {
+  return field === 'name' ? 'newName' : field;
+}
 
 export function toolName(tool: string, trans: TranslationBundle): string {
   switch (tool) {
@@ -63,6 +70,8 @@ export function formTitle(form: ITransferForm, trans: TranslationBundle): string
 interface IProps {
   initial: ITransferForm;
   api: IFermiApi;
+  /** your stored credentials, shared with the Credentials tab */
+  credentials: CredentialsModel;
   trans: TranslationBundle;
   /** the transfer started, with the body that started it */
   onStarted: (t: ITransfer, body: ITransferCreate) => void;
@@ -70,22 +79,31 @@ interface IProps {
 }
 
 export function TransferForm(props: IProps): JSX.Element {
-  const { api, trans } = props;
+  const { api, credentials, trans } = props;
   const [form, setForm] = useState<ITransferForm>(props.initial);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [serverError, setServerError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [credentials, setCredentials] = useState<ICredential[]>([]);
-  const [credentialsError, setCredentialsError] = useState<string | null>(null);
   const [datasets, setDatasets] = useState<IDataset[] | null>(null);
   const [datasetsError, setDatasetsError] = useState<string | null>(null);
 
+  // the list is shared with the Credentials tab: one stored or deleted there shows here at once
+  useModel(credentials);
   useEffect(() => {
-    api.credentials().then(
-      list => setCredentials(list.items),
-      e => setCredentialsError(errorMessage(e))
-    );
-  }, [api]);
+    void credentials.refresh();
+  }, [credentials]);
+  // a picked credential deleted meanwhile: back to none, rather than naming a missing one
+  const picked = form.credential;
+  const gone =
+    credentials.loaded &&
+    picked !== '' &&
+    picked !== NEW_CREDENTIAL &&
+    !credentials.items.some(c => c.name === picked && c.type === form.tool);
+  useEffect(() => {
+    if (gone) {
+      setForm(f => ({ ...f, credential: '' }));
+    }
+  }, [gone]);
 
   // the datasets a new version may go to: yours (only owners add versions)
   const wantDatasets = form.datasetMode === 'version';
@@ -125,8 +143,7 @@ export function TransferForm(props: IProps): JSX.Element {
     try {
       const cred = credentialBody(current);
       if (cred) {
-        const made = await api.createCredential(cred);
-        setCredentials(list => [...list.filter(c => c.name !== made.name), made]);
+        const made = await credentials.create(cred);
         // stored: a second try must not store it again
         current = { ...current, credential: made.name, token: '', secretAccessKey: '' };
         setForm(current);
@@ -148,7 +165,7 @@ export function TransferForm(props: IProps): JSX.Element {
   };
 
   const down = form.direction === 'download';
-  const mine = credentialsFor(credentials, form.tool);
+  const mine = credentialsFor(credentials.items, form.tool);
   const input = (
     key: Field,
     label: string,
@@ -295,7 +312,7 @@ export function TransferForm(props: IProps): JSX.Element {
           <option value={NEW_CREDENTIAL}>{trans.__('Add a new credential…')}</option>
         </select>
         <FieldError message={errors.credential} field="credential" />
-        {credentialsError && <div className="jp-fermi-muted">{credentialsError}</div>}
+        {credentials.error && <div className="jp-fermi-muted">{credentials.error}</div>}
       </label>
       {form.credential === NEW_CREDENTIAL && (
         <fieldset className="jp-fermi-new-credential">
@@ -305,30 +322,26 @@ export function TransferForm(props: IProps): JSX.Element {
               toolName(form.tool, trans)
             )}
           </legend>
-          {input('newName', trans.__('Name'), {
-            required: true,
-            placeholder: 'my-token'
-          })}
-          {form.tool === 's3' ? (
-            <>
-              {input('accessKeyId', trans.__('Access key ID'), { required: true })}
-              {input('secretAccessKey', trans.__('Secret access key'), {
-                required: true,
-                type: 'password',
-                autoComplete: 'off'
-              })}
-            </>
-          ) : (
-            <>
-              {form.tool === 'git' &&
-                input('username', trans.__('User name (optional)'))}
-              {input('token', trans.__('Token'), {
-                required: true,
-                type: 'password',
-                autoComplete: 'off'
-              })}
-            </>
-          )}
+          <CredentialFields
+            type={form.tool}
+            values={{
+              name: form.newName,
+              username: form.username,
+              token: form.token,
+              accessKeyId: form.accessKeyId,
+              secretAccessKey: form.secretAccessKey
+            }}
+            errors={{
+              name: errors.newName,
+              username: errors.username,
+              token: errors.token,
+              accessKeyId: errors.accessKeyId,
+              secretAccessKey: errors.secretAccessKey
+            }}
+            inputName={formFieldOf}
+            onChange={(f, value) => set(formFieldOf(f), value)}
+            trans={trans}
+          />
         </fieldset>
       )}
 

@@ -2,7 +2,7 @@
 import { ReactWidget } from '@jupyterlab/apputils';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { addIcon, SidePanel, ToolbarButton } from '@jupyterlab/ui-components';
-import { AccordionPanel } from '@lumino/widgets';
+import { AccordionPanel, Widget } from '@lumino/widgets';
 import React from 'react';
 
 import { DatasetsSection, IDatasetActions } from '../components/DatasetsSection';
@@ -13,11 +13,25 @@ import { DataModel } from '../model';
 import { TransfersModel } from '../transferModel';
 import { IMount, IVolume } from '../tokens';
 import { dataIcon } from './icons';
+import { fairShare, fitContent, sameProportions } from './sectionSizes';
 
 export interface IPanelSettings {
   warnAt: number;
   pageSize: number;
 }
+
+/** The sections, top to bottom (their widget ids), and their first sizes: mounts are few,
+ * volumes' folders and the datasets need the room, transfers are folded. */
+const SECTIONS = [
+  'jp-fermi-mounts',
+  'jp-fermi-volumes',
+  'jp-fermi-datasets',
+  'jp-fermi-transfers'
+];
+const DEFAULT_SIZES = [1, 2, 2, 0];
+
+/** Lumino's message (its package is not one of ours to import). */
+type Message = Parameters<Widget['processMessage']>[0];
 
 export class DataPanel extends SidePanel {
   constructor(options: DataPanel.IOptions) {
@@ -82,14 +96,106 @@ export class DataPanel extends SidePanel {
     this.addWidget(volumes);
     this.addWidget(datasets);
     this.addWidget(transfers);
-    // mounts are few; volumes' folders and the datasets need the room
-    if (this.content instanceof AccordionPanel) {
-      this.content.setRelativeSizes([1, 2, 2, 1]);
-      // folded until a transfer starts here (or it is opened): the folders keep their room
-      this.content.collapse(3);
+    const content = this.content;
+    if (content instanceof AccordionPanel) {
+      // Folded before any size is set: folding computes new sizes from the current ones plus
+      // the handles' spacing in pixels, which on sizes still relative (before the first
+      // layout) squeezed the first sections to slivers on the panel's first showing.
+      // Folded until a transfer starts here (or it is opened): the folders keep their room.
+      content.collapse(SECTIONS.indexOf('jp-fermi-transfers'));
+      content.setRelativeSizes(DEFAULT_SIZES);
+      content.expansionToggled.connect(this._onExpansionToggled, this);
+    }
+    model.stateChanged.connect(this._fitOnFirstShowing, this);
+  }
+
+  /** Opens a section, with a fair share of the height if it has next to none, in view. */
+  showSection(id: string): void {
+    const content = this.content;
+    const i = this.widgets.findIndex(w => w.id === id);
+    if (i < 0 || !(content instanceof AccordionPanel)) {
+      return;
+    }
+    if (this.widgets[i].isHidden) {
+      content.expand(i); // _onExpansionToggled gives it its room
+    } else {
+      this._giveRoom(content, i);
+    }
+    requestAnimationFrame(() =>
+      this.widgets[i].node.scrollIntoView({ block: 'nearest' })
+    );
+  }
+
+  protected override onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    this._fitOnFirstShowing();
+  }
+
+  protected override onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._fitOnFirstShowing();
+  }
+
+  /**
+   * Lumino reopens a section at the size it had when it was folded. A section folded before
+   * it was ever laid out (Transfers, folded at construction) had none, so it would open with
+   * no height at all: give it a fair share instead.
+   */
+  private _onExpansionToggled(content: AccordionPanel, index: number): void {
+    if (!content.widgets[index].isHidden) {
+      this._giveRoom(content, index);
     }
   }
 
+  private _giveRoom(content: AccordionPanel, index: number): void {
+    const open = content.widgets.map(w => !w.isHidden);
+    const sizes = fairShare(content.relativeSizes(), open, index);
+    if (sizes) {
+      content.setRelativeSizes(sizes);
+    }
+  }
+
+  /**
+   * The first time the panel is seen with its mounts and volumes loaded, those short lists
+   * get the height their content needs (an empty state that teaches is several lines), the
+   * datasets the rest; relative sizes alone cut them off in a short window. Only over the
+   * default sizes: a layout JupyterLab restored, or one the user dragged, is kept.
+   */
+  private _fitOnFirstShowing(): void {
+    const { mounts, volumes } = this.model;
+    if (this._fitted || !this.isVisible || !mounts.loaded || !volumes.loaded) {
+      return;
+    }
+    this._fitted = true;
+    // after React has rendered the lists and Lumino has laid the sections out
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => {
+        const content = this.content;
+        if (!(content instanceof AccordionPanel) || !this.isVisible) {
+          this._fitted = false; // hidden meanwhile: at the next showing
+          return;
+        }
+        const open = content.widgets.map(w => !w.isHidden);
+        if (!sameProportions(content.relativeSizes(), DEFAULT_SIZES, open)) {
+          return;
+        }
+        const sizes = fitContent({
+          heights: content.widgets.map(w => w.node.offsetHeight),
+          needs: content.widgets.map(w => w.node.scrollHeight),
+          open,
+          grow: [
+            SECTIONS.indexOf('jp-fermi-mounts'),
+            SECTIONS.indexOf('jp-fermi-volumes')
+          ]
+        });
+        if (sizes) {
+          content.setRelativeSizes(sizes);
+        }
+      })
+    );
+  }
+
+  private _fitted = false;
   readonly model: DataModel;
 }
 

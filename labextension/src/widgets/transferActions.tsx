@@ -32,6 +32,8 @@ export interface ITransferOpener {
 export function transferOpener(options: {
   api: IFermiApi;
   model: TransfersModel;
+  /** shared with the Credentials tab: the picker follows what is stored or deleted there */
+  credentials: CredentialsModel;
   trans: TranslationBundle;
   shell: {
     add: (w: MainAreaWidget, area: 'main') => void;
@@ -50,6 +52,7 @@ export function transferOpener(options: {
         <TransferForm
           initial={initial}
           api={api}
+          credentials={options.credentials}
           trans={trans}
           onCancel={() => main?.dispose()}
           onStarted={(t, body) => {
@@ -119,27 +122,27 @@ export async function confirmDeleteCredential(
   }
 }
 
-/** One "Credentials" tab: opened, or brought to the front (and reloaded) when open already. */
+/**
+ * One "Credentials" tab: opened, or brought to the front (and reloaded) when open already.
+ * Its model is the sidebar's, shared with the transfer forms, so it outlives the tab.
+ */
 export function credentialsOpener(
-  api: IFermiApi,
+  model: CredentialsModel,
   trans: TranslationBundle,
   shell: Shell
 ): () => void {
   let main: MainAreaWidget | null = null;
-  let model: CredentialsModel | null = null;
   return () => {
-    if (main && !main.isDisposed && model) {
+    if (main && !main.isDisposed) {
       shell.activateById(main.id);
       void model.refresh();
       return;
     }
-    const current = new CredentialsModel(api);
-    model = current;
     const content = ReactWidget.create(
       <CredentialsView
-        model={current}
+        model={model}
         trans={trans}
-        onDelete={c => void confirmDeleteCredential(current, c, trans)}
+        onDelete={c => void confirmDeleteCredential(model, c, trans)}
       />
     );
     content.addClass('jp-fermi-wizard-widget');
@@ -149,10 +152,9 @@ export function credentialsOpener(
     main.title.label = trans.__('Credentials');
     main.title.icon = dataIcon;
     main.title.closable = true;
-    main.disposed.connect(() => current.dispose());
     shell.add(main, 'main');
     shell.activateById(main.id);
-    void current.refresh();
+    void model.refresh();
   };
 }
 
