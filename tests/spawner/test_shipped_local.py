@@ -379,6 +379,19 @@ def git_daemon(tmp_path_factory):
     proc.wait(10)
 
 
+def _wait_complete(item, hub) -> None:  # type: ignore[no-untyped-def]
+    """Until the transfer's row in the sidebar says complete (pending and running on the way)."""
+    item.wait_for()
+    deadline = time.monotonic() + 120
+    while (state := item.get_attribute("data-state")) != "complete":
+        assert state in ("pending", "running") and time.monotonic() < deadline, (
+            state,
+            item.inner_text(),
+            hub.log()[-3000:],
+        )
+        time.sleep(0.5)
+
+
 @pytest.fixture(scope="module")
 def s3_remote():
     """moto's S3 server on a non-loopback address of this machine, one bucket with a prefix."""
@@ -442,15 +455,7 @@ def test_a_new_user_imports_a_git_repository_and_an_s3_prefix_from_the_sidebar_a
         form.locator('input[name="datasetName"]').fill("walk-code")
         form.get_by_role("button", name="Start import").click()
         item = page.locator("#jp-fermi-transfers .jp-fermi-transfer", has_text="walk-data")
-        item.wait_for()
-        deadline = time.monotonic() + 120
-        while (state := item.get_attribute("data-state")) != "complete":
-            assert state in ("pending", "running") and time.monotonic() < deadline, (
-                state,
-                item.inner_text(),
-                hub.log()[-3000:],
-            )
-            time.sleep(0.5)
+        _wait_complete(item, hub)
         assert "walk-code" in item.inner_text() or "@1" in item.inner_text()
         cloned = hub.path("storage", "volumes", vol["id"], "incoming", "walk-data", "data")
         assert (cloned / "train.csv").read_text() == "x,y\n1,2\n"
@@ -465,15 +470,7 @@ def test_a_new_user_imports_a_git_repository_and_an_s3_prefix_from_the_sidebar_a
         form.locator('select[name="credential"]').select_option("walk-s3")
         form.get_by_role("button", name="Start import").click()
         item = page.locator("#jp-fermi-transfers .jp-fermi-transfer", has_text="walk-bucket")
-        item.wait_for()
-        deadline = time.monotonic() + 120
-        while (state := item.get_attribute("data-state")) != "complete":
-            assert state in ("pending", "running") and time.monotonic() < deadline, (
-                state,
-                item.inner_text(),
-                hub.log()[-3000:],
-            )
-            time.sleep(0.5)
+        _wait_complete(item, hub)
         incoming = hub.path("storage", "volumes", vol["id"], "incoming")
         got = sorted(str(f.relative_to(incoming)) for f in incoming.rglob("*.txt"))
         assert got == ["cat.txt", "dog.txt"], got  # the prefix's objects, nothing else
