@@ -7,7 +7,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import React from 'react';
 
 import { TransferTool } from '../tokens';
-import { FieldError } from './TransferFields';
+import { TextField } from './TransferFields';
 
 export type CredentialField =
   'name' | 'username' | 'token' | 'accessKeyId' | 'secretAccessKey';
@@ -29,21 +29,15 @@ export function CredentialFields(props: ICredentialFieldsProps): JSX.Element {
     label: string,
     extra: React.InputHTMLAttributes<HTMLInputElement> = {}
   ) => (
-    <label className="jp-fermi-field">
-      <span>
-        {label}
-        {extra.required && <abbr title={trans.__('required')}> *</abbr>}
-      </span>
-      <input
-        className="jp-fermi-input"
-        name={inputName(key)}
-        value={values[key]}
-        aria-invalid={errors[key] ? true : undefined}
-        onChange={e => onChange(key, e.target.value)}
-        {...extra}
-      />
-      <FieldError message={errors[key]} field={inputName(key)} />
-    </label>
+    <TextField
+      label={label}
+      name={inputName(key)}
+      value={values[key]}
+      error={errors[key]}
+      onChange={value => onChange(key, value)}
+      trans={trans}
+      extra={extra}
+    />
   );
   const secret = { required: true, type: 'password', autoComplete: 'off' };
   return (

@@ -48,6 +48,36 @@ export function FieldError(props: {
   );
 }
 
+/** A labelled text input with its error under it (a star when required). */
+export function TextField(props: {
+  label: string;
+  name: string;
+  value: string;
+  error?: string;
+  onChange: (value: string) => void;
+  trans: TranslationBundle;
+  extra?: React.InputHTMLAttributes<HTMLInputElement>;
+}): JSX.Element {
+  const { label, name, value, error, onChange, trans, extra = {} } = props;
+  return (
+    <label className="jp-fermi-field">
+      <span>
+        {label}
+        {extra.required && <abbr title={trans.__('required')}> *</abbr>}
+      </span>
+      <input
+        className="jp-fermi-input"
+        name={name}
+        value={value}
+        aria-invalid={error ? true : undefined}
+        onChange={e => onChange(e.target.value)}
+        {...extra}
+      />
+      <FieldError message={error} field={name} />
+    </label>
+  );
+}
+
 /** Downloads from a volume folder: into it, or into a new volume. */
 export function IntoFields(props: IFieldsProps): JSX.Element | null {
   const { form, errors, trans, set, input } = props;

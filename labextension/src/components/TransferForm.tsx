@@ -32,7 +32,13 @@ import {
   TransferTool
 } from '../tokens';
 import { CredentialField, CredentialFields } from './CredentialFields';
-import { DatasetFields, FieldError, IntoFields, PolicyFields } from './TransferFields';
+import {
+  DatasetFields,
+  FieldError,
+  IntoFields,
+  PolicyFields,
+  TextField
+} from './TransferFields';
 import { useModel } from './useModel';
 
 /** The form's own names of the new credential's fields (its name is `newName`). */
@@ -171,21 +177,15 @@ export function TransferForm(props: IProps): JSX.Element {
     label: string,
     extra: React.InputHTMLAttributes<HTMLInputElement> = {}
   ) => (
-    <label className="jp-fermi-field">
-      <span>
-        {label}
-        {extra.required && <abbr title={trans.__('required')}> *</abbr>}
-      </span>
-      <input
-        className="jp-fermi-input"
-        name={key}
-        value={String(form[key] ?? '')}
-        aria-invalid={errors[key] ? true : undefined}
-        onChange={e => set(key, e.target.value as never)}
-        {...extra}
-      />
-      <FieldError message={errors[key]} field={key} />
-    </label>
+    <TextField
+      label={label}
+      name={key}
+      value={String(form[key] ?? '')}
+      error={errors[key]}
+      onChange={value => set(key, value as never)}
+      trans={trans}
+      extra={extra}
+    />
   );
 
   const fieldProps = { form, errors, trans, set, input };
