@@ -61,21 +61,10 @@ def volume_json(v: Volume, usage: dict[str, Any] | None = None) -> dict[str, Any
 def dataset_json(
     d: Dataset, *, latest: int | None = None, aliases: dict[str, int] | None = None
 ) -> dict[str, Any]:
-    return {
-        "id": d.id,
-        "name": d.name,
-        "owner": d.owner,
-        "team": d.team,
-        "visibility": d.visibility,
-        "data_type": d.data_type,
-        "description": d.description,
-        "zone": d.zone,
-        "tags": list(d.tags or []),
-        "latest": latest,
-        "aliases": aliases or {},
-        "created_at": iso(d.created_at),
-        "updated_at": iso(d.updated_at),
-    }
+    return _dataset(
+        d.id, d.name, d.owner, d.team, d.visibility, d.data_type, d.description, d.zone,
+        d.tags, latest, aliases, d.created_at, d.updated_at,
+    )  # fmt: skip
 
 
 _DATASET_COLUMNS = (
@@ -91,29 +80,34 @@ def dataset_rows_json(rows: Sequence[Any], parse: Any) -> list[dict[str, Any]]:
     dict."""
     if not rows:
         return []
-    fields = rows[0]._fields
-    pick = itemgetter(*(fields.index(c) for c in _DATASET_COLUMNS))
+    pick = itemgetter(*(rows[0]._fields.index(c) for c in _DATASET_COLUMNS))
     out = []
     for row in rows:
-        i, name, owner, team, vis, dtype, desc, zone, tags, latest, aliases, made, upd = pick(row)
-        out.append(
-            {
-                "id": i,
-                "name": name,
-                "owner": owner,
-                "team": team,
-                "visibility": vis,
-                "data_type": dtype,
-                "description": desc,
-                "zone": zone,
-                "tags": list(tags or []),
-                "latest": latest,
-                "aliases": parse(aliases) or {},
-                "created_at": iso(made),
-                "updated_at": iso(upd),
-            }
-        )
+        *head, aliases, made, updated = pick(row)
+        out.append(_dataset(*head, parse(aliases), made, updated))
     return out
+
+
+def _dataset(
+    id_: str, name: str, owner: str, team: str | None, visibility: str, data_type: str | None,
+    description: str | None, zone: str | None, tags: list[str] | None, latest: int | None,
+    aliases: dict[str, int] | None, created_at: datetime | None, updated_at: datetime | None,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "id": id_,
+        "name": name,
+        "owner": owner,
+        "team": team,
+        "visibility": visibility,
+        "data_type": data_type,
+        "description": description,
+        "zone": zone,
+        "tags": list(tags or []),
+        "latest": latest,
+        "aliases": aliases or {},
+        "created_at": iso(created_at),
+        "updated_at": iso(updated_at),
+    }
 
 
 def version_storage_path(v: Version) -> str | None:
