@@ -116,11 +116,12 @@ def test_fifty_stream_clients_slow_and_resetting(hub, users):
         # than SETTLED_MB in all, within ten rounds
         _fifty_clients(url, token, publisher)
         fds0, rss = _settled(pids)
+        kinds0 = _fd_kinds(pids)
         history = [rss]
         for _ in range(10):
             _fifty_clients(url, token, publisher)
-            fds_now, rss = _settled(pids, fds0)
-            assert fds_now <= fds0, (fds0, fds_now, _fd_kinds(pids))
+            fds_now, rss = _settled(pids, fds0 + FD_SLACK)
+            assert fds_now <= fds0 + FD_SLACK, (fds0, fds_now, kinds0, _fd_kinds(pids))
             history.append(rss)
             if len(history) >= 3 and history[-1] - history[-3] < SETTLED_MB:
                 break
@@ -133,6 +134,9 @@ def test_fifty_stream_clients_slow_and_resetting(hub, users):
 
 
 SETTLED_MB = 5.0  # two processes: a leak of 6 MB a process a round adds 24 in two rounds
+# a pool may keep one more connection open after a later round (seen once in CI: 33 against
+# 32); the fifty clients' own sockets, if leaked, add tens in every round
+FD_SLACK = 3
 
 
 def _settled(pids: list[int], fds_target: int = 0) -> tuple[int, float]:
