@@ -114,6 +114,23 @@ test.describe('Data sidebar layout', () => {
     await expect(page.locator('.jp-fermi-credentials h2')).toHaveText('Credentials');
   });
 
+  test('Transfers still has room after a reload restores the layout', async ({ page }) => {
+    let panel = await openPanel(page);
+    // the layout is saved (a workspace PUT) after the section opens; reload after that
+    const saved = page.waitForRequest(
+      r => r.url().includes('api/workspaces') && r.method() === 'PUT'
+    );
+    await title(panel, 'Transfers').click();
+    const transfers = () => page.locator('#jp-fermi-data').locator(SECTIONS.Transfers);
+    await expect.poll(() => height(transfers())).toBeGreaterThan(100);
+    await saved;
+    await page.reload();
+    panel = await openPanel(page);
+    await expect(title(panel, 'Transfers')).toHaveAttribute('aria-expanded', 'true');
+    await expect.poll(() => height(transfers())).toBeGreaterThan(100);
+    await expect(transfers().getByRole('button', { name: 'Credentials…' })).toBeVisible();
+  });
+
   test('lists the panel commands in the command palette', async ({ page }) => {
     await page.keyboard.press('Control+Shift+C');
     const palette = page.locator('#modal-command-palette');

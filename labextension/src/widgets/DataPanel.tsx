@@ -175,6 +175,13 @@ export class DataPanel extends SidePanel {
           this._fitted = false; // hidden meanwhile: at the next showing
           return;
         }
+        // a layout JupyterLab restored can have an open section with no room (Transfers
+        // reopened at its folded size): give each such section a fair share first
+        content.widgets.forEach((w, i) => {
+          if (!w.isHidden) {
+            this._giveRoom(content, i);
+          }
+        });
         const open = content.widgets.map(w => !w.isHidden);
         if (!sameProportions(content.relativeSizes(), DEFAULT_SIZES, open)) {
           return;
