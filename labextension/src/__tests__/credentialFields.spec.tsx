@@ -15,6 +15,32 @@ import { ICredential, TransferTool } from '../tokens';
 import { button, click, dom, fill, settle } from './dom';
 import { fakeApi } from './fakeApi';
 
+/** The Credentials tab and a transfer form (a download into work:`path`), sharing `model`. */
+async function renderTabAndForm(
+  api: ReturnType<typeof fakeApi>,
+  model: CredentialsModel,
+  path: string
+): Promise<void> {
+  await render(
+    <>
+      <CredentialsView model={model} trans={trans} onDelete={() => undefined} />
+      <TransferForm
+        initial={newForm('download', {
+          kind: 'volume',
+          volumeId: 'vol-1',
+          volumeName: 'work',
+          path
+        })}
+        api={api}
+        credentials={model}
+        trans={trans}
+        onStarted={() => undefined}
+        onCancel={() => undefined}
+      />
+    </>
+  );
+}
+
 const trans = nullTranslator.load('fermi_jupyter');
 const { host, render } = dom();
 
@@ -84,24 +110,7 @@ describe('CredentialFields', () => {
   it('is what both the Credentials tab and the transfer form show', async () => {
     const api = fakeApi();
     const model = new CredentialsModel(api);
-    await render(
-      <>
-        <CredentialsView model={model} trans={trans} onDelete={() => undefined} />
-        <TransferForm
-          initial={newForm('download', {
-            kind: 'volume',
-            volumeId: 'vol-1',
-            volumeName: 'work',
-            path: ''
-          })}
-          api={api}
-          credentials={model}
-          trans={trans}
-          onStarted={() => undefined}
-          onCancel={() => undefined}
-        />
-      </>
-    );
+    await renderTabAndForm(api, model, '');
     const tab = host().querySelector('.jp-fermi-new-credential-form')!;
     const form = host().querySelector('.jp-fermi-transfer-form')!;
     await fill(form, 'credential', '+new');
@@ -180,24 +189,7 @@ describe('an open transfer form', () => {
   it('stores its inline new credential through the shared list', async () => {
     const api = fakeApi();
     const model = new CredentialsModel(api);
-    await render(
-      <>
-        <CredentialsView model={model} trans={trans} onDelete={() => undefined} />
-        <TransferForm
-          initial={newForm('download', {
-            kind: 'volume',
-            volumeId: 'vol-1',
-            volumeName: 'work',
-            path: 'raw'
-          })}
-          api={api}
-          credentials={model}
-          trans={trans}
-          onStarted={() => undefined}
-          onCancel={() => undefined}
-        />
-      </>
-    );
+    await renderTabAndForm(api, model, 'raw');
     const form = host().querySelector('.jp-fermi-transfer-form')!;
     await fill(form, 'url', 'https://git.example.org/team/code.git');
     await fill(form, 'credential', '+new');
