@@ -252,3 +252,45 @@ def test_unreachable_api_fails_the_transfer_with_a_clear_message(kreg, kube, tmp
         service.kube = settings
     assert t["state"] == "failed" and t["reason"] == "kubernetes-unavailable", t
     assert f"the Kubernetes API at http://127.0.0.1:{port} did not answer" in t["error"]
+
+
+SHIPPED = Path(__file__).resolve().parents[2] / "hub_config" / "kubernetes" / "registry.yaml"
+
+
+def _verb(method: str, path: str) -> tuple[str, str, str]:
+    """(API group, resource, verb) of one request the registry made."""
+    parts = path.strip("/").split("/")
+    group = parts[1] if parts[0] == "apis" else ""
+    rest = parts[parts.index("namespaces") + 2 :]
+    resource = rest[0] + ("/" + rest[2] if len(rest) > 2 else "")
+    verb = {"POST": "create", "DELETE": "delete", "PATCH": "patch", "PUT": "update"}.get(method)
+    return group, resource, verb or ("get" if len(rest) > 1 else "list")
+
+
+def test_shipped_config_selects_jobs_and_its_role_allows_every_call_made(kube):
+    """Runs last in this module: every request the tests above made the registry send."""
+    import shlex
+
+    import yaml
+
+    from fermi_jupyter.registry.app import RegistryApp
+
+    docs = [d for d in yaml.safe_load_all(SHIPPED.read_text()) if d]
+    deploy = next(d for d in docs if d["kind"] == "Deployment")
+    command = shlex.split(deploy["spec"]["template"]["spec"]["containers"][0]["command"][-1])
+    app = RegistryApp()
+    app.parse_command_line([a for a in command if a.startswith("--RegistryApp.")])
+    settings = app.kube_settings()
+    assert settings is not None and settings.storage_pvc == "fermi-storage" and settings.image
+    role = next(d for d in docs if d["kind"] == "Role")
+    allowed = {
+        (g, r, v)
+        for rule in role["rules"]
+        for g in rule["apiGroups"]
+        for r in rule["resources"]
+        for v in rule["verbs"]
+    }
+    made = {_verb(m, p) for m, p, _, _ in kube.requests}
+    assert made >= {("batch", "jobs", "create"), ("", "secrets", "create"), ("", "pods/log", "get")}
+    assert made <= allowed, made - allowed
+    assert allowed == made  # nothing granted that is never used
