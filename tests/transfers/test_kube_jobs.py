@@ -254,6 +254,29 @@ def test_unreachable_api_fails_the_transfer_with_a_clear_message(kreg, kube, tmp
     assert f"the Kubernetes API at http://127.0.0.1:{port} did not answer" in t["error"]
 
 
+def test_a_pod_that_never_starts_fails_the_transfer_with_its_reason(kreg, kube):
+    service = kreg.app.transfers
+    settings = service.kube
+    service.kube = dataclasses.replace(settings, start_timeout=0.5)
+    try:
+        with kreg["alice"] as c:
+            vol = volume(c, "kube-stuck")
+            r = c.post("/transfers", json={
+                "source": {"type": "git", "url": "https://git.example.org/r.git"},
+                "sink": {"type": "volume", "volume_id": vol["id"], "path": "r"},
+            })  # fmt: skip
+            tid = r.json()["id"]
+            name = object_name(tid)
+            kube.wait_job(name, NS)
+            kube.start_pod(name, NS, running=False)  # e.g. its image cannot be pulled
+            t = wait(c, tid)
+    finally:
+        service.kube = settings
+    assert t["state"] == "failed" and t["reason"] == "not-started", t
+    assert "did not start within 0.5s (ContainerCreating)" in t["error"]
+    assert kube.job(name, NS) is None  # deleted, with its pods
+
+
 SHIPPED = Path(__file__).resolve().parents[2] / "hub_config" / "kubernetes" / "registry.yaml"
 
 
