@@ -40,12 +40,13 @@ from .managers.volumes import UsageCache
 from .processes import Supervisor, available_cores
 from .sessionpool import SessionPool
 from .storage import pool as storage_pool
+from .transfers.config import TransferBackendConfig
 from .transfers.service import TransferService
 
 MAX_BODY = 1 << 20  # no request body of this API comes near 1 MiB
 
 
-class RegistryApp(Application):
+class RegistryApp(Application, TransferBackendConfig):
     name = "fermi-registry"
     version = __version__
     description = "The fermi_jupyter registry: volumes, datasets and versions for JupyterHub."
@@ -284,6 +285,7 @@ class RegistryApp(Application):
             python=self.transfer_python,
             user=self.transfer_user,
             allow_loopback=self.transfer_allow_loopback,
+            kube=self.kube_settings(),
         )
         self.transfers.runner = self.runner
         TASKS[JobKind.transfer.value] = transfer_task(self.transfers.run)

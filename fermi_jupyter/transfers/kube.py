@@ -143,16 +143,21 @@ def transfer_job(
     ttl_seconds_after_finished: int = 3600,
     service_account: str | None = None,
     user: PodUser | None = None,
+    allow_loopback: bool = False,
 ) -> dict[str, Any]:
     """A ``batch/v1`` Job for ``spec`` (a validated spec, see :mod:`.spec`).
 
     ``subpath``: the local side under the storage PVC (``volumes/<vol-id>``, or a version's
     folder); ``secret_fields``: which credential fields the Secret holds; ``user``: whom the
-    pod runs as (:meth:`PodUser.of_spawner` of the hub's spawner; default z2jh's).
+    pod runs as (:meth:`PodUser.of_spawner` of the hub's spawner; default z2jh's);
+    ``allow_loopback``: the registry's ``transfer_allow_loopback`` (tests and demos), which the
+    program checks the hosts with again, as the local child does.
     """
     user = user or PodUser()
     policy = spec["policy"]
     child = {**spec, "local_root": MOUNT, "tag": transfer_id}
+    if allow_loopback:
+        child["allow_loopback"] = True
     env: list[dict[str, Any]] = [{"name": "FERMI_TRANSFER_SPEC", "value": json.dumps(child)}]
     env += [{"name": k, "value": v} for k, v in sorted(policy["env"].items())]
     secret = object_name(transfer_id)

@@ -39,8 +39,8 @@ def test_every_api_route_and_verb_is_documented():
 def _reasons_in_source() -> dict[str, str]:
     """Every reason code the registry's source can raise: ``reason="…"`` / ``reason=Reason.x``
     arguments of a registry or storage error, ``reason = "…"`` class attributes, and storage
-    errors' second argument. (Builtin exceptions, the worker protocol's BatchError and
-    ``reason=`` in plain records — a transfer attempt's — are not answers.)"""
+    errors' second argument. (Builtin exceptions, the worker protocol's BatchError, a transfer
+    Job's KubeError and ``reason=`` in plain records — a transfer attempt's — are not answers.)"""
     import ast
     import builtins
     from pathlib import Path
@@ -48,7 +48,7 @@ def _reasons_in_source() -> dict[str, str]:
     import fermi_jupyter.registry as pkg
     from fermi_jupyter.registry.errors import Reason
 
-    builtin = {n for n in dir(builtins) if n.endswith("Error")} | {"BatchError"}
+    builtin = {n for n in dir(builtins) if n.endswith("Error")} | {"BatchError", "KubeError"}
     found: dict[str, str] = {}
     for path in Path(pkg.__file__).parent.rglob("*.py"):
         tree = ast.parse(path.read_text())

@@ -17,7 +17,10 @@ VERSION = kubernetes_validate.utils.latest_version()
 
 def test_registry_manifests_are_valid():
     docs = [d for d in yaml.safe_load_all((K8S / "registry.yaml").read_text()) if d]
-    assert {d["kind"] for d in docs} == {"PersistentVolumeClaim", "Secret", "Deployment", "Service"}
+    assert {d["kind"] for d in docs} == {
+        "PersistentVolumeClaim", "Secret", "Deployment", "Service",
+        "ServiceAccount", "Role", "RoleBinding",
+    }  # fmt: skip
     for doc in docs:
         kubernetes_validate.validate(doc, VERSION, strict=True)
     pvc = next(d for d in docs if d["kind"] == "PersistentVolumeClaim")
@@ -29,6 +32,13 @@ def test_registry_manifests_are_valid():
     container = deploy["spec"]["template"]["spec"]["containers"][0]
     assert "--processes=" in " ".join(container["command"])
     assert container["resources"]["requests"]["cpu"]
+    # transfers run as Jobs, with the Role bound to the registry's service account
+    assert "--RegistryApp.transfer_backend=kubernetes" in container["command"][-1]
+    account = deploy["spec"]["template"]["spec"]["serviceAccountName"]
+    binding = next(d for d in docs if d["kind"] == "RoleBinding")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": account}]
+    role = next(d for d in docs if d["kind"] == "Role")
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
 
 
 def test_z2jh_values_parse_and_name_the_spawner():

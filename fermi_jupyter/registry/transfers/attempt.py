@@ -29,23 +29,16 @@ from typing import Any
 
 from ...transfers.context import SECRET_ENV, passthrough_env
 from ...transfers.report import Redactor
+from .lines import LineReader, Outcome
 from .runas import PrivateHome, RunAs
 
 PR_SET_PDEATHSIG = 1
-PROGRESS_KEYS = ("files_done", "bytes_done", "files_total", "bytes_total")
+__all__ = ["Attempt", "Outcome"]
 
 
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     with contextlib.suppress(Exception):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-
-
-@dataclass
-class Outcome:
-    ok: bool
-    reason: str = ""
-    message: str = ""
-    result: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,14 +106,13 @@ class Attempt:
             r.start()
         deadline = self.spec["policy"]["active_deadline_seconds"]
         started, last_beat = time.monotonic(), 0.0
-        final: dict | None = None
         stopped: str | None = None
-        tail: list[str] = []
+        reader = LineReader(self.number, redact, self.log, self.progress)
         while True:
             exited = proc.poll() is not None
-            final = self._drain(events, redact, tail) or final
+            _drain(events, reader)
             if exited and not any(r.is_alive() for r in readers):
-                final = self._drain(events, redact, tail) or final
+                _drain(events, reader)
                 break
             now = time.monotonic()
             if stopped is None:
@@ -143,57 +135,18 @@ class Attempt:
             )
         if stopped == "cancelled":
             return Outcome(False, "cancelled", "cancelled")
-        if final and final.get("event") == "result" and proc.returncode == 0:
-            return Outcome(True, result={k: v for k, v in final.items() if k != "event"})
-        if final and final.get("event") == "error":
-            return Outcome(False, final.get("reason") or "failed", final.get("message") or "failed")
-        said = redact(" | ".join(tail[-3:]))[:500]
-        message = f"the transfer process ended with status {proc.returncode}"
-        return Outcome(False, "killed", message + (f": {said}" if said else ""))
+        return reader.outcome(proc.returncode)
 
-    def _drain(self, events: queue.Queue, redact: Redactor, tail: list[str]) -> dict | None:
-        """Hand what the child said so far to the log and progress callbacks."""
-        final, progress = None, None
-        lines: list[str] = []
-        prefix = f"[attempt {self.number}] "
-        while True:
-            try:
-                stream, line = events.get_nowait()
-            except queue.Empty:
-                break
-            line = redact(line.rstrip("\n"))
-            if stream == "err":
-                if line.strip():
-                    tail.append(line)
-                    del tail[:-20]
-                    lines.append(prefix + line)
-                continue
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                lines.append(prefix + line)
-                continue
-            kind = ev.get("event")
-            if kind == "progress":
-                progress = ev
-            elif kind == "log":
-                lines.append(prefix + str(ev.get("message", "")))
-            elif kind in ("result", "error"):
-                final = ev
-                if kind == "result":
-                    progress = {
-                        "files_done": ev.get("files"),
-                        "bytes_done": ev.get("bytes"),
-                        "files_total": ev.get("files"),
-                        "bytes_total": ev.get("bytes"),
-                    }
-        if lines:
-            self.log("\n".join(lines))
-        if progress:
-            values = {k: progress[k] for k in PROGRESS_KEYS if progress.get(k) is not None}
-            if values:
-                self.progress(values)
-        return final
+
+def _drain(events: queue.Queue, reader: LineReader) -> None:
+    """Hand what the child said so far to the log and progress callbacks."""
+    while True:
+        try:
+            stream, line = events.get_nowait()
+        except queue.Empty:
+            break
+        reader.feed(line, plain=stream == "err")
+    reader.flush()
 
 
 def _pump(stream: Any, name: str, out: queue.Queue) -> None:

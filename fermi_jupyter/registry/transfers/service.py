@@ -1,4 +1,6 @@
-"""The ``transfer`` job kind: attempts as child processes, with DataCube's execution policy.
+"""The ``transfer`` job kind: attempts as child processes, with DataCube's execution policy —
+or, with ``RegistryApp.transfer_backend = 'kubernetes'``, as a Kubernetes Job (:mod:`.kubejob`),
+whose attempts Kubernetes runs; what comes before and after them is the same.
 
 Each attempt is a child process (:mod:`.attempt`) that dies with the registry. The registry
 enforces ``active_deadline_seconds`` per attempt and retries up to ``backoff_limit`` times with
@@ -32,6 +34,7 @@ from ..orm import Job, Version, utcnow
 from ..serialize import iso
 from . import runas
 from .attempt import Attempt, Outcome
+from .kubeapi import KubeSettings
 from .manager import log_path
 from .models import Transfer
 
@@ -79,6 +82,7 @@ class TransferService:
         python: str = sys.executable,
         user: str = "nobody",
         allow_loopback: bool = False,
+        kube: KubeSettings | None = None,
     ):
         self.sessions = sessions
         self.layout = layout
@@ -88,6 +92,7 @@ class TransferService:
         self.python = python
         self.user = user  # who runs a transfer when no volume owner is known (see runas)
         self.allow_loopback = allow_loopback
+        self.kube = kube  # None: attempts run here as child processes; else as Kubernetes Jobs
         self.runner: Any = None  # set by the app: imports register their version through it
         runas.sweep_homes()  # those of a registry killed during an attempt
 
@@ -105,16 +110,18 @@ class TransferService:
                 list(t.attempts or []),
             )
             conds = list(t.conditions or [])
-        if attempts and attempts[-1].get("finished_at") is None:
-            attempts[-1].update(
-                finished_at=iso(utcnow()),
-                outcome="failed",
-                reason="interrupted",
-                message="the registry stopped during this attempt",
-            )
-            self._log(tid, f"attempt {attempts[-1]['attempt']}: the registry stopped during it")
-        self._clean_staging(spec, tid)
+        if self.kube is None:  # (a Job's pod may still be running, and using its staging folder)
+            if attempts and attempts[-1].get("finished_at") is None:
+                attempts[-1].update(
+                    finished_at=iso(utcnow()),
+                    outcome="failed",
+                    reason="interrupted",
+                    message="the registry stopped during this attempt",
+                )
+                self._log(tid, f"attempt {attempts[-1]['attempt']}: the registry stopped during it")
+            self._clean_staging(spec, tid)
         remote = specmod.remote_of(spec)
+        run_as = None
         try:
             with self.sessions() as s:
                 if remote.get("credential") and cred_id is None:
@@ -124,11 +131,49 @@ class TransferService:
                     )
                 secrets = creds.values_for(s, self.vault, owner, cred_id)
                 local_root = self._local_root(s, spec)
-            run_as = runas.choose(self.layout, spec, local_root, self.user)
-            runas.check_python(self.python, run_as)
+            if self.kube is None:
+                run_as = runas.choose(self.layout, spec, local_root, self.user)
+                runas.check_python(self.python, run_as)
         except RegistryError as e:
             return self._fail(tid, conds, attempts, e.reason, e.message)
         conds = set_condition(conds, "Initialized", True, "The transfer is initialized")
+        if self.kube is not None:
+            outcome, conds = self._run_job(job, tid, spec, owner, secrets, local_root, conds,
+                                           attempts, cancel)  # fmt: skip
+        else:
+            outcome, conds = self._run_local(job, tid, spec, secrets, local_root, run_as, conds,
+                                             attempts, cancel)  # fmt: skip
+        if not outcome.ok:
+            return self._fail(tid, conds, attempts, outcome.reason, outcome.message)
+        result = dict(outcome.result)
+        if spec.get("dataset"):
+            try:
+                result["version"] = self._register(tid, spec, owner, result)
+            except RegistryError as e:
+                return self._fail(
+                    tid, conds, attempts, e.reason, f"downloaded, but not registered: {e.message}"
+                )
+        conds = set_condition(conds, "Running", False, "finished")
+        conds = set_condition(conds, "Complete", True, "The transfer is complete")
+        conds = set_condition(conds, "Failed", False)
+        self._save(
+            tid,
+            state="complete",
+            conditions=conds,
+            attempts=attempts,
+            result=result,
+            version_ref=result.get("version"),
+            finished_at=utcnow(),
+            reason=None,
+            error=None,
+        )
+        self._log(tid, "complete")
+        return result
+
+    def _run_local(self, job: Job, tid: str, spec: dict, secrets: dict, local_root: Path,
+                   run_as: Any, conds: list, attempts: list,
+                   cancel: threading.Event) -> tuple[Outcome, list]:  # fmt: skip
+        """Attempts as child processes, with the policy's retries, pauses and deadline."""
         limit = spec["policy"]["backoff_limit"]
         outcome = Outcome(False, "interrupted", "the registry stopped during this attempt")
         while _spent(attempts) <= limit:
@@ -178,32 +223,50 @@ class TransferService:
             self._save(tid, conditions=conds, attempts=attempts)
             if outcome.reason in PERMANENT:
                 break
-        if not outcome.ok:
-            return self._fail(tid, conds, attempts, outcome.reason, outcome.message)
-        result = dict(outcome.result)
-        if spec.get("dataset"):
-            try:
-                result["version"] = self._register(tid, spec, owner, result)
-            except RegistryError as e:
-                return self._fail(
-                    tid, conds, attempts, e.reason, f"downloaded, but not registered: {e.message}"
-                )
-        conds = set_condition(conds, "Running", False, "finished")
-        conds = set_condition(conds, "Complete", True, "The transfer is complete")
-        conds = set_condition(conds, "Failed", False)
-        self._save(
-            tid,
-            state="complete",
-            conditions=conds,
-            attempts=attempts,
-            result=result,
-            version_ref=result.get("version"),
-            finished_at=utcnow(),
-            reason=None,
-            error=None,
+        return outcome, conds
+
+    def _run_job(self, job: Job, tid: str, spec: dict, owner: str, secrets: dict,
+                 local_root: Path, conds: list, attempts: list,
+                 cancel: threading.Event) -> tuple[Outcome, list]:  # fmt: skip
+        """The transfer as a Kubernetes Job (:mod:`.kubejob`): Kubernetes runs the attempts."""
+        from .kubejob import Hooks, KubeTransfer, Stopping
+
+        box = {"conds": conds}
+
+        def running(status: bool, message: str) -> None:
+            box["conds"] = set_condition(box["conds"], "Running", status, message)
+            self._save(tid, state="running", conditions=box["conds"], attempts=attempts)
+
+        local = specmod.local_of(spec)
+        try:
+            subpath = str(local_root.relative_to(self.layout.root))
+        except ValueError:
+            return Outcome(False, "invalid", f"{local_root} is not on the storage claim"), conds
+        hooks = Hooks(
+            log=lambda text: self._log(tid, text, stamp=False),
+            note=lambda text: self._log(tid, text),
+            progress=lambda values: self._save(tid, **values),
+            running=running,
+            heartbeat=lambda: self._heartbeat(job.id),
+            cancel=cancel,
+            stopping=lambda: self.runner is not None and self.runner.stopping,
         )
-        self._log(tid, "complete")
-        return result
+        self._save(tid, state="running", conditions=conds, attempts=attempts)
+        try:
+            outcome = KubeTransfer(
+                self.kube, spec, tid=tid, owner=owner, secrets=secrets, subpath=subpath,
+                read_only=local["type"] == "dataset", attempts=attempts, hooks=hooks,
+                allow_loopback=self.allow_loopback,
+            ).run()  # fmt: skip
+        except Stopping:
+            self._save(tid, attempts=attempts)
+            raise storage.Cancelled() from None
+        conds = box["conds"]
+        if outcome.reason == "cancelled":
+            self._cancelled(tid, conds, attempts, spec)
+        if not outcome.ok:
+            self._clean_staging(spec, tid)  # the Job has ended: none of its pods writes there
+        return outcome, conds
 
     def _check_stopping(self, tid: str, attempts: list) -> None:
         """The registry is stopping (not a user's cancel): the job goes back to the queue and
