@@ -581,3 +581,20 @@ def test_import_as_a_new_version_of_an_existing_dataset(hub, users, git_server):
         })  # fmt: skip
         assert r.status_code in (400, 404) and set(r.json()) == {"message", "reason"}, r.text
         assert r.json()["reason"] in ("forbidden", "dataset-not-found"), r.text
+
+
+@sqlite_only
+def test_a_volume_on_a_pvc_of_its_own_is_refused_with_what_to_do(hub, users):
+    """Transfers (local children or Kubernetes Jobs) reach the platform's storage claim only;
+    a volume that is a PVC of its own is refused before anything starts, in words."""
+    with users["dave"] as c:
+        r = c.post("/volumes", json={"name": "own-claim", "backend": "pvc", "pvc_name": "x"})
+        assert r.status_code == 201, r.text
+        r = c.post("/transfers", json={
+            "source": {"type": "git", "url": "https://example.org/r.git"},
+            "sink": {"type": "volume", "volume_id": r.json()["id"], "path": "x"},
+        })  # fmt: skip
+        assert r.status_code == 400, r.text
+        assert "is a PVC of its own" in r.json()["message"], r.json()
+        assert "Kubernetes" not in r.json()["message"]
+        assert not [t for t in c.get("/transfers").json()["items"] if t["sink"].get("path") == "x"]

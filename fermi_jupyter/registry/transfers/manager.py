@@ -64,7 +64,8 @@ def _check_local(
         vol = _volume(db, layout, who, local)
         if vol.backend != "root":
             raise BadRequest(
-                f"volume {vol.name!r} is a PVC: transfers into PVC volumes run as Kubernetes Jobs",
+                f"volume {vol.name!r} is a PVC of its own: transfers reach only volumes on the "
+                "platform's storage (create one there, then copy or register from it)",
                 reason="not-browsable",
             )
         must_exist = spec["direction"] == "upload"
