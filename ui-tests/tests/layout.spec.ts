@@ -53,6 +53,12 @@ async function shownWhole(section: Locator): Promise<{ scroll: number; client: n
   }));
 }
 
+/** How many pixels of the section's content are cut off (0: shown whole). */
+async function overflow(section: Locator): Promise<number> {
+  const { scroll, client } = await shownWhole(section);
+  return scroll - client;
+}
+
 /** `inner`'s box lies inside `outer`'s (to the pixel). */
 async function expectInside(inner: Locator, outer: Locator): Promise<void> {
   const a = await inner.boundingBox();
@@ -73,12 +79,21 @@ test.describe('Data sidebar layout', () => {
     const volumes = panel.locator(SECTIONS.Volumes);
     await expect(mounts.locator('.jp-fermi-mount')).toHaveCount(2);
     await expect(volumes.locator('.jp-fermi-volume')).toHaveCount(2);
+    // whole once the layout settles (content that grows after the first fit is fitted again)
     for (const section of [mounts, volumes]) {
-      const { scroll, client } = await shownWhole(section);
-      expect(scroll).toBeLessThanOrEqual(client + 1);
+      await expect.poll(() => overflow(section)).toBeLessThanOrEqual(1);
     }
     await expectInside(mounts.locator('.jp-fermi-mount').last(), mounts);
     await expectInside(volumes.locator('.jp-fermi-volume').last(), volumes);
+
+    // content that grows after the first fit (a usage bar that arrives late) is fitted again
+    // while the sizes are still the panel's own (CI once saw the list cut off by 3 px)
+    await volumes.evaluate(e => {
+      const late = document.createElement('div');
+      late.style.height = '8px'; // (below the 40 % cap: a short list never takes more)
+      e.firstElementChild!.appendChild(late);
+    });
+    await expect.poll(() => overflow(volumes)).toBeLessThanOrEqual(1);
   });
 
   test('Transfers opens with room while the three other sections stay open', async ({ page }) => {

@@ -182,26 +182,70 @@ export class DataPanel extends SidePanel {
             this._giveRoom(content, i);
           }
         });
-        const open = content.widgets.map(w => !w.isHidden);
-        if (!sameProportions(content.relativeSizes(), DEFAULT_SIZES, open)) {
-          return;
-        }
-        const sizes = fitContent({
-          heights: content.widgets.map(w => w.node.offsetHeight),
-          needs: content.widgets.map(w => w.node.scrollHeight),
-          open,
-          grow: [
-            SECTIONS.indexOf('jp-fermi-mounts'),
-            SECTIONS.indexOf('jp-fermi-volumes')
-          ]
-        });
-        if (sizes) {
-          content.setRelativeSizes(sizes);
-        }
+        this._fit(content, DEFAULT_SIZES);
       })
     );
   }
 
+  /**
+   * Fit the short lists to their content if the sizes are still `reference` (ours: not
+   * dragged, not restored). While they stay ours, content that grows after the first fit (a
+   * usage bar, a late font) is fitted again, so the lists are never cut off by a few pixels.
+   */
+  private _fit(content: AccordionPanel, reference: number[]): void {
+    const open = content.widgets.map(w => !w.isHidden);
+    if (!sameProportions(content.relativeSizes(), reference, open)) {
+      this._stopRefitting();
+      return;
+    }
+    const grow = [
+      SECTIONS.indexOf('jp-fermi-mounts'),
+      SECTIONS.indexOf('jp-fermi-volumes')
+    ];
+    const sizes = fitContent({
+      heights: content.widgets.map(w => w.node.offsetHeight),
+      needs: content.widgets.map(w => w.node.scrollHeight),
+      open,
+      grow
+    });
+    if (sizes) {
+      content.setRelativeSizes(sizes);
+    }
+    const ours = content.relativeSizes();
+    if (typeof ResizeObserver === 'undefined') {
+      return;
+    }
+    if (!this._refit) {
+      this._refit = new ResizeObserver(() =>
+        requestAnimationFrame(() => this._fit(content, this._ours ?? ours))
+      );
+    }
+    this._ours = ours;
+    for (const i of grow) {
+      for (const child of Array.from(content.widgets[i].node.children)) {
+        if (!this._observed.has(child)) {
+          this._observed.add(child); // (observing calls back once: that fit finds no change)
+          this._refit.observe(child);
+        }
+      }
+    }
+  }
+
+  private _stopRefitting(): void {
+    this._refit?.disconnect();
+    this._refit = null;
+    this._ours = null;
+    this._observed = new WeakSet();
+  }
+
+  override dispose(): void {
+    this._stopRefitting();
+    super.dispose();
+  }
+
+  private _refit: ResizeObserver | null = null;
+  private _ours: number[] | null = null;
+  private _observed = new WeakSet<Element>();
   private _fitted = false;
   readonly model: DataModel;
 }
