@@ -124,6 +124,9 @@ class Staging:
         if not self.merge:
             with contextlib.suppress(FileNotFoundError):
                 os.rmdir(self.target)  # an empty folder waiting for us
+            # private while it was being written; in place, a folder like any other (0700 kept
+            # the people sharing a team volume out of what was imported)
+            os.chmod(self.path, 0o777 & ~_umask())
             os.rename(self.path, self.target)
             return
         tfd = os.open(self.target, DIR_FLAGS)
@@ -138,6 +141,12 @@ class Staging:
                 _prune(tfd, "", keep, on_delete)
         finally:
             os.close(tfd)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)  # (the transfer program is one thread: reading it this way is safe)
+    os.umask(mask)
+    return mask
 
 
 def _merge(src_fd: int, dst_fd: int) -> None:

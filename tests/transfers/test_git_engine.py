@@ -56,6 +56,9 @@ def test_clone_default_branch_then_fetch_a_tag_then_a_commit(repos, git_server, 
     assert code == 0, (events, err)
     clone = volume / "code" / "public"
     assert (clone / "README.md").read_text() == "v2\n" and not (clone / "dev.txt").exists()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert clone.stat().st_mode & 0o777 == 0o777 & ~umask  # not the staging folder's 0700
     first = result_of(events)
     assert len(first["revision"]) == 40 and first["path"] == "code/public"
     # the remote URL in the clone carries no credential
