@@ -81,6 +81,20 @@ export class DataModel extends VDomModel {
     return this._versionChanged;
   }
 
+  /** A volume's content changed from here (a download into it completed): its open folders
+   * are read again. */
+  get volumeChanged(): ISignal<this, string> {
+    return this._volumeChanged;
+  }
+
+  /** Data landed in volume `id` (or in a new volume, `id` null): show it. */
+  volumeTouched(id: string | null): void {
+    if (id) {
+      this._volumeChanged.emit(id);
+    }
+    void this.refreshVolumes(); // its usage, or the new volume
+  }
+
   /** Registrations in progress that this tab knows of. */
   get running(): IVersion[] {
     return [...this._active.values()];
@@ -402,6 +416,7 @@ export class DataModel extends VDomModel {
   private _searchDebouncer: Debouncer;
   private _resyncDebouncer: Debouncer;
   private _versionChanged = new Signal<this, IVersionChange>(this);
+  private _volumeChanged = new Signal<this, string>(this);
 }
 
 export namespace DataModel {

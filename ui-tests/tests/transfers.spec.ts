@@ -67,6 +67,17 @@ test.describe('Transfers', () => {
     await page.locator('.jp-fermi-transfer-widget').screenshot({
       path: path.join(IMAGES, 'transfer-import-form.png')
     });
+    // the folder is open in the sidebar while the import runs: the clone shows when it is done
+    const tree = page.locator(
+      `#jp-fermi-data .jp-fermi-volume[data-volume="${state.volume.id}"] .jp-fermi-volume-tree`
+    );
+    await tree
+      .locator('.jp-fermi-row', { hasText: 'experiments' })
+      .first()
+      .locator('.jp-fermi-row-name')
+      .click();
+    await expect(tree.locator('.jp-fermi-row', { hasText: 'exp-001' })).toBeVisible();
+    await expect(tree.locator('.jp-fermi-row', { hasText: 'lab-demo' })).toHaveCount(0);
     await form.getByRole('button', { name: 'Start import' }).click();
     await expect(form).toHaveCount(0);
 
@@ -90,6 +101,7 @@ test.describe('Transfers', () => {
     );
     expect(fs.readFileSync(cloned, 'utf8')).toBe('x,y\n1,2\n3,4\n');
     await expect(item).toContainText('→ work-storage:experiments');
+    await expect(tree.locator('.jp-fermi-row', { hasText: 'lab-demo' })).toBeVisible();
     // the other sections folded, so the picture shows the transfers
     for (const title of ['Mounted here', 'Volumes', 'Datasets']) {
       await page

@@ -9,7 +9,8 @@ import {
   downloadIcon,
   fileUploadIcon
 } from '@jupyterlab/ui-components';
-import React, { useMemo, useState } from 'react';
+import { ISignal } from '@lumino/signaling';
+import React, { useEffect, useMemo, useState } from 'react';
 
 import { ltr } from '../format';
 import { DataModel } from '../model';
@@ -56,6 +57,8 @@ export function typeName(type: string, trans: TranslationBundle): string {
 function VolumeItem(props: {
   volume: IVolume;
   api: IFermiApi;
+  /** a volume's content changed (its id): the open folder is read again */
+  changed: ISignal<DataModel, string>;
   trans: TranslationBundle;
   warnAt: number;
   pageSize: number;
@@ -78,6 +81,18 @@ function VolumeItem(props: {
     [props.api, volume.id, props.pageSize]
   );
   useModel(directory);
+  useEffect(() => {
+    // files that landed here (a download completed) show without a manual refresh
+    const reload = (_: unknown, id: string) => {
+      if (id === volume.id && directory.loaded) {
+        void directory.reload();
+      }
+    };
+    props.changed.connect(reload);
+    return () => {
+      props.changed.disconnect(reload);
+    };
+  }, [props.changed, directory, volume.id]);
   const transfer = props.onTransfer;
   const register = (entry: ITreeEntry) => (
     <>
@@ -217,6 +232,7 @@ export function VolumesSection(props: {
           key={v.id}
           volume={v}
           api={model.api}
+          changed={model.volumeChanged}
           trans={trans}
           warnAt={props.warnAt}
           pageSize={props.pageSize}

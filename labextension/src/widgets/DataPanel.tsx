@@ -11,7 +11,7 @@ import { ITransferActions, TransfersSection } from '../components/TransfersSecti
 import { VolumesSection } from '../components/VolumesSection';
 import { DataModel } from '../model';
 import { TransfersModel } from '../transferModel';
-import { IMount, IVolume } from '../tokens';
+import { IMount, ITransfer, IVolume } from '../tokens';
 import { dataIcon } from './icons';
 import { fairShare, fitContent, sameProportions } from './sectionSizes';
 
@@ -107,6 +107,16 @@ export class DataPanel extends SidePanel {
       content.expansionToggled.connect(this._onExpansionToggled, this);
     }
     model.stateChanged.connect(this._fitOnFirstShowing, this);
+    options.transfers.finished.connect(this._onTransferEnded, this);
+  }
+
+  /** A download that completed shows its files in the open folders of its volume. */
+  private _onTransferEnded(_: unknown, t: ITransfer): void {
+    if (t.direction !== 'download' || t.state !== 'complete') {
+      return;
+    }
+    const id = t.sink?.volume_id;
+    this.model.volumeTouched(typeof id === 'string' ? id : null);
   }
 
   /** Opens a section, with a fair share of the height if it has next to none, in view. */
