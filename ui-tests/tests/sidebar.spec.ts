@@ -224,7 +224,13 @@ test.describe('Data sidebar', () => {
     const v1 = ds.locator('.jp-fermi-version').first();
     await expect(page.locator('.jp-fermi-status')).toContainText('Registering');
     await v1.getByRole('button', { name: 'Cancel' }).click();
+    // the job goes on only once the registry has recorded the cancel (the request's answer):
+    // released earlier, a fast job could finish first (seen once in CI, on a loaded machine)
+    const cancelled = page.waitForResponse(
+      res => res.request().method() === 'POST' && /\/versions\/1\/cancel$/.test(new URL(res.url()).pathname)
+    );
     await page.locator('.jp-Dialog').getByRole('button', { name: 'Cancel registration' }).click();
+    expect((await cancelled).status()).toBeLessThan(300);
     for (const marker of paused()) {
       fs.rmSync(path.join(state.pause_dir, marker)); // the job goes on, and sees the cancel
     }
