@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -76,3 +77,16 @@ def volume(tmp_path: Path) -> Path:
 def outside_files(root: Path) -> set[str]:
     """Everything under root's parent that is not under root (to prove nothing escaped)."""
     return {str(p) for p in root.parent.rglob("*") if root not in p.parents and p != root}
+
+
+def wait_transfer(
+    c, tid: str, timeout: float = 60, until=("complete", "failed", "cancelled")
+) -> dict:
+    """The transfer once its state is one of ``until`` (through the registry's API)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        t = c.get(f"/transfers/{tid}").json()
+        if t["state"] in until:
+            return t
+        time.sleep(0.05)
+    raise AssertionError(f"transfer {tid} still {t['state']}: {t}")

@@ -15,21 +15,9 @@ import pytest
 
 from ..support.git_server import make_repo
 from ..support.ports import free_port
-from .conftest import GIT_TOKEN
+from .conftest import GIT_TOKEN, wait_transfer
 
 sqlite_only = pytest.mark.parametrize("hub", ["sqlite"], indirect=True)
-
-
-def wait_transfer(
-    c, tid: str, timeout: float = 60, until=("complete", "failed", "cancelled")
-) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        t = c.get(f"/transfers/{tid}").json()
-        if t["state"] in until:
-            return t
-        time.sleep(0.1)
-    raise AssertionError(f"transfer {tid} still {t['state']}: {t}")
 
 
 def volume(c, name: str) -> dict:

@@ -24,7 +24,7 @@ from ..support.git_server import make_repo
 from ..support.kube_api import KubeAPI, kubeconfig
 from ..support.ports import free_port
 from ..support.registry import InProcessRegistry
-from .conftest import GIT_TOKEN
+from .conftest import GIT_TOKEN, wait_transfer
 
 K8S = kubernetes_validate.utils.latest_version()
 NS = "fermi-test"
@@ -84,16 +84,6 @@ def kreg(kube: KubeAPI) -> Iterator[InProcessRegistry]:
     shutil.rmtree(home, ignore_errors=True)
 
 
-def wait(c, tid: str, until=("complete", "failed", "cancelled"), timeout: float = 60) -> dict:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        t = c.get(f"/transfers/{tid}").json()
-        if t["state"] in until:
-            return t
-        time.sleep(0.05)
-    raise AssertionError(f"transfer {tid} is still {t['state']}: {t}")
-
-
 def volume(c, name: str) -> dict:
     r = c.post("/volumes", json={"name": name, "capacity": "1Gi"})
     assert r.status_code == 201, r.text
@@ -141,7 +131,7 @@ def test_import_is_a_job_whose_log_and_result_register_the_version(kreg, kube, g
         # the kubelet: the Job's real command, with a line a tool might print with the token
         leak = f"fatal: could not read from http://x:{GIT_TOKEN}@example/ (first try)"
         assert kube.run_job(name, NS, kreg.storage_root, extra=leak) == "Complete"
-        t = wait(c, tid)
+        t = wait_transfer(c, tid)
         assert t["state"] == "complete", (t, kreg.logs.lines[-20:])
         assert t["attempts"] == 1 and t["attempt_history"][0]["pod"].startswith(name)
         conds = {x["type"]: x["status"] for x in t["conditions"]}
@@ -190,7 +180,7 @@ def test_failed_job_fails_the_transfer_with_each_attempts_message(kreg, kube):
         # attempt 1 hits the pod's deadline; attempt 2 runs for real and cannot connect
         first = kube.start_pod(name, NS)
         kube.log(first, json.dumps({"event": "log", "message": "cloning"}))
-        running = wait(c, tid, until=("running",))
+        running = wait_transfer(c, tid, until=("running",))
         end = time.monotonic() + 10
         while not c.get(f"/transfers/{tid}").json()["attempt_history"]:
             assert time.monotonic() < end
@@ -198,7 +188,7 @@ def test_failed_job_fails_the_transfer_with_each_attempts_message(kreg, kube):
         kube.end_pod(first, NS, 137, reason="DeadlineExceeded")
         assert kube.run_pod(name, NS, kreg.storage_root) == 1
         kube.finish_job(name, NS, "Failed", "BackoffLimitExceeded", "Job has reached the limit")
-        t = wait(c, tid)
+        t = wait_transfer(c, tid)
         assert running["state"] == "running"
         assert t["state"] == "failed" and t["attempts"] == 2, t
         one, two = t["attempt_history"]
@@ -240,7 +230,7 @@ def test_cancel_deletes_job_and_secret_and_others_cannot(kreg, kube):
     assert kube.job(name, NS) is not None and not kube.calls("DELETE", name)
     with kreg["alice"] as c:
         assert c.delete(f"/transfers/{tid}").status_code == 202
-        t = wait(c, tid)
+        t = wait_transfer(c, tid)
     assert t["state"] == "cancelled" and t["attempt_history"][-1]["outcome"] == "cancelled"
     (delete_job,) = kube.calls("DELETE", f"/jobs/{name}")
     assert delete_job[2]["propagationPolicy"] == [b"Background"]
@@ -264,7 +254,7 @@ def test_unreachable_api_fails_the_transfer_with_a_clear_message(kreg, kube, tmp
                 "sink": {"type": "volume", "volume_id": vol["id"], "path": "r"},
             })  # fmt: skip
             assert r.status_code == 202, r.text
-            t = wait(c, r.json()["id"], timeout=30)
+            t = wait_transfer(c, r.json()["id"], timeout=30)
     finally:
         service.kube = settings
     assert t["state"] == "failed" and t["reason"] == "kubernetes-unavailable", t
@@ -286,7 +276,7 @@ def test_a_pod_that_never_starts_fails_the_transfer_with_its_reason(kreg, kube):
             name = object_name(tid)
             kube.wait_job(name, NS)
             kube.start_pod(name, NS, running=False)  # e.g. its image cannot be pulled
-            t = wait(c, tid)
+            t = wait_transfer(c, tid)
     finally:
         service.kube = settings
     assert t["state"] == "failed" and t["reason"] == "not-started", t
