@@ -239,6 +239,15 @@ def test_cancel_deletes_job_and_secret_and_others_cannot(kreg, kube):
     assert not [p for p in kube.pods.values() if p["metadata"]["labels"]["job-name"] == name]
 
 
+def _import_somewhere(c, volume_name: str):
+    """A Git import into a new volume of that name (the repository is never reached)."""
+    vol = volume(c, volume_name)
+    return c.post("/transfers", json={
+        "source": {"type": "git", "url": "https://git.example.org/r.git"},
+        "sink": {"type": "volume", "volume_id": vol["id"], "path": "r"},
+    })  # fmt: skip
+
+
 def test_unreachable_api_fails_the_transfer_with_a_clear_message(kreg, kube, tmp_path):
     service = kreg.app.transfers
     settings = service.kube
@@ -248,11 +257,7 @@ def test_unreachable_api_fails_the_transfer_with_a_clear_message(kreg, kube, tmp
     )
     try:
         with kreg["alice"] as c:
-            vol = volume(c, "kube-down")
-            r = c.post("/transfers", json={
-                "source": {"type": "git", "url": "https://git.example.org/r.git"},
-                "sink": {"type": "volume", "volume_id": vol["id"], "path": "r"},
-            })  # fmt: skip
+            r = _import_somewhere(c, "kube-down")
             assert r.status_code == 202, r.text
             t = wait_transfer(c, r.json()["id"], timeout=30)
     finally:
@@ -267,11 +272,7 @@ def test_a_pod_that_never_starts_fails_the_transfer_with_its_reason(kreg, kube):
     service.kube = dataclasses.replace(settings, start_timeout=0.5)
     try:
         with kreg["alice"] as c:
-            vol = volume(c, "kube-stuck")
-            r = c.post("/transfers", json={
-                "source": {"type": "git", "url": "https://git.example.org/r.git"},
-                "sink": {"type": "volume", "volume_id": vol["id"], "path": "r"},
-            })  # fmt: skip
+            r = _import_somewhere(c, "kube-stuck")
             tid = r.json()["id"]
             name = object_name(tid)
             kube.wait_job(name, NS)

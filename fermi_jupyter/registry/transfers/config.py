@@ -16,8 +16,8 @@ class TransferBackendConfig(HasTraits):
         help="Where a transfer's attempts run: 'local' — child processes of the registry (one "
         "machine); 'kubernetes' — one Kubernetes Job per transfer in transfer_kube_namespace, "
         "mounting the storage claim (transfer_kube_storage_pvc), which the registry must mount "
-        "too. The registry's service account then needs create/get/list/delete on jobs, "
-        "secrets and pods and get on pods/log there (docs/admin/kubernetes.md).",
+        "too. The registry's service account then needs, there: jobs create/get/delete, "
+        "secrets create/delete, pods list, pods/log get (docs/admin/kubernetes.md).",
     ).tag(config=True)
     transfer_kube_namespace = Unicode(
         "",
