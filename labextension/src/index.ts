@@ -222,7 +222,10 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
 
     const transfers = new TransfersModel({
       api,
-      volumeName: id => model.volumes.items.find(v => v.id === id)?.name
+      names: {
+        volume: id => model.volumes.items.find(v => v.id === id)?.name,
+        dataset: id => model.datasetById(id)?.name
+      }
     });
     const showTransfers = () => {
       shell.activateById(panel.id);

@@ -350,8 +350,10 @@ export interface ITransfer {
   policy?: ITransferPolicy | null;
   progress: ITransferProgress;
   result?: Record<string, unknown> | null;
-  /** imports: the version registered */
+  /** imports: the version registered ("ds-…@3") */
   version?: string | null;
+  /** imports: the dataset asked for (a new one by name, or one of yours by id) */
+  dataset?: ITransferDataset | null;
   created_at?: string | null;
   finished_at?: string | null;
 }

@@ -15,14 +15,15 @@ import { Debouncer } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { errorMessage } from './model';
-import { ACTIVE_STATES } from './transfers';
+import { ACTIVE_STATES, IPlaceNames } from './transfers';
 import { IFermiApi, ITransfer, ITransferEvent } from './tokens';
 
 export class TransfersModel extends VDomModel {
   constructor(options: {
     api: IFermiApi;
     debounce?: number;
-    volumeName?: (id: string) => string | undefined;
+    /** volumes' and datasets' names, to show transfers by them rather than by id */
+    names?: IPlaceNames;
     /** seconds between fetches of the list while transfers run (0: never) */
     pollSeconds?: number;
     /** transfers per page */
@@ -32,13 +33,13 @@ export class TransfersModel extends VDomModel {
     this.api = options.api;
     this._pollSeconds = options.pollSeconds ?? 10;
     this.pageSize = options.pageSize ?? 50;
-    this.volumeName = options.volumeName ?? (() => undefined);
+    this.names = options.names ?? {};
     this._refresher = new Debouncer(() => this.refresh(), options.debounce ?? 300);
   }
 
   readonly api: IFermiApi;
-  /** a volume's name, to show transfers by it rather than by id */
-  readonly volumeName: (id: string) => string | undefined;
+  /** volumes' and datasets' names, to show transfers by them rather than by id */
+  readonly names: IPlaceNames;
   readonly pageSize: number;
   items: ITransfer[] = [];
   loaded = false;

@@ -486,10 +486,39 @@ export function transferFraction(p: ITransferProgress | undefined): number | nul
   return null;
 }
 
+/** Names for the ids a transfer carries, to show it by what the user calls things. */
+export interface IPlaceNames {
+  volume?: (id: string) => string | undefined;
+  dataset?: (id: string) => string | undefined;
+}
+
+/** "imagenet@3" for the reference "ds-…@3" when the dataset's name is known (or given as
+ * ``fallback``: the name an import asked for); the reference itself otherwise. */
+export function versionLabel(
+  ref: string,
+  datasetName?: (id: string) => string | undefined,
+  fallback?: string
+): string {
+  const at = ref.lastIndexOf('@');
+  if (at <= 0) {
+    return ref;
+  }
+  const name = datasetName?.(ref.slice(0, at)) ?? fallback;
+  return name ? `${name}@${ref.slice(at + 1)}` : ref;
+}
+
+/** The version an import registered, by its dataset's name when known. */
+export function registeredVersion(
+  t: ITransfer,
+  names: IPlaceNames = {}
+): string | null {
+  return t.version ? versionLabel(t.version, names.dataset, t.dataset?.name) : null;
+}
+
 /** Short words for a transfer's two ends: "git: https://…/x.git → work:data/x". */
 export function describePlace(
   p: ITransferPlace | undefined,
-  volumeName: (id: string) => string | undefined = () => undefined
+  names: IPlaceNames = {}
 ): string {
   if (!p) {
     return '';
@@ -502,17 +531,14 @@ export function describePlace(
     case 's3':
       return String(p.uri ?? '');
     case 'volume':
-      return `${volumeName(String(p.volume_id)) ?? p.volume_id ?? ''}:${p.path ?? ''}`;
+      return `${names.volume?.(String(p.volume_id)) ?? p.volume_id ?? ''}:${p.path ?? ''}`;
     case 'dataset':
-      return String(p.version ?? '');
+      return versionLabel(String(p.version ?? ''), names.dataset);
     default:
       return p.type;
   }
 }
 
-export function describeTransfer(
-  t: ITransfer,
-  volumeName?: (id: string) => string | undefined
-): string {
-  return `${describePlace(t.source, volumeName)} → ${describePlace(t.sink, volumeName)}`;
+export function describeTransfer(t: ITransfer, names: IPlaceNames = {}): string {
+  return `${describePlace(t.source, names)} → ${describePlace(t.sink, names)}`;
 }

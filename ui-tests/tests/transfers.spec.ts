@@ -289,7 +289,8 @@ test.describe('Transfer policy, new volume, new version, credentials', () => {
       .filter({ hasText: 'ui-new-volume:code' });
     await expect(item).toHaveAttribute('data-state', 'complete', { timeout: 60000 });
     await expect(item).toContainText('attempt 1 of 3');
-    await expect(item).toContainText('dataset ');
+    // by the dataset's name, not its id
+    await expect(item).toContainText('dataset ui-code@1');
     // the new volume is listed in the sidebar
     await expect(panel.locator('.jp-fermi-volume', { hasText: 'ui-new-volume' })).toHaveCount(
       1
@@ -323,7 +324,7 @@ test.describe('Transfer policy, new volume, new version, credentials', () => {
       .locator('#jp-fermi-transfers .jp-fermi-transfer')
       .filter({ hasText: 'ui-new-volume-2:' });
     await expect(second).toHaveAttribute('data-state', 'complete', { timeout: 60000 });
-    await expect(second).toContainText('@2');
+    await expect(second).toContainText('dataset ui-code@2');
   });
 
   test('lists credentials by name and type, stores one and deletes one after asking', async ({

@@ -4,11 +4,13 @@ import { TransfersModel } from '../transferModel';
 import {
   credentialBody,
   credentialsFor,
+  describeTransfer,
   fieldOfError,
   ITransferForm,
   LocalPlace,
   NEW_CREDENTIAL,
   newForm,
+  registeredVersion,
   toolsFor,
   transferBody,
   transferFraction,
@@ -203,6 +205,41 @@ describe('the form around the server', () => {
         files_total: null
       })
     ).toBeNull();
+  });
+});
+
+describe('describeTransfer', () => {
+  const names = {
+    volume: (id: string) => ({ 'vol-1': 'work' })[id],
+    dataset: (id: string) => ({ 'ds-abc': 'imagenet' })[id]
+  };
+
+  it('names volumes and datasets, and keeps the ids it cannot name', () => {
+    const t = transfer({
+      direction: 'upload',
+      tool: 's3',
+      source: { type: 'dataset', version: 'ds-abc@3' },
+      sink: { type: 's3', uri: 's3://bucket/x' }
+    });
+    expect(describeTransfer(t, names)).toBe('imagenet@3 → s3://bucket/x');
+    expect(describeTransfer(t)).toBe('ds-abc@3 → s3://bucket/x');
+    const other = transfer({
+      source: { type: 'git', url: 'https://h/x.git' },
+      sink: { type: 'volume', volume_id: 'vol-2', path: 'in' }
+    });
+    expect(describeTransfer(other, names)).toBe('https://h/x.git → vol-2:in');
+  });
+
+  it("shows the version an import registered by its dataset's name", () => {
+    expect(registeredVersion(transfer(), names)).toBeNull();
+    expect(registeredVersion(transfer({ version: 'ds-abc@2' }), names)).toBe(
+      'imagenet@2'
+    );
+    // not listed in the sidebar yet: the name the import asked for
+    const asked = transfer({ version: 'ds-new@1', dataset: { name: 'corpus' } });
+    expect(registeredVersion(asked, names)).toBe('corpus@1');
+    const byId = transfer({ version: 'ds-new@1', dataset: { id: 'ds-new' } });
+    expect(registeredVersion(byId, names)).toBe('ds-new@1');
   });
 });
 

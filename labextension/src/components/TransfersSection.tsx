@@ -7,7 +7,13 @@ import React from 'react';
 
 import { formatBytes, formatCount, formatTime, ltr } from '../format';
 import { TransfersModel } from '../transferModel';
-import { ACTIVE_STATES, describeTransfer, transferFraction } from '../transfers';
+import {
+  ACTIVE_STATES,
+  describeTransfer,
+  IPlaceNames,
+  registeredVersion,
+  transferFraction
+} from '../transfers';
 import { ITransfer } from '../tokens';
 import { EmptyState, ErrorNote } from './EmptyState';
 import { toolName } from './TransferForm';
@@ -81,10 +87,11 @@ function TransferItem(props: {
   t: ITransfer;
   trans: TranslationBundle;
   actions: ITransferActions;
-  volumeName: (id: string) => string | undefined;
+  names: IPlaceNames;
 }): JSX.Element {
   const { t, trans, actions } = props;
-  const what = describeTransfer(t, props.volumeName);
+  const what = describeTransfer(t, props.names);
+  const registered = registeredVersion(t, props.names);
   const retries = t.policy?.backoff_limit ?? 0;
   const attempts = retries
     ? trans.__('attempt %1 of %2', Math.max(1, t.attempts), retries + 1)
@@ -109,7 +116,7 @@ function TransferItem(props: {
       <div className="jp-fermi-dataset-meta">
         <span>{attempts}</span>
         {t.created_at && <span> · {formatTime(t.created_at)}</span>}
-        {t.version && <span> · {trans.__('dataset %1', t.version)}</span>}
+        {registered && <span> · {trans.__('dataset %1', registered)}</span>}
       </div>
       <TransferProgress t={t} trans={trans} />
       {t.state === 'failed' && (
@@ -183,7 +190,7 @@ export function TransfersSection(props: {
               t={t}
               trans={trans}
               actions={props.actions}
-              volumeName={model.volumeName}
+              names={model.names}
             />
           ))}
         </ul>

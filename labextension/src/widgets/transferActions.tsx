@@ -20,7 +20,13 @@ import { CredentialsModel } from '../credentials';
 import { ITransferActions } from '../components/TransfersSection';
 import { errorMessage } from '../model';
 import { TransfersModel } from '../transferModel';
-import { describeTransfer, Direction, LocalPlace, newForm } from '../transfers';
+import {
+  describeTransfer,
+  Direction,
+  LocalPlace,
+  newForm,
+  registeredVersion
+} from '../transfers';
 import { ICredential, IFermiApi, ITransfer } from '../tokens';
 import { dataIcon } from './icons';
 
@@ -62,13 +68,16 @@ export function transferOpener(options: {
               options.volumeCreated?.();
             }
             // a volume made just now is not listed yet: named from the request
-            const volumeName = (id: string) =>
-              model.volumeName(id) ??
-              (made && id === t.sink?.volume_id ? made.name : undefined);
+            const names = {
+              ...model.names,
+              volume: (id: string) =>
+                model.names.volume?.(id) ??
+                (made && id === t.sink?.volume_id ? made.name : undefined)
+            };
             Notification.info(
               direction === 'download'
-                ? trans.__('Import started: %1', describeTransfer(t, volumeName))
-                : trans.__('Export started: %1', describeTransfer(t, volumeName)),
+                ? trans.__('Import started: %1', describeTransfer(t, names))
+                : trans.__('Export started: %1', describeTransfer(t, names)),
               { autoClose: 5000 }
             );
             main?.dispose();
@@ -170,7 +179,7 @@ export function createTransferActions(
         title: trans.__('Cancel this transfer?'),
         body: trans.__(
           '%1 — what was copied so far is removed; nothing half-done is left behind.',
-          describeTransfer(t, model.volumeName)
+          describeTransfer(t, model.names)
         ),
         buttons: [
           Dialog.cancelButton({ label: trans.__('Keep transferring') }),
@@ -216,11 +225,12 @@ export function notifyTransfers(
     if (!enabled()) {
       return;
     }
-    const what = describeTransfer(t, model.volumeName);
+    const what = describeTransfer(t, model.names);
+    const registered = registeredVersion(t, model.names);
     const show = { label: trans.__('Show transfers'), callback: reveal };
     if (t.state === 'complete') {
-      const text = t.version
-        ? trans.__('Transfer complete: %1 (dataset %2)', what, t.version)
+      const text = registered
+        ? trans.__('Transfer complete: %1 (dataset %2)', what, registered)
         : trans.__('Transfer complete: %1', what);
       Notification.success(text, { autoClose: seconds * 1000, actions: [show] });
     } else if (t.state === 'failed') {
