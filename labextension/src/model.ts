@@ -92,7 +92,25 @@ export class DataModel extends VDomModel {
     if (id) {
       this._volumeChanged.emit(id);
     }
-    void this.refreshVolumes(); // its usage, or the new volume
+    // a listed volume is asked for alone, which measures its usage now (the list's figures
+    // may be a minute old); a new one brings the list again
+    if (id && this.volumes.items.some(v => v.id === id)) {
+      void this.refreshVolume(id);
+    } else {
+      void this.refreshVolumes();
+    }
+  }
+
+  /** One volume again, in its place in the list: its usage as it is now. */
+  async refreshVolume(id: string): Promise<void> {
+    try {
+      const fresh = await this.api.volume(id);
+      const items = this.volumes.items.map(v => (v.id === id ? fresh : v));
+      this.volumes = { ...this.volumes, items };
+      this.stateChanged.emit();
+    } catch {
+      await this.refreshVolumes(); // gone, or the server is away: the list says what is wrong
+    }
   }
 
   /** Registrations in progress that this tab knows of. */

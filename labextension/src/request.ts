@@ -131,6 +131,10 @@ export class FermiApi implements IFermiApi {
     return this.get('volumes', { q: query.q, cursor: query.cursor, limit: 200 });
   }
 
+  volume(volumeId: string): Promise<IVolume> {
+    return this.get(`volumes/${enc(volumeId)}`);
+  }
+
   tree(volumeId: string, path: string, query: ITreeQuery = {}): Promise<ITree> {
     return this.get(
       `volumes/${enc(volumeId)}/tree`,

@@ -429,6 +429,8 @@ export interface IFermiApi {
   info(): Promise<IInfo>;
   mounts(): Promise<IMountList>;
   volumes(query?: { q?: string; cursor?: string | null }): Promise<IPage<IVolume>>;
+  /** one volume, its usage measured now */
+  volume(volumeId: string): Promise<IVolume>;
   tree(volumeId: string, path: string, query?: ITreeQuery): Promise<ITree>;
   summary(volumeId: string, path: string): Promise<IFolderSummary>;
   datasets(query?: IDatasetQuery): Promise<IPage<IDataset>>;

@@ -95,6 +95,7 @@ export function fakeApi(): Mocked<IFermiApi> {
     ),
     mounts: jest.fn(() => Promise.resolve({ items: [], registry_error: null })),
     volumes: jest.fn(() => Promise.resolve(page([volume()]))),
+    volume: jest.fn(() => Promise.resolve(volume())),
     tree: jest.fn(() => Promise.resolve(tree([]))),
     summary: rejectAll(),
     datasets: jest.fn(() => Promise.resolve(page<IDataset>([]))),

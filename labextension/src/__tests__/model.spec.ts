@@ -1,6 +1,6 @@
 import { DataModel, IVersionChange } from '../model';
 import { FermiApiError } from '../tokens';
-import { dataset, fakeApi, flush, page, version } from './fakeApi';
+import { dataset, fakeApi, flush, page, version, volume } from './fakeApi';
 
 function event(over: Record<string, unknown> = {}) {
   return {
@@ -40,6 +40,35 @@ describe('DataModel', () => {
     expect(model.volumes.loaded).toBe(true);
     await model.refreshVolumes();
     expect(model.volumes.error).toBeNull();
+  });
+
+  it('measures a volume that changed alone, and lists again for one it does not know', async () => {
+    const api = fakeApi();
+    api.volumes.mockResolvedValue(
+      page([
+        volume(),
+        volume({ id: 'vol-2', name: 'scratch', usage: { bytes: 1, files: 1 } })
+      ])
+    );
+    const model = new DataModel({ api, debounce: 0 });
+    await model.refreshVolumes();
+    const changed: string[] = [];
+    model.volumeChanged.connect((_, id) => changed.push(id));
+    api.volume.mockResolvedValueOnce(
+      volume({ id: 'vol-2', name: 'scratch', usage: { bytes: 5000, files: 7 } })
+    );
+    model.volumeTouched('vol-2');
+    await flush();
+    expect(api.volume).toHaveBeenCalledWith('vol-2');
+    expect(api.volumes).toHaveBeenCalledTimes(1); // not the whole list again
+    expect(model.volumes.items.map(v => [v.id, v.usage?.bytes])).toEqual([
+      ['vol-1', 100 * 2 ** 30],
+      ['vol-2', 5000]
+    ]);
+    model.volumeTouched('vol-new'); // created by the download: only the list has it
+    await flush();
+    expect(api.volumes).toHaveBeenCalledTimes(2);
+    expect(changed).toEqual(['vol-2', 'vol-new']);
   });
 
   it('searches with the query and scope, and ignores answers to older searches', async () => {
