@@ -531,7 +531,7 @@ export function describePlace(
     case 's3':
       return String(p.uri ?? '');
     case 'volume':
-      return `${names.volume?.(String(p.volume_id)) ?? p.volume_id ?? ''}:${p.path ?? ''}`;
+      return `${names.volume?.(String(p.volume_id)) ?? p.volume_id ?? ''}:${p.path || '/'}`;
     case 'dataset':
       return versionLabel(String(p.version ?? ''), names.dataset);
     default:

@@ -4,6 +4,7 @@ import { TransfersModel } from '../transferModel';
 import {
   credentialBody,
   credentialsFor,
+  describePlace,
   describeTransfer,
   fieldOfError,
   ITransferForm,
@@ -228,6 +229,8 @@ describe('describeTransfer', () => {
       sink: { type: 'volume', volume_id: 'vol-2', path: 'in' }
     });
     expect(describeTransfer(other, names)).toBe('https://h/x.git → vol-2:in');
+    const root = transfer({ sink: { type: 'volume', volume_id: 'vol-1', path: '' } });
+    expect(describePlace(root.sink, names)).toBe('work:/');
   });
 
   it("shows the version an import registered by its dataset's name", () => {
