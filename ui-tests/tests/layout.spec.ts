@@ -90,8 +90,21 @@ test.describe('Data sidebar layout', () => {
     // while the sizes are still the panel's own (CI once saw the list cut off by 3 px)
     await volumes.evaluate(e => {
       const late = document.createElement('div');
-      late.style.height = '8px'; // (below the 40 % cap: a short list never takes more)
+      late.style.height = '8px'; // (less than a line beyond the 40 % cap: shown whole)
       e.firstElementChild!.appendChild(late);
+    });
+    await expect.poll(() => overflow(volumes)).toBeLessThanOrEqual(1);
+
+    // and so is a taller list put in place of the one there (as React does when a list
+    // replaces "Loading…" or an error after the first fit: the removed one calls back, and
+    // the new one is watched from then on)
+    await volumes.evaluate(e => {
+      const list = e.firstElementChild!;
+      const taller = list.cloneNode(true) as HTMLElement;
+      const late = document.createElement('div');
+      late.style.height = '8px';
+      taller.appendChild(late);
+      list.replaceWith(taller);
     });
     await expect.poll(() => overflow(volumes)).toBeLessThanOrEqual(1);
   });

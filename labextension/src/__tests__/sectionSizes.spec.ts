@@ -47,6 +47,26 @@ describe('fitContent', () => {
     expect(next[3]).toBe(0);
   });
 
+  it('shows a list whole when it needs less than a line beyond the cap', () => {
+    // 555 px: the cap is 222; the volumes need 230 (a usage bar arrived late)
+    const next = fitContent({
+      heights: [155, 222, 178, 0],
+      needs: [155, 230, 100, 0],
+      open,
+      grow
+    })!;
+    expect(next[1]).toBeCloseTo(230);
+    expect(next[2]).toBeCloseTo(170);
+    // 40 px beyond it: capped, the list scrolls
+    const capped = fitContent({
+      heights: [155, 200, 200, 0],
+      needs: [155, 262, 100, 0],
+      open,
+      grow
+    })!;
+    expect(capped[1]).toBeCloseTo(222);
+  });
+
   it('caps what a list takes, and keeps the floor of the others', () => {
     const next = fitContent({
       heights: [100, 200, 200, 0],

@@ -40,18 +40,22 @@ export interface IFitOptions {
   grow: number[];
   /** the most a growing section takes, as a share of the height (default 0.4) */
   cap?: number;
+  /** pixels a list may take beyond `cap` rather than be cut off by less than a line (24) */
+  slack?: number;
   /** the least the other open sections keep, as a share of the height (default 0.2) */
   floor?: number;
 }
 
 /**
- * The heights with the `grow` sections made tall enough for their content (up to `cap`),
+ * The heights with the `grow` sections made tall enough for their content (up to `cap`, or
+ * a little beyond it when that shows them whole),
  * the room taken from the other open sections (down to `floor` each); null when nothing
  * needs more room. Never shrinks a growing section.
  */
 export function fitContent(options: IFitOptions): number[] | null {
   const { heights, needs, open, grow } = options;
   const cap = options.cap ?? 0.4;
+  const slack = options.slack ?? 24;
   const floor = options.floor ?? 0.2;
   const space = heights.reduce((sum, h, i) => sum + (open[i] ? h : 0), 0);
   if (space <= 0) {
@@ -60,7 +64,9 @@ export function fitContent(options: IFitOptions): number[] | null {
   const next = heights.map((h, i) => (open[i] ? h : 0));
   let wanted = 0;
   for (const i of grow) {
-    const want = Math.min(needs[i], cap * space);
+    // a list a few pixels over the cap is shown whole: a sliver to scroll to helps nobody
+    const limit = cap * space;
+    const want = needs[i] <= limit + slack ? needs[i] : limit;
     if (open[i] && want > next[i]) {
       wanted += want - next[i];
       next[i] = want;
