@@ -229,14 +229,13 @@ def _client_sockets(pids: list[int], port: int) -> int:
                 if target.startswith("socket:["):
                     inodes.add(target[8:-1])
     held = set()
-    for p in pids:
-        for table in ("tcp", "tcp6"):
-            with contextlib.suppress(OSError):
-                for line in Path(f"/proc/{p}/net/{table}").read_text().splitlines()[1:]:
-                    f = line.split()
-                    local_port, state, inode = int(f[1].rsplit(":", 1)[1], 16), f[3], f[9]
-                    if local_port == port and state != "0A" and inode in inodes:  # 0A: LISTEN
-                        held.add(inode)
+    for table in ("tcp", "tcp6"):  # (the processes share one network namespace: read once)
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pids[0]}/net/{table}").read_text().splitlines()[1:]:
+                f = line.split()
+                local_port, state, inode = int(f[1].rsplit(":", 1)[1], 16), f[3], f[9]
+                if local_port == port and state != "0A" and inode in inodes:  # 0A: LISTEN
+                    held.add(inode)
     return len(held)
 
 
