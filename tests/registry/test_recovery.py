@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
 
 import pytest
@@ -328,6 +329,47 @@ def test_stopping_in_process_puts_the_job_back_and_the_next_runner_resumes_it(ap
         runner.shutdown(wait=True)
     assert v.status == "ready" and v.digest == independent_digest(src)[0]
     assert _events(job)[-3:] == ["interrupted", "resumed", "done"]
+
+
+def test_a_claim_landing_while_recovery_reads_the_jobs_is_not_an_orphan(app):
+    """Recovery reads the jobs while a thread of ours claims one: that job is running here, not
+    an orphan to requeue as a failed attempt (seen under load as a job run twice)."""
+    _job(app, state="queued", files=200)
+    (app.pause_dir / "arm-copying").touch()  # holds the job running once claimed
+    runner, sessions = app.runner, app.runner.sessions
+    reading, claimed = threading.Event(), threading.Event()
+
+    def sessions_after_the_claim():  # recovery's read of the jobs waits for the claim
+        if threading.current_thread().name == "recovery":
+            reading.set()
+            assert claimed.wait(30)
+        return sessions()
+
+    runner.sessions = sessions_after_the_claim
+    recovered: list[int] = []
+    t = threading.Thread(target=lambda: recovered.append(runner.recover()), name="recovery")
+    try:
+        t.start()
+        assert reading.wait(30)
+        runner.submit(1)
+        deadline = time.monotonic() + 30
+        while not (app.pause_dir / "job-1-copying").exists():
+            assert time.monotonic() < deadline, "the job never reached the copy"
+            time.sleep(0.02)
+        claimed.set()
+        t.join(30)
+        assert recovered == [0]
+        with app.sessions() as db:
+            job = db.scalars(select(Job)).one()
+            assert (job.state, job.worker, job.attempts) == ("running", runner.worker, 1)
+    finally:
+        claimed.set()
+        runner.sessions = sessions
+        for pause in app.pause_dir.iterdir():  # let the job go on (teardown waits for it)
+            pause.unlink()
+    v, job = _wait(app)
+    assert v.status == "ready" and job.attempts == 1
+    assert "attempt-failed" not in _events(job)
 
 
 def test_migrations_are_at_head(app):

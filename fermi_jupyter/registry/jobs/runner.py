@@ -122,10 +122,13 @@ class JobRunner:
         that could not record its result). Returns how many were recovered."""
         if self._stopping.is_set():
             return 0
-        with self._lock:
-            active = set(self._active)
         with self.sessions() as db:
             jobs = list(db.scalars(select(Job).where(Job.state.in_(ACTIVE)).order_by(Job.id)))
+        # read after the jobs: a thread joins ``_active`` before its claim commits, so a job we
+        # saw claimed by us and find missing here really has no thread. Read before, a claim
+        # landing in between made a running job look orphaned (requeued as a failed attempt)
+        with self._lock:
+            active = set(self._active)
         touched = 0
         for job in jobs:
             if job.state == JobState.queued.value or job.worker is None:
