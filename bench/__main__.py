@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from . import common, e2e_bench, jobs_bench, spawner_bench, storage_bench, transfer_bench
+from . import common, e2e_bench, freshfs, jobs_bench, spawner_bench, storage_bench, transfer_bench
 from .report import write_report
 
 SUITES = {
@@ -34,6 +34,13 @@ def main() -> None:
         "--full", action="store_true", help="the issues' sizes (4 GiB, 1M files: ~40 min)"
     )
     ap.add_argument("--no-report", action="store_true", help="print only; leave docs/ alone")
+    ap.add_argument(
+        "--fs",
+        choices=("auto", "fresh", "work"),
+        default="auto",
+        help="storage and e2e: measure each tree on a new filesystem (fresh: needs root), or in "
+        "the work folder (work); auto: fresh for --full when it can",
+    )
     args = ap.parse_args()
     size = "full" if args.full else "quick"
     chosen = args.suites or [*SUITES, "search"]
@@ -44,6 +51,11 @@ def main() -> None:
             "jobs, transfers, serve or dbaccess"
         )
     print(f"fermi_jupyter benchmarks ({size}) on {common.machine()}")
+    where = ""
+    if set(chosen) & set(STORAGE):
+        asked = "work" if args.fs == "auto" and not args.full else args.fs
+        where = freshfs.choose(asked, common.WORK)
+        print("storage figures: " + where)
     figures, search_rows, storage_figures = [], [], []
     for name in chosen:
         t = time.perf_counter()
@@ -76,7 +88,7 @@ def main() -> None:
         if figures or search_rows:
             write_report(size, figures, search_rows)
         if storage_figures:  # the storage engine's own section
-            write_report(size, storage_figures, [], block=f"storage-{size}")
+            write_report(size, storage_figures, [], block=f"storage-{size}", where=where)
     missed = [f.name for f in figures + storage_figures if f.verdict == "MISSED"]
     if missed:
         print("\nmissed targets: " + "; ".join(missed))

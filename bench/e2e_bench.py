@@ -23,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from . import freshfs
 from .common import REPO, WORK, Figure, rmtree_any, sh
 from .storage_bench import B3SUM_P2
 from .trees import ensure, small_distinct
@@ -122,8 +123,6 @@ def _for_scale(
 
 
 def run(size: str) -> list[Figure]:
-    from tests.support.hub import Hub  # the test suite's real-hub helper (a dev checkout)
-
     small, large = SIZES[size]
     base = WORK / size / "e2e"
     # the small tree's own seed: the large one's first files would otherwise be the same
@@ -135,7 +134,17 @@ def run(size: str) -> list[Figure]:
     # (the same files again would only be linked, and could be ready before the cancel)
     cancel_n = min(large, 100_000)  # enough to be well under way after 3 s
     trees[-cancel_n] = ensure(base / f"tree-{cancel_n}-other", small_distinct(cancel_n, seed=6))
-    home = base / "hub"
+    # the trees, the store's copy and cp's copy (see freshfs: a new filesystem for each run)
+    with freshfs.place(base, "run", {f"t{n}": tree for n, tree in trees.items()}, 3) as root:
+        return _measure(size, root, small, large, cancel_n, list(trees))
+
+
+def _measure(
+    size: str, root: Path, small: int, large: int, cancel_n: int, ns: list[int]
+) -> list[Figure]:
+    from tests.support.hub import Hub  # the test suite's real-hub helper (a dev checkout)
+
+    home = root / "hub"
     rmtree_any(home)
     hub = Hub(home=home, db_url=f"sqlite:///{home / 'registry.sqlite'}", second_registry=False)
     figures: list[Figure] = []
@@ -149,9 +158,9 @@ def run(size: str) -> list[Figure]:
         with hub.client(token) as c:
             vol = c.post("/volumes", json={"name": "bench", "capacity": "1Ti"}).json()
             vol_dir = hub.storage_root / "volumes" / vol["id"]
-            for n, tree in trees.items():  # (t-N: the cancelled one)
-                (vol_dir / f"t{n}").parent.mkdir(parents=True, exist_ok=True)
-                tree.rename(vol_dir / f"t{n}")  # lent to the volume (same filesystem)
+            vol_dir.mkdir(parents=True, exist_ok=True)
+            for n in ns:  # (t-N: the cancelled one)
+                (root / f"t{n}").rename(vol_dir / f"t{n}")  # lent to the volume
             try:
                 for n in (small, large):
                     sh(B3SUM_P2.format(src=vol_dir / f"t{n}"))  # warm the page cache (untimed)
@@ -208,7 +217,7 @@ def run(size: str) -> list[Figure]:
                     ),
                 ]
                 if size == "full":  # before the cancel, whose clean-up deletes files
-                    figures += _for_scale(base, vol_dir, small, large, per_file)
+                    figures += _for_scale(root, vol_dir, small, large, per_file)
                 # cancel a big registration of new content a little way in
                 ds = c.post("/datasets", json={"name": "bench-cancel"}).json()["id"]
                 r = c.post(
@@ -236,8 +245,8 @@ def run(size: str) -> list[Figure]:
                 else:
                     print(f"  the {cancel_n:,}-file registration was ready before the cancel")
             finally:
-                for n, tree in trees.items():
-                    (vol_dir / f"t{n}").rename(tree)
+                for n in ns:
+                    (vol_dir / f"t{n}").rename(root / f"t{n}")
                 events.stop()  # (before the registry stops: its stream ending is expected)
     except BaseException:
         log = home / "hub.log"
@@ -247,7 +256,7 @@ def run(size: str) -> list[Figure]:
     finally:
         hub.stop()
         rmtree_any(home)
-        rmtree_any(base / "cp")
+        rmtree_any(root / "cp")
     for f in figures:
         print("  " + f.line(), flush=True)
     return figures

@@ -10,12 +10,14 @@ DOC = REPO / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- figures:{size}:begin -->", "<!-- figures:{size}:end -->"
 
 
-def table(size: str, figures: list[Figure], search_rows: list[tuple], block: str = "") -> str:
+def table(
+    size: str, figures: list[Figure], search_rows: list[tuple], block: str = "", where: str = ""
+) -> str:
     today = dt.date.today().isoformat()
     lines = [
         BEGIN.format(size=block or size),
         f"_Measured {today} with `python -m bench{' --full' if size == 'full' else ''}` on "
-        f"{machine()}._",
+        f"{machine()}{'; ' + where if where else ''}._",
         "",
         "| figure | ours | reference | ratio | target | |",
         "|---|---:|---|---:|---:|---|",
@@ -46,13 +48,13 @@ def _value(v: float, unit: str) -> str:
 
 
 def write_report(
-    size: str, figures: list[Figure], search_rows: list[tuple], block: str = ""
+    size: str, figures: list[Figure], search_rows: list[tuple], block: str = "", where: str = ""
 ) -> None:
     """Replace the table between the ``figures:<block>`` markers (``block`` defaults to the
     size), or append it as a new section."""
     text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
     key = block or size
-    block = table(size, figures, search_rows, key)
+    block = table(size, figures, search_rows, key, where)
     begin, end = BEGIN.format(size=key), END.format(size=key)
     if begin in text and end in text:
         head, rest = text.split(begin, 1)
