@@ -46,21 +46,22 @@ def test_fresh_is_a_new_filesystem_with_a_copy_and_leaves_nothing(tmp_path, mode
         subprocess.run(["cp", "-a", str(root / "src"), str(root / "copy3")], check=True)
     assert not os.path.ismount(root) and not root.exists()
     assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == []
-    assert str(tmp_path) not in subprocess.run(
-        ["losetup", "-a"], capture_output=True, text=True, check=True
-    ).stdout
+    assert (
+        str(tmp_path)
+        not in subprocess.run(["losetup", "-a"], capture_output=True, text=True, check=True).stdout
+    )
     assert _listing(src) == before  # the cached tree is untouched
 
 
 def test_a_killed_runs_leftovers_are_released(tmp_path, mode):
     freshfs.MODE = "fresh"
     src = _tree(tmp_path / "tree")
-    with freshfs.place(tmp_path / "bench", "shape", {"src": src}, copies=2) as root:
-        pass
-    with freshfs.filesystem(tmp_path / "bench", "shape", 32 << 20, 256):
-        # as a run killed here leaves it: mounted, attached, on disk
-        with freshfs.place(tmp_path / "bench", "shape", {"src": src}, copies=2) as root:
-            assert _listing(root / "src") == _listing(src)
+    # a filesystem left mounted, attached and on disk, as a run killed in the middle leaves it
+    with (
+        freshfs.filesystem(tmp_path / "bench", "shape", 32 << 20, 256),
+        freshfs.place(tmp_path / "bench", "shape", {"src": src}, copies=2) as root,
+    ):
+        assert _listing(root / "src") == _listing(src)
     assert sorted(p.name for p in (tmp_path / "bench").iterdir()) == []
 
 
