@@ -35,7 +35,7 @@ from .handlers import routes
 from .handlers.base import NotFoundHandler
 from .identity import IdentityResolver
 from .jobs import JobRunner
-from .jobs.tasks import TASKS, transfer_task
+from .jobs.tasks import transfer_task
 from .managers.volumes import UsageCache
 from .processes import Supervisor, available_cores
 from .sessionpool import SessionPool
@@ -288,7 +288,7 @@ class RegistryApp(Application, TransferBackendConfig):
             kube=self.kube_settings(),
         )
         self.transfers.runner = self.runner
-        TASKS[JobKind.transfer.value] = transfer_task(self.transfers.run)
+        self.runner.tasks[JobKind.transfer.value] = transfer_task(self.transfers.run)
         hub_auth = HubOAuth(parent=self, cache_max_age=60)
         identities = IdentityResolver(
             parent=self,

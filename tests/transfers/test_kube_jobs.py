@@ -248,6 +248,58 @@ def _import_somewhere(c, volume_name: str):
     })  # fmt: skip
 
 
+def test_the_registry_taking_over_a_job_logs_each_line_once(kube, tmp_path):
+    """The registry following a Job stops (a restart, a rollout) and the next one follows the
+    Job on: it reads the pod's log from the start, as Kubernetes serves it, but logs only the
+    lines not logged yet — and still knows the earlier ones (the failure quotes them)."""
+    home = tmp_path / "reg"
+    home.mkdir()
+    traits = dict(
+        transfer_backend="kubernetes", transfer_kube_image="fermi/transfer:test",
+        transfer_kube_namespace=NS,
+        transfer_kube_config=str(kubeconfig(home / "kubeconfig", kube.port)),
+        transfer_kube_poll_interval=0.1, transfer_kube_request_timeout=5,
+    )  # fmt: skip
+    db = f"sqlite:///{home / 'reg.sqlite'}"
+    first = InProcessRegistry(home, db, **traits).start()
+    try:
+        with first["alice"] as c:
+            tid = _import_somewhere(c, "kube-takeover").json()["id"]
+            name = object_name(tid)
+            kube.wait_job(name, NS)
+            pod = kube.start_pod(name, NS)
+            kube.log(pod, "Cloning into 'r'...")  # a plain line, as git prints it
+            kube.log(pod, json.dumps({"event": "log", "message": "fetched 3 objects"}))
+            kube.log(pod, json.dumps({"event": "progress", "files_done": 3, "bytes_done": 300,
+                                      "files_total": None, "bytes_total": None}))  # fmt: skip
+            end = time.monotonic() + 10
+            while c.get(f"/transfers/{tid}").json()["progress"]["bytes_done"] != 300:
+                assert time.monotonic() < end
+                time.sleep(0.05)
+    finally:
+        first.stop()
+    assert kube.job(name, NS) is not None  # the Job runs on
+    second = InProcessRegistry(home, db, **traits).start()
+    try:
+        with second["alice"] as c:
+            end = time.monotonic() + 20
+            while "submitted earlier" not in c.get(f"/transfers/{tid}/log").json()["text"]:
+                assert time.monotonic() < end, "the next registry never followed the Job"
+                time.sleep(0.05)
+            kube.log(pod, json.dumps({"event": "log", "message": "checked out main"}))
+            kube.log(pod, "fatal: early EOF")
+            kube.end_pod(pod, NS, 128)
+            kube.finish_job(name, NS, "Failed", "BackoffLimitExceeded", "Job has reached the limit")
+            t = wait_transfer(c, tid)
+            log = c.get(f"/transfers/{tid}/log").json()["text"]
+    finally:
+        second.stop()
+    lines = ["Cloning into 'r'...", "fetched 3 objects", "checked out main", "fatal: early EOF"]
+    assert [log.count(f"[attempt 1] {line}") for line in lines] == [1, 1, 1, 1], log
+    assert t["state"] == "failed" and t["attempts"] == 1, t
+    assert "Cloning into 'r'... | fatal: early EOF" in t["error"], t["error"]
+
+
 def test_unreachable_api_fails_the_transfer_with_a_clear_message(kreg, kube, tmp_path):
     service = kreg.app.transfers
     settings = service.kube

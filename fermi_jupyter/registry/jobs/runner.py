@@ -86,6 +86,9 @@ class JobRunner:
         self.commit_retry_seconds = commit_retry_seconds
         self.pauses = PausePoints(pause_dir)
         self.worker = worker_name()
+        # this runner's own table: the app adds its transfer service's task to it (a table
+        # shared by the process would hand one registry's transfers to another's service)
+        self.tasks = dict(TASKS)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fermi-job")
         self._active: dict[int, threading.Event] = {}  # job id → its cancel flag
         self._queued: set[int] = set()
@@ -236,7 +239,7 @@ class JobRunner:
         started = time.monotonic()
         metrics.JOBS_RUNNING.inc()
         try:
-            outcome = TASKS[attempt.kind].work(self.layout, attempt.plan, progress, cancel)
+            outcome = self.tasks[attempt.kind].work(self.layout, attempt.plan, progress, cancel)
         except storage.Cancelled:
             end = "lost" if progress.lost else "stopped" if self._stopping.is_set() else "cancelled"
         except (storage.StorageError, RegistryError) as e:
@@ -295,14 +298,14 @@ class JobRunner:
         job.attempts += 1
         job.error = None
         history.add(job, history.start_event(job))
-        if v is None and TASKS[job.kind].needs_version:
+        if v is None and self.tasks[job.kind].needs_version:
             self._fail(job, None, "its version was deleted")
             return None, self._event(db, v, job)
         if job.kind == REGISTER and v is not None:
             v.status = version_move(v.status, VersionStatus.processing).value
             v.error, v.phase = None, STARTING
         try:
-            plan = TASKS[job.kind].prepare(self.layout, db, job, v)
+            plan = self.tasks[job.kind].prepare(self.layout, db, job, v)
         except (storage.StorageError, RegistryError) as e:
             self._fail(job, v, str(e))
             return None, self._event(db, v, job)
@@ -331,10 +334,10 @@ class JobRunner:
             end = "cancelled"
         job.phase = None
         if end == "done":
-            if v is None and TASKS[job.kind].needs_version:
+            if v is None and self.tasks[job.kind].needs_version:
                 self._fail(job, None, "its version was deleted while it ran")
             else:
-                job.result = TASKS[job.kind].finish(db, job, v, attempt.plan, outcome)
+                job.result = self.tasks[job.kind].finish(db, job, v, attempt.plan, outcome)
                 job.state = job_move(job.state, JobState.done).value
                 history.add(job, "done")
         elif end == "cancelled":

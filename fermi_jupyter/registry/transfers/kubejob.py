@@ -166,10 +166,13 @@ class KubeTransfer:
     async def _watch(self) -> Outcome:
         last_ok = time.monotonic()
         while True:
-            if self._cancel_asked():
-                return await self._cancel()
+            # stopping first: a registry stopped in-process also sets every job's cancel flag,
+            # and the Job must run on for the next registry (a user's cancel is in the
+            # database: that registry finds it)
             if self.hooks.stopping():
                 raise Stopping()
+            if self._cancel_asked():
+                return await self._cancel()
             try:
                 job = await self.k8s.read_job(self.name)
                 pods = await self.k8s.list_pods(self.selector)
@@ -245,7 +248,7 @@ class KubeTransfer:
                     rec["attempt"], self.redact, self.hooks.log, self.hooks.progress
                 )
                 self.readers[name] = reader
-                self.followers[name] = asyncio.create_task(self._follow(name, reader))
+                self.followers[name] = asyncio.create_task(self._follow(name, reader, rec))
             if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
                 task = self.followers.get(name)
                 if task is not None:
@@ -254,19 +257,27 @@ class KubeTransfer:
                         continue  # the rest of its log first
                 self._end_attempt(rec, pod)
 
-    async def _follow(self, pod: str, reader: LineReader) -> None:
+    async def _follow(self, pod: str, reader: LineReader, rec: dict[str, Any]) -> None:
         """Read the pod's log to its end; a stream that breaks is opened again, and the lines
-        already read are skipped."""
-        seen = 0
+        already read are skipped. The attempt's record counts the lines logged
+        (``log_lines``, saved with it): a registry taking the Job over reads them again — the
+        log is served from its start — but only to know them (the last words a failure
+        quotes, the result), not to log them twice."""
+        seen, logged = 0, int(rec.get("log_lines") or 0)
         while True:
             count = 0
             try:
                 async for line in self.k8s.follow_log(pod):
                     count += 1
-                    if count > seen:
-                        seen = count
-                        reader.feed(line)
-                        reader.flush()
+                    if count <= seen:
+                        continue
+                    seen = count
+                    if count <= logged:
+                        reader.feed(line, quiet=True)
+                        continue
+                    reader.feed(line)
+                    reader.flush()
+                    rec["log_lines"] = count  # after the lines are written: a crash repeats
             except KubeError as e:
                 self.hooks.note(f"reading the log of pod {pod}: {self.redact(e.message)}")
             reader.flush()

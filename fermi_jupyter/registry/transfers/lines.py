@@ -39,8 +39,9 @@ class LineReader:
     _lines: list[str] = field(default_factory=list)
     _progress: dict[str, Any] | None = None
 
-    def feed(self, line: str, *, plain: bool = False) -> None:
-        """One line; ``plain``: it cannot be JSON (a child's stderr)."""
+    def feed(self, line: str, *, plain: bool = False, quiet: bool = False) -> None:
+        """One line; ``plain``: it cannot be JSON (a child's stderr); ``quiet``: logged
+        already (by a registry that followed this attempt before), so only remembered."""
         line = self.redact(line.rstrip("\n"))
         prefix = f"[attempt {self.number}] "
         ev = None
@@ -53,12 +54,13 @@ class LineReader:
             if line.strip():
                 self.tail.append(line)
                 del self.tail[:-20]
-                self._lines.append(prefix + line)
+                if not quiet:
+                    self._lines.append(prefix + line)
             return
         kind = ev.get("event")
         if kind == "progress":
             self._progress = ev
-        elif kind == "log":
+        elif kind == "log" and not quiet:
             self._lines.append(prefix + str(ev.get("message", "")))
         elif kind in ("result", "error"):
             self.final = ev

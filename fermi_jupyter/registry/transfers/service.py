@@ -245,7 +245,8 @@ class TransferService:
         hooks = Hooks(
             log=lambda text: self._log(tid, text, stamp=False),
             note=lambda text: self._log(tid, text),
-            progress=lambda values: self._save(tid, **values),
+            # with the attempts: their count of log lines logged moves on with the progress
+            progress=lambda values: self._save(tid, attempts=attempts, **values),
             running=running,
             heartbeat=lambda: self._heartbeat(job.id),
             cancel=cancel,
