@@ -298,6 +298,7 @@ def test_the_registry_taking_over_a_job_logs_each_line_once(kube, tmp_path):
     assert [log.count(f"[attempt 1] {line}") for line in lines] == [1, 1, 1, 1], log
     assert t["state"] == "failed" and t["attempts"] == 1, t
     assert "Cloning into 'r'... | fatal: early EOF" in t["error"], t["error"]
+    assert "log_lines" not in t["attempt_history"][0]  # bookkeeping, not the API's
 
 
 def test_unreachable_api_fails_the_transfer_with_a_clear_message(kreg, kube, tmp_path):

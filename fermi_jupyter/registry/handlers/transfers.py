@@ -31,7 +31,10 @@ def transfer_json(t: Transfer) -> dict[str, Any]:
         "error": t.error,
         "conditions": t.conditions or [],
         "attempts": len(t.attempts or []),
-        "attempt_history": t.attempts or [],
+        # (``log_lines`` is the registry's own bookkeeping: which pod log lines it logged)
+        "attempt_history": [
+            {k: v for k, v in a.items() if k != "log_lines"} for a in t.attempts or []
+        ],
         "progress": {
             "files_done": t.files_done,
             "bytes_done": t.bytes_done,
