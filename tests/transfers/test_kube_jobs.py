@@ -202,6 +202,16 @@ def test_failed_job_fails_the_transfer_with_each_attempts_message(kreg, kube):
         assert "[attempt 1] cloning" in log and "attempt 1 failed (deadline)" in log
 
 
+def _progress_seen(c, kube: KubeAPI, pod: str, tid: str) -> None:
+    """The pod reports 3 files, 300 bytes; wait until the transfer shows it (its log is read)."""
+    kube.log(pod, json.dumps({"event": "progress", "files_done": 3, "bytes_done": 300,
+                              "files_total": None, "bytes_total": None}))  # fmt: skip
+    end = time.monotonic() + 10
+    while c.get(f"/transfers/{tid}").json()["progress"]["bytes_done"] != 300:
+        assert time.monotonic() < end
+        time.sleep(0.05)
+
+
 def test_cancel_deletes_job_and_secret_and_others_cannot(kreg, kube):
     with kreg["alice"] as c:
         credential(c, "git-cancel", type="git", token="ghp-cancelMe-0042")
@@ -215,12 +225,7 @@ def test_cancel_deletes_job_and_secret_and_others_cannot(kreg, kube):
         name = object_name(tid)
         kube.wait_job(name, NS)
         pod = kube.start_pod(name, NS)
-        kube.log(pod, json.dumps({"event": "progress", "files_done": 3, "bytes_done": 300,
-                                  "files_total": None, "bytes_total": None}))  # fmt: skip
-        end = time.monotonic() + 10
-        while c.get(f"/transfers/{tid}").json()["progress"]["bytes_done"] != 300:
-            assert time.monotonic() < end
-            time.sleep(0.05)
+        _progress_seen(c, kube, pod, tid)
     with kreg["bob"] as b:
         assert b.get(f"/transfers/{tid}").status_code == 404
         assert b.get(f"/transfers/{tid}/log").status_code == 404
@@ -270,12 +275,7 @@ def test_the_registry_taking_over_a_job_logs_each_line_once(kube, tmp_path):
             pod = kube.start_pod(name, NS)
             kube.log(pod, "Cloning into 'r'...")  # a plain line, as git prints it
             kube.log(pod, json.dumps({"event": "log", "message": "fetched 3 objects"}))
-            kube.log(pod, json.dumps({"event": "progress", "files_done": 3, "bytes_done": 300,
-                                      "files_total": None, "bytes_total": None}))  # fmt: skip
-            end = time.monotonic() + 10
-            while c.get(f"/transfers/{tid}").json()["progress"]["bytes_done"] != 300:
-                assert time.monotonic() < end
-                time.sleep(0.05)
+            _progress_seen(c, kube, pod, tid)
     finally:
         first.stop()
     assert kube.job(name, NS) is not None  # the Job runs on
