@@ -40,7 +40,7 @@ def choose(asked: str, where: Path) -> str:
     """Set and describe where figures are measured: ``asked`` is fresh, work or auto (fresh
     for the full sizes when a small filesystem can be made here, else the work folder)."""
     global MODE
-    why = unavailable()
+    why = None if asked == "work" else unavailable()
     if why is None and asked != "work":
         try:
             with filesystem(where, "probe", 64 << 20, 1024):
