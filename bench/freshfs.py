@@ -80,7 +80,6 @@ def filesystem(where: Path, name: str, size: int, inodes: int) -> Iterator[Path]
     image, mount = where / f"{name}.img", where / f"{name}.fs"
     _release(image, mount)  # a run that was killed left them
     mount.mkdir()
-    device = None
     try:
         _run("fallocate", "-l", str(size), str(image))
         _run(
@@ -99,12 +98,7 @@ def filesystem(where: Path, name: str, size: int, inodes: int) -> Iterator[Path]
         _run("mount", device, str(mount))
         yield mount
     finally:
-        with contextlib.suppress(OSError):
-            _run("umount", str(mount))
-        if device:
-            with contextlib.suppress(OSError):
-                _run("losetup", "-d", device)
-        _release(image, mount)
+        _release(image, mount)  # unmount, detach (found by the image), delete
 
 
 def _release(image: Path, mount: Path) -> None:
