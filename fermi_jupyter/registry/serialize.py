@@ -80,7 +80,8 @@ def dataset_rows_json(rows: Sequence[Any], parse: Any) -> list[dict[str, Any]]:
     dict."""
     if not rows:
         return []
-    pick = itemgetter(*(rows[0]._fields.index(c) for c in _DATASET_COLUMNS))
+    fields = rows[0]._fields  # (a new tuple at every access)
+    pick = itemgetter(*(fields.index(c) for c in _DATASET_COLUMNS))
     out = []
     for row in rows:
         *head, aliases, made, updated = pick(row)

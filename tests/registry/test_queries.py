@@ -29,10 +29,11 @@ BUDGET = {
     "/datasets": 1,  # page: latest ready version and aliases as correlated subqueries
     "/datasets?q=bench": 1,
     "/datasets/{ds}": 1,
-    "/datasets/{ds}/versions": 2,  # resolve + page (mounted, aliases, latest as subqueries)
-    "/datasets/{ds}/versions/3": 2,  # resolve + the version with the same subqueries
-    "/datasets/{ds}/versions/latest": 2,
-    "/datasets/{ds}/versions/a2": 2,
+    # by id: the page (mounted, aliases, latest as subqueries) joined to its dataset's row
+    "/datasets/{ds}/versions": 1,
+    "/datasets/{ds}/versions/3": 1,  # the version with the same subqueries, the same way
+    "/datasets/{ds}/versions/latest": 1,
+    "/datasets/{ds}/versions/a2": 1,
     "/volumes": 1,
     "/jobs": 1,  # jobs joined with their versions
     "/mounts": 1,
@@ -251,3 +252,106 @@ def test_json_columns_give_back_integers_beyond_64_bits_exactly(reg):
     with reg.app.engine.connect() as conn:
         got = conn.execute(select(AuditEvent.detail).where(AuditEvent.target == "big-int"))
         assert got.scalar_one() == detail
+
+
+def test_search_ignores_case_follows_renames_and_stays_within_one_field(reg, world):
+    """PostgreSQL searches a stored lower-cased ``search_text`` (migration 0006), SQLite its
+    FTS table: the same answers either way, kept current by the database on every change."""
+
+    def found(c, q: str) -> set[str]:  # type: ignore[no-untyped-def]
+        r = c.get("/datasets", params={"q": q, "limit": 50})
+        assert r.status_code == 200, r.text
+        return {d["name"] for d in r.json()["items"] if d["name"].startswith("case-")}
+
+    with reg["alice"] as c:
+        r = c.post("/datasets", json={"name": "case-Speech", "description": "Ünïcode 语音 Notes"})
+        assert r.status_code == 201, r.text
+        ds = r.json()["id"]
+        for q in ("speech", "SPEECH", "sPeEcH", "ünïcode", "语音", "notes", "se-sp"):
+            assert found(c, q) == {"case-Speech"}, q
+        # name and description are two fields: a term spanning them matches neither
+        assert found(c, "speech\nünïcode") == found(c, "speech ünïcode") == set()
+        assert c.patch(f"/datasets/{ds}", json={"name": "case-Audio"}).status_code == 200
+        assert found(c, "speech") == set() and found(c, "AUDIO") == {"case-Audio"}
+        assert c.patch(f"/datasets/{ds}", json={"description": "plain"}).status_code == 200
+        assert found(c, "notes") == set() and found(c, "plain") == {"case-Audio"}
+    if reg.app.engine.dialect.name == "postgresql":  # the column is the database's to keep
+        with reg.app.engine.connect() as conn:
+            kept = conn.exec_driver_sql(
+                "SELECT search_text FROM datasets WHERE id = %(id)s", {"id": ds}
+            ).scalar()
+        assert kept == "case-audio\nplain"
+
+
+def test_version_reads_by_id_in_one_statement_answer_as_by_name(reg, world):
+    """By id, a version read is one statement joining the dataset's row; by name it looks the
+    dataset up first. Both must give the same answers, the errors included."""
+    with reg["alice"] as c:
+        r = c.post("/datasets", json={"name": "one-empty", "visibility": "team", "team": "vision"})
+        assert r.status_code == 201, r.text
+        empty = r.json()["id"]
+    cases = [
+        (world, "bench-000", ["", "?limit=2", "?status=ready&limit=3", "/3", "/latest", "/a2"]),
+        (world, "bench-000", ["/999", "/99999999999999999999", "/nope"]),
+        (empty, "one-empty", ["", "/latest", "/1", "/a1"]),
+    ]
+    for reader in ("alice", "bob", "carol"):  # owner, team member, outsider
+        with reg[reader] as c:
+            for ds, name, tails in cases:
+                for tail in tails:
+                    by_id = c.get(f"/datasets/{ds}/versions{tail}")
+                    by_name = c.get(f"/datasets/alice%2F{name}/versions{tail}")
+                    assert by_id.status_code == by_name.status_code, (reader, ds, tail)
+                    if by_id.status_code == 200:
+                        assert by_id.json() == by_name.json(), (reader, ds, tail)
+                    else:
+                        assert by_id.json()["reason"] == by_name.json()["reason"]
+                    if ds == empty and reader == "carol":  # not visible: as if it did not exist
+                        assert by_id.status_code == 404
+                        assert by_id.json()["reason"] == "dataset-not-found"
+                        assert c.get(f"/datasets/ds-nosuch000/versions{tail}").json() == {
+                            **by_id.json(),
+                            "message": by_id.json()["message"].replace(empty, "ds-nosuch000"),
+                        }
+    with reg["alice"] as c:
+        assert c.get(f"/datasets/{empty}/versions").json() == {"items": [], "next_cursor": None}
+        assert c.get(f"/datasets/{empty}/versions/latest").json()["reason"] == "no-ready"
+        page = c.get(f"/datasets/{world}/versions?limit=2").json()
+        assert [v["number"] for v in page["items"]] == [N, N - 1] and page["next_cursor"]
+        rest = c.get(f"/datasets/{world}/versions?limit=50&cursor={page['next_cursor']}").json()
+        assert [v["number"] for v in rest["items"]] == list(range(N - 2, 0, -1))
+
+
+def test_answered_reads_are_logged_at_debug_level_only(reg, world):
+    """At a thousand reads a second, an INFO line each drowned the writes and errors and cost
+    4 % of a serving process; writes and refusals are still logged at the app's level."""
+    import logging
+
+    class Keep(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.DEBUG)
+            self.lines: list[tuple[int, str]] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            if "/datasets" in record.getMessage():
+                self.lines.append((record.levelno, record.getMessage()))
+
+    app, before = reg.app, reg.app.log_level
+    try:
+        for level, reads_logged in ((logging.INFO, False), (logging.DEBUG, True)):
+            app.log_level, keep = level, Keep()
+            app.log.addHandler(keep)
+            try:
+                with reg["alice"] as c:
+                    assert c.get(f"/datasets/{world}").status_code == 200
+                    assert c.get("/datasets/ds-nosuch000").status_code == 404
+                    r = c.patch(f"/datasets/{world}", json={"description": "logged"})
+                    assert r.status_code == 200
+            finally:
+                app.log.removeHandler(keep)
+            lines = keep.lines
+            assert any(lv == logging.WARNING and "404 GET" in m for lv, m in lines), lines
+            assert any(lv == logging.INFO and "200 PATCH" in m for lv, m in lines), lines
+            assert any("200 GET" in m for _lv, m in lines) == reads_logged, lines
+    finally:
+        app.log_level = before

@@ -31,7 +31,7 @@ def _jobs(db: Session, who: Identity, *, job_id: int | None = None, state=None, 
         stmt = stmt.where(Job.state == state)
     if key:
         stmt = stmt.where(Job.id < key[0])
-    return list(db.connection().execute(stmt.order_by(Job.id.desc()).limit(limit)))
+    return db.connection().execute(stmt.order_by(Job.id.desc()).limit(limit)).all()
 
 
 def _json(row: Any) -> dict:

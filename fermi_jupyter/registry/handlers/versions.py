@@ -27,8 +27,7 @@ class VersionsHandler(VersionsBase):
         who, status = self.identity, self.arg("status")
 
         def page(db):  # type: ignore[no-untyped-def]
-            ds = datasets_mgr.lookup(db, who, ref)
-            rows, nxt = mgr.list_(db, ds, status=status, limit=limit, cursor=cursor)
+            ds, rows, nxt = mgr.page(db, who, ref, status=status, limit=limit, cursor=cursor)
             return {"items": mgr.to_json(db, ds, rows), "next_cursor": nxt}
 
         self.write_json(await self.call(page))
@@ -52,8 +51,8 @@ class VersionsHandler(VersionsBase):
 class VersionHandler(VersionsBase):
     async def get(self, ref: str, selector: str) -> None:
         def one(db):  # type: ignore[no-untyped-def]
-            ds = datasets_mgr.lookup(db, self.identity, ref)
-            return mgr.to_json(db, ds, [mgr.read(db, ds, selector)])[0]
+            ds, row = mgr.read_one(db, self.identity, ref, selector)
+            return mgr.to_json(db, ds, [row])[0]
 
         self.write_json(await self.call(one))
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Row,
+    String,
     bindparam,
     func,
     literal_column,
@@ -133,7 +134,7 @@ def _find(db: Session, who: Identity, ref: str, stmt: Any, *, orm: bool, key: st
             one = reused(
                 db, ("datasets.one", key), lambda _: stmt.where(Dataset.id == bindparam("id"))
             )
-            candidates = list(db.connection().execute(one, {"id": ref}))
+            candidates = db.connection().execute(one, {"id": ref}).all()
     elif "/" in ref:
         owner, _, name = ref.partition("/")
         candidates = run(stmt.where(Dataset.owner == owner, Dataset.name == name))
@@ -143,13 +144,19 @@ def _find(db: Session, who: Identity, ref: str, stmt: Any, *, orm: bool, key: st
         )
     candidates = [d for d in candidates if can_read(who, d)]
     if not candidates:
-        raise NotFound(f"no dataset {ref!r} that you can see", reason=Reason.dataset_not_found)
+        raise not_found(ref)
     if len(candidates) > 1:
         owners = ", ".join(f"{d.owner}/{d.name}" for d in candidates)
         raise BadRequest(
             f"{ref!r} is ambiguous ({owners}): use owner/name or the id", reason=Reason.ambiguous
         )
     return candidates[0]
+
+
+def not_found(ref: str) -> NotFound:
+    """The answer for a dataset that does not exist and for one the caller may not see: the
+    same, so that a name does not tell whether it exists."""
+    return NotFound(f"no dataset {ref!r} that you can see", reason=Reason.dataset_not_found)
 
 
 def writable(db: Session, who: Identity, ref: str) -> Dataset:
@@ -220,7 +227,7 @@ def list_(
     # every value is a bound parameter, so the statement for this shape is built once
     params: dict[str, Any] = {
         "me": who.name,
-        "teams": sorted(who.groups),
+        "teams": _teams_param(db, who),
         "scope": scope,
         "owner": owner,
         "data_type": data_type,
@@ -233,7 +240,7 @@ def list_(
     shape += (bool(data_type), bool(key))
 
     def build(dialect: str) -> Any:
-        stmt = _page_select(db).where(readable_datasets(who, bound=True))
+        stmt = _page_select(db).where(readable_datasets(who, bound=dialect))
         if scope == "mine":
             stmt = stmt.where(Dataset.owner == bindparam("me"))
         elif scope != "all":
@@ -262,15 +269,26 @@ def list_(
         return stmt.where(_matches(match)) if match else stmt
 
     stmt = reused(db, ("datasets.page", match, *shape), build_page)
-    rows = list(db.connection().execute(stmt, params))
+    rows = db.connection().execute(stmt, params).all()  # one fetchall, not a fetch a row
     nxt = encode_cursor([rows[limit - 1].name, rows[limit - 1].id]) if len(rows) > limit else None
     return rows[:limit], nxt
 
 
+def _teams_param(db: Session, who: Identity) -> Any:
+    """``who``'s teams as ``readable_datasets(bound=…)`` takes them: a list, or JSON text."""
+    teams = sorted(who.groups)
+    return teams if db.get_bind().dialect.name == "postgresql" else orjson.dumps(teams).decode()
+
+
 def _match_kind(db: Session, q: str) -> str:
     """On SQLite, terms of 3+ characters go through the trigram FTS index (migration 0002);
-    PostgreSQL's ILIKE uses its pg_trgm indexes."""
-    return "fts" if db.get_bind().dialect.name == "sqlite" and len(q) >= 3 else "like"
+    on PostgreSQL, a plain LIKE on the stored lower-cased ``search_text`` (migration 0006),
+    which its pg_trgm index serves. ILIKE on name and description is left for the rest (a
+    term with a line break could match across the two in ``search_text``)."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "sqlite":
+        return "fts" if len(q) >= 3 else "like"
+    return "text" if dialect == "postgresql" and "\n" not in q else "like"
 
 
 def _match_params(q: str) -> dict[str, str]:
@@ -280,11 +298,16 @@ def _match_params(q: str) -> dict[str, str]:
     }
 
 
+_SEARCH_TEXT = literal_column("datasets.search_text", String)
+
+
 def _matches(kind: str) -> ColumnElement[bool]:
     """Substring match on name or description (the term as ``:phrase`` or ``:like``)."""
     if kind == "fts":
         fts = text("SELECT rowid FROM datasets_fts WHERE datasets_fts MATCH :phrase")
         return literal_column("datasets.rowid").in_(fts)
+    if kind == "text":  # lower() of the term once, as the column holds lower() of each row
+        return _SEARCH_TEXT.contains(func.lower(bindparam("like", type_=String)), escape="/")
     return or_(
         Dataset.name.icontains(bindparam("like"), escape="/"),
         Dataset.description.icontains(bindparam("like"), escape="/"),

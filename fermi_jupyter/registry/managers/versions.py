@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Row, bindparam, func, select, update
+from sqlalchemy import Integer, Row, bindparam, func, select, true, update
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
+from ...domain.ids import ID_RE
 from ...domain.refs import parse_ref
 from ...domain.states import IN_FLIGHT, JOB_ACTIVE, SETTLED, JobKind, Mode, VersionStatus
-from ...domain.visibility import can_use_volume, can_write
+from ...domain.visibility import can_read, can_use_volume, can_write
 from .. import audit, storage
 from ..errors import BadRequest, Conflict, Forbidden, NotFound, Reason
 from ..jobs import JobRunner
@@ -185,61 +187,154 @@ def _latest() -> Any:
     )
 
 
+def _page_select(dialect: str, status: bool, before: bool) -> Any:
+    stmt = _rows_select(dialect)
+    if status:
+        stmt = stmt.where(Version.status == bindparam("status"))
+    if before:
+        stmt = stmt.where(Version.number < bindparam("before"))
+    return stmt.order_by(Version.number.desc()).limit(bindparam("limit", type_=Integer))
+
+
+def _page_params(ds_id: str, status: str | None, limit: int, key: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"ds_id": ds_id, "limit": limit + 1}
+    if status:
+        params["status"] = status
+    if key:
+        params["before"] = key[0]
+    return params
+
+
+def _next(rows: list[Row], limit: int) -> str | None:
+    return encode_cursor([rows[limit - 1].number]) if len(rows) > limit else None
+
+
 def list_(
     db: Session, ds: Dataset | Row, *, status: str | None, limit: int, cursor: str | None
 ) -> tuple[list[Row], str | None]:
     """A page of ``ds``'s versions, newest first, as plain rows (see ``_rows_select``)."""
     key = decode_cursor(cursor, (int,))
-
-    def build(dialect: str) -> Any:
-        stmt = _rows_select(dialect)
-        if status:
-            stmt = stmt.where(Version.status == bindparam("status"))
-        if key:
-            stmt = stmt.where(Version.number < bindparam("before"))
-        return stmt.order_by(Version.number.desc()).limit(bindparam("limit", type_=Integer))
-
-    stmt = reused(db, ("versions.page", bool(status), bool(key)), build)
-    params: dict[str, Any] = {"ds_id": ds.id, "limit": limit + 1}
-    if status:
-        params["status"] = status
-    if key:
-        params["before"] = key[0]
-    rows = list(db.connection().execute(stmt, params))
-    nxt = encode_cursor([rows[limit - 1].number]) if len(rows) > limit else None
-    return rows[:limit], nxt
+    stmt = reused(
+        db,
+        ("versions.page", bool(status), bool(key)),
+        lambda dialect: _page_select(dialect, bool(status), bool(key)),
+    )
+    params = _page_params(ds.id, status, limit, key)
+    rows = db.connection().execute(stmt, params).all()  # one fetchall, not a fetch a row
+    return list(rows[:limit]), _next(rows, limit)
 
 
-def read(db: Session, ds: Dataset | Row, selector: str) -> Row:
-    """One version of ``ds`` by number, ``latest`` or alias, as a row like ``list_``'s."""
-    params: dict[str, Any] = {"ds_id": ds.id}
+def page(
+    db: Session, who: Identity, ref: str, *, status: str | None, limit: int, cursor: str | None
+) -> tuple[Any, list[Row], str | None]:
+    """``ref``'s dataset (as ``datasets.lookup`` finds it) and a page of its versions. By id,
+    the common case, in one statement (see ``_with_dataset``)."""
+    if not ID_RE.match(ref):
+        ds = datasets_mgr.lookup(db, who, ref)
+        return ds, *list_(db, ds, status=status, limit=limit, cursor=cursor)
+    key = decode_cursor(cursor, (int,))
+    stmt = reused(
+        db,
+        ("versions.page+dataset", bool(status), bool(key)),
+        lambda dialect: _with_dataset(_page_select(dialect, bool(status), bool(key))),
+    )
+    rows = db.connection().execute(stmt, _page_params(ref, status, limit, key)).all()
+    ds, rows = _split(who, ref, rows)
+    return ds, rows[:limit], _next(rows, limit)
+
+
+class DatasetOf(NamedTuple):
+    """What a version read needs of its dataset: whom it is visible to, and its name."""
+
+    id: str
+    name: str
+    owner: str
+    team: str | None
+    visibility: str
+
+
+def _with_dataset(versions: Any) -> Any:
+    """``versions`` (of the dataset ``:ds_id``) beside the dataset's ``DatasetOf`` columns,
+    which every row repeats: one row with no version when it has none, none when there is no
+    such dataset."""
+    v = versions.subquery("v")
+    d = Dataset.__table__
+    mine = [d.c[c].label(f"d_{c}") for c in ("name", "owner", "team", "visibility")]
+    return (
+        select(*mine, v)
+        .select_from(d.outerjoin(v, true()))
+        .where(d.c.id == bindparam("ds_id"))
+        .order_by(v.c.number.desc())
+    )
+
+
+def _split(who: Identity, ref: str, rows: Sequence[Row]) -> tuple[DatasetOf, list[Row]]:
+    """The dataset, checked readable as ``datasets.lookup`` checks it, and the version rows."""
+    if not rows:
+        raise datasets_mgr.not_found(ref)
+    first = rows[0]
+    ds = DatasetOf(ref, first.d_name, first.d_owner, first.d_team, first.d_visibility)
+    if not can_read(who, ds):
+        raise datasets_mgr.not_found(ref)
+    return ds, [r for r in rows if r.id is not None]
+
+
+def _selector(selector: str) -> tuple[str, dict[str, Any]]:
+    """The kind of a version selector and its parameters; ``number`` None: no such version."""
     if selector.isdigit():
-        kind, params["number"] = "number", parse_int_id(selector)
-        if params["number"] is None:  # no version can have it
-            raise NotFound(
-                f"dataset {ds.name!r} has no version {selector!r}", reason=Reason.no_version
-            )
-    elif selector == "latest":
-        kind = "latest"
-    else:
-        kind, params["alias"] = "alias", selector
+        return "number", {"number": parse_int_id(selector)}
+    if selector == "latest":
+        return "latest", {}
+    return "alias", {"alias": selector}
 
-    def build(dialect: str) -> Any:
-        number: Any = {
-            "number": bindparam("number"),
-            "latest": _latest(),
-            "alias": select(Alias.number)
-            .where(Alias.dataset_id == bindparam("ds_id"), Alias.name == bindparam("alias"))
-            .scalar_subquery(),
-        }[kind]
-        return _rows_select(dialect).where(Version.number == number)
 
-    row = db.connection().execute(reused(db, ("versions.one", kind), build), params).first()
+def _one_select(dialect: str, kind: str) -> Any:
+    number: Any = {
+        "number": bindparam("number"),
+        "latest": _latest(),
+        "alias": select(Alias.number)
+        .where(Alias.dataset_id == bindparam("ds_id"), Alias.name == bindparam("alias"))
+        .scalar_subquery(),
+    }[kind]
+    return _rows_select(dialect).where(Version.number == number)
+
+
+def _missing(ds: Any, selector: str) -> NotFound:
+    if selector == "latest":
+        return NotFound(f"dataset {ds.name!r} has no ready version yet", reason=Reason.no_ready)
+    return NotFound(f"dataset {ds.name!r} has no version {selector!r}", reason=Reason.no_version)
+
+
+def read(db: Session, ds: Dataset | Row | DatasetOf, selector: str) -> Row:
+    """One version of ``ds`` by number, ``latest`` or alias, as a row like ``list_``'s."""
+    kind, params = _selector(selector)
+    if kind == "number" and params["number"] is None:  # no version can have it
+        raise _missing(ds, selector)
+    params["ds_id"] = ds.id
+    stmt = reused(db, ("versions.one", kind), lambda dialect: _one_select(dialect, kind))
+    row = db.connection().execute(stmt, params).first()
     if row is None:
-        if selector == "latest":
-            raise NotFound(f"dataset {ds.name!r} has no ready version yet", reason=Reason.no_ready)
-        raise NotFound(f"dataset {ds.name!r} has no version {selector!r}", reason=Reason.no_version)
+        raise _missing(ds, selector)
     return row
+
+
+def read_one(db: Session, who: Identity, ref: str, selector: str) -> tuple[Any, Row]:
+    """``ref``'s dataset (as ``datasets.lookup`` finds it) and its version ``selector``. By
+    id, the common case, in one statement (see ``_with_dataset``)."""
+    kind, params = _selector(selector)
+    if not ID_RE.match(ref) or (kind == "number" and params["number"] is None):
+        ds = datasets_mgr.lookup(db, who, ref)
+        return ds, read(db, ds, selector)
+    params["ds_id"] = ref
+    stmt = reused(
+        db,
+        ("versions.one+dataset", kind),
+        lambda dialect: _with_dataset(_one_select(dialect, kind)),
+    )
+    ds, rows = _split(who, ref, db.connection().execute(stmt, params).all())
+    if not rows:
+        raise _missing(ds, selector)
+    return ds, rows[0]
 
 
 def to_json(db: Session, ds: Dataset | Row, rows: list[Any]) -> list[dict[str, Any]]:
