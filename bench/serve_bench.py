@@ -313,7 +313,8 @@ def measure(
 ) -> dict:
     """``db_server``: the database server's main process (its children are the backends the
     registry talks to), so its CPU is reported beside the registry's."""
-    hub = Hub(home=home, db_url=db_url)
+    # one registry (the tests' second one, on the same database, would poll it meanwhile)
+    hub = Hub(home=home, db_url=db_url, second_registry=False)
     hub.start()
     try:
         world = populate(hub)
