@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, and_, any_, bindparam, false, or_, text, true
@@ -35,6 +36,13 @@ def _in_teams(who: Identity, bound: str | None) -> ColumnElement[bool]:
     if bound == "postgresql":
         return Dataset.team == any_(bindparam("teams", type_=ARRAY(String)))
     return Dataset.team.in_(text("SELECT value FROM json_each(:teams)").columns(value=String))
+
+
+def teams_param(who: Identity, dialect: str) -> Any:
+    """``who``'s teams as the ``teams`` parameter of ``readable_datasets(bound=dialect)``:
+    a list (PostgreSQL's array) or JSON text (SQLite's ``json_each``)."""
+    teams = sorted(who.groups)
+    return teams if dialect == "postgresql" else json.dumps(teams)
 
 
 def usable_volumes(who: Identity) -> ColumnElement[bool]:

@@ -31,7 +31,7 @@ from ..errors import BadRequest, Conflict, Forbidden, NotFound, Reason
 from ..orm import Alias, Dataset, DatasetTag, Mount, Version
 from ..pagination import decode_cursor, encode_cursor
 from ..serialize import dataset_json, dataset_rows_json
-from .access import readable_datasets
+from .access import readable_datasets, teams_param
 from .statements import reused
 
 SCOPES = ("all", "mine", "team", "org", "public")
@@ -224,10 +224,11 @@ def list_(
     if scope not in SCOPES:
         raise BadRequest(f"scope must be one of {', '.join(SCOPES)}", reason=Reason.invalid_query)
     key = decode_cursor(cursor, (str, str))
+    dialect = db.get_bind().dialect.name
     # every value is a bound parameter, so the statement for this shape is built once
     params: dict[str, Any] = {
         "me": who.name,
-        "teams": _teams_param(db, who),
+        "teams": teams_param(who, dialect),
         "scope": scope,
         "owner": owner,
         "data_type": data_type,
@@ -260,7 +261,7 @@ def list_(
             stmt = stmt.where(tuple_(Dataset.name, Dataset.id) > after)
         return stmt.order_by(Dataset.name, Dataset.id).limit(bindparam("limit", type_=Integer))
 
-    match = _match_kind(db, q) if q else None
+    match = _match_kind(dialect, q) if q else None
     if q:
         params.update(_match_params(q))
 
@@ -274,18 +275,11 @@ def list_(
     return rows[:limit], nxt
 
 
-def _teams_param(db: Session, who: Identity) -> Any:
-    """``who``'s teams as ``readable_datasets(bound=…)`` takes them: a list, or JSON text."""
-    teams = sorted(who.groups)
-    return teams if db.get_bind().dialect.name == "postgresql" else orjson.dumps(teams).decode()
-
-
-def _match_kind(db: Session, q: str) -> str:
+def _match_kind(dialect: str, q: str) -> str:
     """On SQLite, terms of 3+ characters go through the trigram FTS index (migration 0002);
     on PostgreSQL, a plain LIKE on the stored lower-cased ``search_text`` (migration 0006),
     which its pg_trgm index serves. ILIKE on name and description is left for the rest (a
     term with a line break could match across the two in ``search_text``)."""
-    dialect = db.get_bind().dialect.name
     if dialect == "sqlite":
         return "fts" if len(q) >= 3 else "like"
     return "text" if dialect == "postgresql" and "\n" not in q else "like"

@@ -221,7 +221,7 @@ def list_(
     )
     params = _page_params(ds.id, status, limit, key)
     rows = db.connection().execute(stmt, params).all()  # one fetchall, not a fetch a row
-    return list(rows[:limit]), _next(rows, limit)
+    return rows[:limit], _next(rows, limit)
 
 
 def page(
