@@ -27,7 +27,7 @@ from traitlets.config import Application
 from .. import __version__
 from ..domain.states import JobKind
 from . import db as dbmod
-from . import storage
+from . import metrics, storage
 from .context import RegistryContext
 from .credentials import Vault
 from .events import EventBus
@@ -35,15 +35,20 @@ from .handlers import routes
 from .handlers.base import NotFoundHandler
 from .identity import IdentityResolver
 from .jobs import JobRunner
+from .jobs.handoff import JobHandoff, listen, wake_pipe
 from .jobs.tasks import transfer_task
 from .managers.volumes import UsageCache
-from .processes import Supervisor, available_cores
+from .processes import Supervisor, available_cores, name_process
 from .sessionpool import SessionPool
 from .storage import pool as storage_pool
 from .transfers.config import TransferBackendConfig
 from .transfers.service import TransferService
 
 MAX_BODY = 1 << 20  # no request body of this API comes near 1 MiB
+JOB_PROCESS_NAME = "fermi-jobs"  # what ps and /proc/PID/comm show for the job process
+# the job process's events wait this long for company: the serving processes read them at
+# their next poll (event_poll_interval) anyway
+JOB_EVENT_LINGER = 0.05
 
 
 class RegistryApp(Application, TransferBackendConfig):
@@ -94,9 +99,9 @@ class RegistryApp(Application, TransferBackendConfig):
     )
     storage_nice = Integer(
         10,
-        help="Niceness of the processes that hash and copy files for jobs, e.g. 10: on busy "
-        "cores, requests are answered first and registrations take the rest. 0 = the "
-        "registry's own priority.",
+        help="Niceness of the job process (see job_process) and of the processes that hash "
+        "and copy files for jobs, e.g. 10: on busy cores, requests are answered first and "
+        "registrations take the rest. 0 = the registry's own priority.",
     ).tag(config=True)
     stale_after = Float(
         60.0,
@@ -172,9 +177,16 @@ class RegistryApp(Application, TransferBackendConfig):
     ).tag(config=True)
     processes = Integer(
         0,
-        help="Serving processes sharing the port (SO_REUSEPORT), each with its own event loop, "
-        "database pool and job workers, e.g. 2. 0 means one per CPU core. On Kubernetes, run "
-        "one or two per pod and scale with Deployment replicas.",
+        help="Serving processes sharing the port (SO_REUSEPORT), each with its own event loop "
+        "and database pool, e.g. 2. 0 means one per CPU core. On Kubernetes, run one or two "
+        "per pod and scale with Deployment replicas.",
+    ).tag(config=True)
+    job_process = Bool(
+        True,
+        help="With several serving processes, run this registry's jobs (registrations, "
+        "verifications, restores, transfers) in one more process of their own, at "
+        "storage_nice, so that on busy cores requests are answered first. False: every "
+        "serving process runs jobs in its own threads. A single process always does.",
     ).tag(config=True)
     db_threads = Integer(
         8,
@@ -248,9 +260,11 @@ class RegistryApp(Application, TransferBackendConfig):
         engine.dispose()
         self.build()
 
-    def build(self) -> None:
-        """Everything one serving process owns: engines, pools, event bus, job runner.
-        Called once per process (after the fork when there are several)."""
+    def build(self, wake_fd: int | None = None, event_linger: float = 0.0) -> None:
+        """Everything one process owns: engines, pools, event bus, job runner. Called once per
+        process (after the fork when there are several). ``wake_fd``: a serving process whose
+        jobs run in the job process, woken through this end of the pipe. ``event_linger``: see
+        EventBus (the job process, whose events no stream of its own waits for)."""
         self.engine = dbmod.make_engine(
             self.db_url, pool_size=self.db_threads + 2, pool_recycle=self.db_pool_recycle
         )
@@ -260,19 +274,27 @@ class RegistryApp(Application, TransferBackendConfig):
             self.db_url, pool_size=self.job_workers + 2, pre_ping=True
         )
         self.bus = EventBus(
-            self.engine, poll_interval=self.event_poll_interval, retention=self.event_retention
+            self.engine,
+            poll_interval=self.event_poll_interval,
+            retention=self.event_retention,
+            linger=event_linger,
         )
-        self.runner = JobRunner(
-            dbmod.make_sessionmaker(self.job_engine),
-            self.layout,
-            self.bus.publish,
-            workers=self.job_workers,
-            stale_after=self.stale_after,
-            max_attempts=self.job_max_attempts,
-            max_crashes=self.job_max_crashes,
-            commit_retry_seconds=self.job_commit_retry_seconds,
-            pause_dir=self.job_pause_dir or None,
-        )
+        job_sessions = dbmod.make_sessionmaker(self.job_engine)
+        self.runner: JobRunner | JobHandoff
+        if wake_fd is not None:
+            self.runner = JobHandoff(job_sessions, wake_fd)
+        else:
+            self.runner = JobRunner(
+                job_sessions,
+                self.layout,
+                self.bus.publish,
+                workers=self.job_workers,
+                stale_after=self.stale_after,
+                max_attempts=self.job_max_attempts,
+                max_crashes=self.job_max_crashes,
+                commit_retry_seconds=self.job_commit_retry_seconds,
+                pause_dir=self.job_pause_dir or None,
+            )
         vault = Vault.from_config(
             self.credentials_key, Path(self.storage_root) / ".fermi-credentials.key"
         )
@@ -288,7 +310,8 @@ class RegistryApp(Application, TransferBackendConfig):
             kube=self.kube_settings(),
         )
         self.transfers.runner = self.runner
-        self.runner.tasks[JobKind.transfer.value] = transfer_task(self.transfers.run)
+        if isinstance(self.runner, JobRunner):
+            self.runner.tasks[JobKind.transfer.value] = transfer_task(self.transfers.run)
         hub_auth = HubOAuth(parent=self, cache_max_age=60)
         identities = IdentityResolver(
             parent=self,
@@ -343,10 +366,9 @@ class RegistryApp(Application, TransferBackendConfig):
         # SO_REUSEPORT: each process has its own socket; the kernel spreads connections
         server.add_sockets(bind_sockets(self.port, self.ip, reuse_port=self.processes > 1))
         await self.bus.start()
-        loop = asyncio.get_running_loop()
-        recovered = await loop.run_in_executor(None, self._recover)
-        if recovered:
-            self.log.warning("recovered %d job(s) left by a stopped registry", recovered)
+        runs_jobs = isinstance(self.runner, JobRunner)
+        if runs_jobs:
+            await self._recover_at_start()
         url = f"http://{self.ip}:{self.port}{self.base_path}"
         self.log.info(
             "fermi registry %s listening on %s (database %s, storage %s)",
@@ -358,29 +380,69 @@ class RegistryApp(Application, TransferBackendConfig):
         if os.environ.get("FERMI_REGISTRY_CHILD", "0") in ("", "0"):
             print(f"fermi-registry: listening on {url}api/v1/", flush=True)
         own_process = stop is None
-        if stop is None:
-            stop = asyncio.Event()
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                # a hub-managed service may inherit "SIGINT ignored"; install real handlers
-                loop.add_signal_handler(sig, stop.set)
-        recover_task = asyncio.create_task(self._recover_periodically())
+        stop = stop or self._stop_on_signals()
+        background = self._background() if runs_jobs else []
+        await stop.wait()
+        self.log.info("fermi registry stopping")
+        if own_process:
+            self._deadline()
+        for task in background:
+            task.cancel()
+        server.stop()
+        return await self._stop_jobs(own_process)
+
+    async def work(self) -> int:
+        """The job process (see ``job_process``): runs the jobs the serving processes queue,
+        recovers abandoned ones and sweeps storage, until SIGTERM. Serves nothing."""
+        assert isinstance(self.runner, JobRunner)
+        await self.bus.start(tail=False)
+        listen(self._wake_read, self.runner.submit, self.runner.cancel_here)
+        await self._recover_at_start()
+        self.log.info("fermi registry: job process at nice %d", os.nice(0))
+        stop = self._stop_on_signals()
+        background = self._background()
+        await stop.wait()
+        self._deadline()
+        for task in background:
+            task.cancel()
+        return await self._stop_jobs(True)
+
+    def _stop_on_signals(self) -> asyncio.Event:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            # a hub-managed service may inherit "SIGINT ignored"; install real handlers
+            loop.add_signal_handler(sig, stop.set)
+        return stop
+
+    @staticmethod
+    def _deadline() -> None:
+        """Told to stop, a process ends within seconds whatever hangs."""
+        deadline = threading.Timer(15.0, os._exit, args=(0,))
+        deadline.daemon = True
+        deadline.start()
+
+    def _background(self) -> list[asyncio.Task]:
+        """What the process that runs jobs also does: recovery and the storage sweep."""
+        tasks = [asyncio.create_task(self._recover_periodically())]
         if self.gc_interval > 0:
             from .sweeper import sweep_periodically
 
-            sweep_task = asyncio.create_task(
-                sweep_periodically(self.layout, self.sessions, self.gc_interval, self.gc_min_age)
+            tasks.append(
+                asyncio.create_task(
+                    sweep_periodically(
+                        self.layout, self.sessions, self.gc_interval, self.gc_min_age
+                    )
+                )
             )
-        await stop.wait()
-        self.log.info("fermi registry stopping")
-        if own_process:  # told to stop, a process ends within seconds whatever hangs
-            deadline = threading.Timer(15.0, os._exit, args=(0,))
-            deadline.daemon = True
-            deadline.start()
-        recover_task.cancel()
-        if self.gc_interval > 0:
-            sweep_task.cancel()
-        server.stop()
+        return tasks
+
+    async def _recover_at_start(self) -> None:
+        recovered = await asyncio.get_running_loop().run_in_executor(None, self._recover)
+        if recovered:
+            self.log.warning("recovered %d job(s) left by a stopped registry", recovered)
+
+    async def _stop_jobs(self, own_process: bool) -> int:
         await self.bus.stop()
         running = self.runner.stop()
         if running:
@@ -413,7 +475,20 @@ class RegistryApp(Application, TransferBackendConfig):
         self.job_engine.dispose()
         self.runner.shutdown(wait=True)
         self.ctx.pool.shutdown()
-        Supervisor(self.processes, self._child, log=self.log).run()
+        children = self.processes
+        if self.job_process:
+            self._wake_read, self._wake_write = wake_pipe()
+            children += 1  # the last one runs the jobs
+        Supervisor(
+            children,
+            self._child,
+            log=self.log,
+            names=self._child_name,
+            reaped=metrics.process_gone,
+        ).run()
+
+    def _child_name(self, index: int) -> str:
+        return "job process" if index >= self.processes else f"serving process {index + 1}"
 
     @staticmethod
     def _exit_after(running: int) -> None:
@@ -424,14 +499,25 @@ class RegistryApp(Application, TransferBackendConfig):
             os._exit(0)
 
     def _child(self, index: int) -> None:
+        jobs = index >= self.processes
+        tag = "jobs" if jobs else f"p{index + 1}"
         os.environ["FERMI_REGISTRY_CHILD"] = str(index + 1)
         for handler in logging.getLogger().handlers + self.log.handlers:
             fmt = getattr(handler, "formatter", None)
             if fmt is not None and hasattr(fmt, "_fmt") and "[p" not in (fmt._fmt or ""):
-                fmt._fmt = f"[p{index + 1}] " + (fmt._fmt or "%(message)s")
+                fmt._fmt = f"[{tag}] " + (fmt._fmt or "%(message)s")
                 if hasattr(fmt, "_style"):
                     fmt._style._fmt = fmt._fmt
-        self.build()
+        if jobs:  # requests first: the kernel gives this process what the serving ones leave
+            name_process(JOB_PROCESS_NAME)
+            os.close(self._wake_write)
+            os.setpriority(os.PRIO_PROCESS, 0, max(0, min(19, self.storage_nice)))
+            self.build(event_linger=JOB_EVENT_LINGER)
+            self._exit_after(asyncio.run(self.work()))
+            return
+        if self.job_process:
+            os.close(self._wake_read)
+        self.build(wake_fd=self._wake_write if self.job_process else None)
         self._exit_after(asyncio.run(self.serve()))
 
 

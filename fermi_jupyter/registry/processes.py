@@ -1,7 +1,8 @@
 """Several serving processes on one port: a small supervisor that forks, watches and stops them.
 
-Each child binds its own socket with SO_REUSEPORT (the kernel spreads connections over them),
-builds its own engine, pools, event bus and job runner, and serves. The parent holds no
+Each serving child binds its own socket with SO_REUSEPORT (the kernel spreads connections over
+them), builds its own engine, pools and event bus, and serves; one more child runs the jobs
+(see jobs/handoff.py) unless the registry is told otherwise. The parent holds no
 database connection and no thread; it forwards SIGTERM/SIGINT, and replaces a child that
 dies (a crash or kill -9) unless it is stopping.
 """
@@ -30,6 +31,16 @@ def _die_with(parent: int) -> None:
         os._exit(0)
 
 
+def name_process(name: str) -> None:
+    """Set the process's name as ``ps``, ``top`` and ``/proc/PID/comm`` show it (at most 15
+    bytes), so the job process can be told from the serving ones."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(15, name.encode()[:15], 0, 0, 0)  # PR_SET_NAME
+    except (OSError, AttributeError):  # not Linux: the name stays
+        return
+
+
 def available_cores() -> int:
     try:
         return max(1, len(os.sched_getaffinity(0)))
@@ -39,10 +50,18 @@ def available_cores() -> int:
 
 class Supervisor:
     def __init__(
-        self, n: int, child: Callable[[int], None], *, log: logging.Logger | None = None
+        self,
+        n: int,
+        child: Callable[[int], None],
+        *,
+        log: logging.Logger | None = None,
+        names: Callable[[int], str] | None = None,
+        reaped: Callable[[int], None] | None = None,
     ) -> None:
         self.n = n
         self.child = child
+        self.name = names or (lambda index: f"registry process {index + 1}")
+        self.reaped = reaped or (lambda pid: None)
         self.log = log or logging.getLogger(__name__)
         self.children: dict[int, int] = {}  # pid -> index
         self.stopping = False
@@ -59,7 +78,7 @@ class Supervisor:
             try:
                 self.child(index)
             except BaseException:
-                self.log.exception("registry process %d failed", index + 1)
+                self.log.exception("%s failed", self.name(index))
                 code = 1
             finally:
                 sys.stdout.flush()
@@ -79,19 +98,21 @@ class Supervisor:
         signal.signal(signal.SIGINT, self._stop)
         for i in range(self.n):
             self._spawn(i)
-        self.log.info("fermi registry: %d serving processes", self.n)
+        self.log.info("fermi registry: %s", ", ".join(self.name(i) for i in range(self.n)))
         while self.children:
             try:
                 pid, status = os.wait()
             except ChildProcessError:
                 break
             index = self.children.pop(pid, None)
+            try:
+                self.reaped(pid)
+            except Exception:  # bookkeeping only: never stops the supervisor
+                self.log.exception("after process %d ended", pid)
             if index is None or self.stopping:
                 continue
             code = os.waitstatus_to_exitcode(status)
-            self.log.error(
-                "registry process %d (pid %d) ended (%s); starting another", index + 1, pid, code
-            )
+            self.log.error("%s (pid %d) ended (%s); starting another", self.name(index), pid, code)
             if time.monotonic() - self._started.get(index, 0) < 1.0:
                 time.sleep(1.0)  # one that dies at start-up must not spin
             if not self.stopping:

@@ -275,6 +275,40 @@ def test_openapi_and_metrics_are_served(hub, users):
     assert "fermi_registry_jobs_total" in text
 
 
+def _samples(text: str) -> dict[tuple, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+def test_metrics_count_every_process_whichever_answers(hub, users):
+    """Jobs run in the job process and requests in either serving process; each scrape, on a
+    new connection (the kernel picks the process), adds them all up."""
+    import httpx
+
+    vol = _volume(users)
+    make_tree(hub.storage_root / "volumes" / vol["id"] / "counted", 3, 100)
+    with users["alice"] as c:
+        ds = _dataset(c, "counted")
+        r = c.post(
+            f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "counted"}
+        )
+        assert wait_version(c, ds["id"], r.json()["number"])["status"] == "ready"
+    done = ("fermi_registry_jobs_total", (("kind", "register"), ("state", "done")))
+    running = ("fermi_registry_jobs_running", ())
+    seen = []
+    for _ in range(6):
+        with httpx.Client() as fresh:  # a connection of its own each time
+            seen.append(_samples(fresh.get(f"{hub.url}/services/fermi-registry/metrics").text))
+    assert all(s[done] >= 1 for s in seen), [s.get(done) for s in seen]
+    assert len({s[done] for s in seen}) == 1, [s[done] for s in seen]
+    assert all(s[running] == 0 for s in seen)
+
+
 def test_cancel_a_processing_version_removes_its_partial_data(hub, users):
     vol = _volume(users)
     src = hub.storage_root / "volumes" / vol["id"] / "to-cancel"
@@ -319,3 +353,4 @@ def test_volume_usage_and_tree(hub, users):
         assert [i["path"] for i in found] == ["a/x.bin"]
         r = c.get(f"/volumes/{vol['id']}/tree", params={"path": "b.txt"})
         assert r.status_code == 400 and r.json()["reason"] == "not-a-directory"
+

@@ -2,6 +2,9 @@
 (``fermi-registry`` and ``fermi-registry-b``), each with ``--processes`` defaulting to the
 number of cores (two here), all sharing one database and storage root.
 
+- the jobs run in one process of their own (``fermi-jobs``), niced below the serving ones, and
+  the serving processes wake it through a pipe; ``job_process=False`` keeps them in the
+  serving processes;
 - a job is run by exactly one process;
 - an event published by a job in one process reaches a subscriber on another;
 - 50 event-stream clients — some never reading, some resetting — leave the registry's file
@@ -23,20 +26,39 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from fermi_jupyter.registry import db as dbmod
+from fermi_jupyter.registry.app import JOB_PROCESS_NAME
 from fermi_jupyter.registry.events import EventBus
+from fermi_jupyter.registry.orm import Job
 
 from ..support.sse import SSEClient
 from ..support.trees import make_tree, wait_version
 
 
 def registry_pids(hub, url: str) -> list[int]:
-    """Every serving process of one registry service: the children of its supervisor."""
+    """Every process of one registry service: the children of its supervisor (its serving
+    processes and its job process)."""
     pid = hub.registry_pid(url)
     ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     children = Path(f"/proc/{ppid}/task/{ppid}/children").read_text().split()
     return [int(p) for p in children] or [pid]
+
+
+def is_job_process(pid: int) -> bool:
+    return Path(f"/proc/{pid}/comm").read_text().strip() == JOB_PROCESS_NAME
+
+
+def job_workers(db_url: str, job_ids: list[int]) -> set[int]:
+    """The pids that claimed these jobs (from the worker names the runner writes)."""
+    engine = dbmod.make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(Job.worker).where(Job.id.in_(job_ids))).scalars()
+            return {int(w.rpartition(":")[2]) for w in rows}
+    finally:
+        engine.dispose()
 
 
 def fds(pids: list[int]) -> int:
@@ -59,9 +81,18 @@ def rss_mb(pids: list[int]) -> float:
     return total / 1024
 
 
-def test_each_service_runs_several_processes(hub):
+def test_each_service_runs_several_processes_and_one_for_jobs(hub):
     for url in (hub.registry_url, hub.registry_b_url):
-        assert len(registry_pids(hub, url)) == len(os.sched_getaffinity(0))
+        pids = registry_pids(hub, url)
+        serving = [p for p in pids if not is_job_process(p)]
+        jobs = [p for p in pids if is_job_process(p)]
+        assert len(serving) == len(os.sched_getaffinity(0)) and len(jobs) == 1, pids
+        # requests first: the job process yields the cores to the serving ones
+        assert os.getpriority(os.PRIO_PROCESS, jobs[0]) == 10
+        assert all(os.getpriority(os.PRIO_PROCESS, p) == 0 for p in serving)
+        # it serves nothing: the health check always answers from a serving process
+        for _ in range(10):
+            assert hub.registry_pid(url) in serving
 
 
 def test_jobs_run_once_and_events_cross_processes(hub, users):
@@ -98,6 +129,12 @@ def test_jobs_run_once_and_events_cross_processes(hub, users):
         mine = [j for j in jobs if j["version"] and j["version"].startswith(ds["id"] + "@")]
         assert len(mine) == 20
         assert all(j["state"] == "done" and j["attempts"] == 1 for j in mine), mine
+    # run by the job processes (A's, unless B's recovery pass found one still queued first)
+    job_pids = {
+        p for url in (hub.registry_url, hub.registry_b_url) for p in registry_pids(hub, url)
+    }
+    ran = job_workers(hub.db_url, [j["id"] for j in mine])
+    assert ran and all(is_job_process(p) for p in ran) and ran <= job_pids, ran
 
 
 @pytest.mark.slow
@@ -252,7 +289,7 @@ def _fd_kinds(pids: list[int]) -> dict[str, int]:
     return kinds
 
 
-def _start_registry(tmp_path: Path, port: int) -> subprocess.Popen:
+def _start_registry(tmp_path: Path, port: int, *args: str, expect: int = 3) -> subprocess.Popen:
     env = {**os.environ, "JUPYTERHUB_API_TOKEN": "unused", "JUPYTERHUB_SERVICE_PREFIX": "/"}
     proc = subprocess.Popen(
         [
@@ -263,6 +300,7 @@ def _start_registry(tmp_path: Path, port: int) -> subprocess.Popen:
             "--ip=127.0.0.1",
             f"--port={port}",
             "--processes=2",
+            *args,
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -279,7 +317,7 @@ def _start_registry(tmp_path: Path, port: int) -> subprocess.Popen:
             except httpx.HTTPError:
                 time.sleep(0.1)
         children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        assert len(children) == 2, f"expected 2 serving processes, found {children}"
+        assert len(children) == expect, f"expected {expect} processes, found {children}"
     except BaseException:
         # the caller's try/finally has not begun: stop what was started here (its own session)
         with contextlib.suppress(ProcessLookupError):
@@ -302,6 +340,45 @@ def _gone(pids: list[int], timeout: float = 30) -> bool:
             return True
         time.sleep(0.1)
     return False
+
+
+def test_job_process_can_be_turned_off(tmp_path):
+    """``job_process=False``: two serving processes and no other, both at the registry's own
+    priority (each runs jobs in its own threads, as a single process always does)."""
+    from ..support.ports import free_port
+
+    proc = _start_registry(tmp_path, free_port(), "--RegistryApp.job_process=False", expect=2)
+    children = proc.children  # type: ignore[attr-defined]
+    try:
+        assert not any(is_job_process(p) for p in children)
+        assert all(os.getpriority(os.PRIO_PROCESS, p) == 0 for p in children)
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+        assert _gone(children)
+
+
+def test_a_killed_job_process_is_replaced_and_loses_no_registration(hub, users):
+    """kill -9 of the job process: the supervisor starts another, and a registration asked for
+    while none was running (its wake-up waiting in the pipe) still ends ready."""
+    with users["alice"] as c:
+        vol = c.post("/volumes", json={"name": "jobkill", "capacity": "1Gi"}).json()
+        ds = c.post("/datasets", json={"name": "jobkill"}).json()
+    make_tree(hub.storage_root / "volumes" / vol["id"] / "d", 5, 256)
+    (old,) = [p for p in registry_pids(hub, hub.registry_url) if is_job_process(p)]
+    os.kill(old, signal.SIGKILL)
+    with users["alice"] as c:
+        r = c.post(f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "d"})
+        assert r.status_code == 202, r.text
+        v = wait_version(c, ds["id"], r.json()["number"], timeout=60)
+    assert v["status"] == "ready", v
+    deadline = time.monotonic() + 30
+    new: list[int] = []
+    while time.monotonic() < deadline and not new:
+        new = [p for p in registry_pids(hub, hub.registry_url) if is_job_process(p)]
+        time.sleep(0.1)
+    assert len(new) == 1 and new[0] != old
+    assert os.getpriority(os.PRIO_PROCESS, new[0]) == 10
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
 from ... import __version__
+from .. import metrics
 from ..errors import Forbidden
 from .base import BaseHandler
 
@@ -48,5 +47,5 @@ class MetricsHandler(BaseHandler):
                 raise Forbidden("metrics are for admins")
 
     def get(self) -> None:
-        self.set_header("Content-Type", CONTENT_TYPE_LATEST)
-        self.finish(generate_latest())
+        self.set_header("Content-Type", metrics.CONTENT_TYPE)
+        self.finish(metrics.exposition())

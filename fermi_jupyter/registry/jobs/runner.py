@@ -52,6 +52,18 @@ REGISTER = JobKind.register.value  # the only kind that moves its version's stat
 Begun = tuple["Attempt | None", "dict[str, Any] | None"]  # what to run, what to publish
 
 
+def request_cancel(sessions: sessionmaker[Session], job_id: int) -> None:
+    """Record that a job's owner wants it stopped (its heartbeat reads the flag)."""
+
+    def ask(db: Session) -> None:
+        job = db.get(Job, job_id)
+        if job is not None and job.state in (JobState.queued.value, JobState.running.value):
+            job.state = job_move(job.state, JobState.cancelling).value
+            history.add(job, "cancel-requested")
+
+    transaction(sessions, ask, what=f"cancelling job {job_id}", seconds=5.0)
+
+
 @dataclass
 class Attempt:
     """A claimed job, as plain data (no ORM objects cross sessions)."""
@@ -105,14 +117,12 @@ class JobRunner:
 
     def cancel(self, job_id: int) -> None:
         """Ask a job to stop, whichever process runs it (its heartbeat reads the flag)."""
+        request_cancel(self.sessions, job_id)
+        self.cancel_here(job_id)
 
-        def ask(db: Session) -> None:
-            job = db.get(Job, job_id)
-            if job is not None and job.state in (JobState.queued.value, JobState.running.value):
-                job.state = job_move(job.state, JobState.cancelling).value
-                history.add(job, "cancel-requested")
-
-        transaction(self.sessions, ask, what=f"cancelling job {job_id}", seconds=5.0)
+    def cancel_here(self, job_id: int) -> None:
+        """A cancel already recorded: stop the job at once if it runs here; let a worker end it
+        if it is still queued."""
         with self._lock:
             ev = self._active.get(job_id)
         if ev:
