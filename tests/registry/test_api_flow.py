@@ -354,3 +354,29 @@ def test_volume_usage_and_tree(hub, users):
         r = c.get(f"/volumes/{vol['id']}/tree", params={"path": "b.txt"})
         assert r.status_code == 400 and r.json()["reason"] == "not-a-directory"
 
+
+def test_the_202_shows_the_version_as_reading_it_does(hub, users):
+    """The registration's answer is made without reading anything back (a new number has no
+    alias, a pending version is neither ``latest`` nor mountable): it must still say what a
+    read of the same version says, field for field."""
+    vol = _volume(users)
+    make_tree(hub.storage_root / "volumes" / vol["id"] / "same-answer", 3, 100)
+    with users["alice"] as c:
+        ds = _dataset(c, "same-answer")
+        url = f"/datasets/{ds['id']}/versions"
+        body = {"volume_id": vol["id"], "path": "same-answer", "message": "第一版"}
+        first = c.post(url, json=body)
+        assert first.status_code == 202, first.text
+        ready = wait_version(c, ds["id"], 1)
+        assert c.put(f"/datasets/{ds['id']}/aliases/stable", json={"version": 1}).status_code < 300
+        second = c.post(url, json=body)
+        assert second.status_code == 202, second.text
+        read = c.get(f"{url}/2").json()
+    posted = second.json()
+    assert posted["status"] == "pending" and posted["aliases"] == [] and not posted["mounted"]
+    moving = {"status", "progress", "digest", "files", "bytes", "ready_at", "warnings"}
+    assert set(posted) == set(read) == set(ready)
+    assert {k: v for k, v in posted.items() if k not in moving} == {
+        k: v for k, v in read.items() if k not in moving
+    }
+    assert "stable" not in read["aliases"] and "latest" not in posted["aliases"]

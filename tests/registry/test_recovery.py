@@ -11,11 +11,12 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from fermi_jupyter.registry import storage
 from fermi_jupyter.registry.app import RegistryApp
 from fermi_jupyter.registry.jobs import JobRunner
+from fermi_jupyter.registry.jobs.progress import PHASE_GAP, PUBLISHING, STARTING, JobProgress
 from fermi_jupyter.registry.orm import Dataset, Job, Version, Volume, utcnow
 from fermi_jupyter.registry.serialize import job_json
 
@@ -401,3 +402,55 @@ def test_a_killed_worker_not_yet_reaped_is_dead():
         child.kill()
         child.wait()
     assert worker_alive(f"another-host/0bad:{child.pid}", me) is None  # ask its heartbeat
+
+
+def test_phase_changes_close_together_are_published_at_once_and_written_once(app):
+    """A small job runs through its phases in milliseconds: each phase is an event at once,
+    but the database gets one write per PHASE_GAP (the claim has just written the first), and
+    a heartbeat every interval; what the job writes is its latest phase and counts."""
+    _job(app, worker=app.runner.worker)
+    with app.sessions() as db:
+        job_id, version_id = db.scalars(select(Job.id)).one(), db.scalars(select(Version.id)).one()
+    writes: list[str] = []
+
+    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        if statement.startswith("UPDATE jobs SET") and "heartbeat_at" in statement:
+            writes.append(statement)
+
+    event.listen(app.engine, "before_cursor_execute", count)
+    now = [100.0]
+    published: list[dict] = []
+    progress = JobProgress(
+        app.sessions,
+        job_id,
+        version_id,
+        app.runner.worker,
+        published.append,
+        {},
+        threading.Event(),
+        clock=lambda: now[0],
+    )
+
+    def phase_in_db() -> tuple[str | None, str | None, int | None]:
+        with app.sessions() as db:
+            job, v = db.get(Job, job_id), db.get(Version, version_id)
+            return job.phase, v.phase, job.files_done
+
+    try:
+        progress.set_phase(STARTING)  # the claim wrote it
+        progress(storage.Progress(1, 10, None, None))  # copying
+        now[0] += 0.1
+        progress(storage.Progress(30, 300, 30, 300))  # sealing, 0.1 s after the claim
+        assert writes == []
+        now[0] += PHASE_GAP  # the next report writes the phase that waited
+        progress(storage.Progress(30, 300, 30, 300))
+        assert len(writes) == 1 and phase_in_db() == ("sealing", "sealing", 30)
+        now[0] += 1.0  # nothing new, but a heartbeat is due
+        progress(storage.Progress(30, 300, 30, 300))
+        assert len(writes) == 2
+        progress.set_phase(PUBLISHING)  # at once after that write: waits for the result
+        assert len(writes) == 2 and phase_in_db()[0] == "sealing"
+    finally:
+        event.remove(app.engine, "before_cursor_execute", count)
+    phases = [e["progress"]["phase"] for e in published]
+    assert phases == ["starting", "copying", "sealing", "sealing", "sealing", "publishing"]

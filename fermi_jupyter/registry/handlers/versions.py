@@ -37,8 +37,7 @@ class VersionsHandler(VersionsBase):
 
         def register(db):  # type: ignore[no-untyped-def]
             ds = datasets_mgr.resolve(db, who, ref)
-            v = mgr.register(db, ctx.runner, ctx.layout, who, ds, body)
-            return mgr.to_json(db, ds, [v])[0]
+            return mgr.registered_json(ds, mgr.register(db, ctx.runner, ctx.layout, who, ds, body))
 
         out = await self.call(register)
         self.set_header(

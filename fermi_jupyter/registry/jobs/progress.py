@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta, timezone
 
 from sqlalchemy import update
@@ -42,11 +43,17 @@ def work_phase(kind: str, mode: str) -> str:
 STARTING, SEALING, PUBLISHING = "starting", "sealing", "publishing"
 STOPPING = "stopping"  # the registry is being stopped on purpose: resume, count no crash
 LIVE = (JobState.running.value, JobState.cancelling.value)
+# a phase change is written at once only this long after the last write: a small job goes
+# through all its phases in a few milliseconds, and writing each (two UPDATEs and a commit,
+# queued behind every other writer on SQLite) cost more than the job. Events still carry every
+# phase at once; the job's last word is written by the runner when it ends.
+PHASE_GAP = 0.2
 
 
 class JobProgress:
     """Called by storage code on a worker thread. Writes to the database at most every
-    ``interval`` seconds and on every phase change; that write is also the heartbeat, and it
+    ``interval`` seconds and on a phase change (at most every ``PHASE_GAP``: a change that
+    comes sooner is written with the next report); that write is also the heartbeat, and it
     notices a cancel asked for by any registry process, or that another process took the job
     over (then ``lost`` is set and the work is stopped without touching anything)."""
 
@@ -64,6 +71,7 @@ class JobProgress:
         pauses: PausePoints | None = None,
         stopping: threading.Event | None = None,
         interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
         self.sessions = sessions
         self.job_id = job_id
@@ -76,11 +84,13 @@ class JobProgress:
         self.pauses = pauses or PausePoints()
         self.stopping = stopping or threading.Event()
         self.interval = interval
+        self.clock = clock
         self.phase = STARTING
         self.last: storage.Progress | None = None
         self.lost = False
         self._lock = threading.Lock()
-        self._last_write = 0.0
+        self._last_write = clock()  # the claim has just written phase and heartbeat
+        self._unwritten = False  # a phase change waits for PHASE_GAP
         self._db_down_since: float | None = None
         self._copying = False
 
@@ -89,11 +99,9 @@ class JobProgress:
         phase = getattr(p, "phase", None) or self._infer(p)
         with self._lock:
             self.last = p
-            changed, self.phase = phase != self.phase, phase
-            now = time.monotonic()
-            due = changed or now - self._last_write >= self.interval
-            if due:
-                self._last_write = now
+            if phase != self.phase:
+                self.phase, self._unwritten = phase, True
+            due = self._due()
         self._publish(p, phase)
         if due:
             self.write()
@@ -114,12 +122,25 @@ class JobProgress:
 
     # -- called by the runner ---------------------------------------------------------------
     def set_phase(self, phase: str) -> None:
-        """A phase the runner itself enters (starting, publishing): published and written now."""
+        """A phase the runner itself enters (starting, publishing): published now, and written
+        like any phase change."""
         with self._lock:
-            self.phase = phase
-            self._last_write = time.monotonic()
+            if phase != self.phase:
+                self.phase, self._unwritten = phase, True
+            due = self._due()
         self._publish(self.last, phase)
-        self.write()
+        if due:
+            self.write()
+
+    def _due(self) -> bool:
+        """Whether to write now (under the lock): a heartbeat is due, or a phase change waits
+        and the last write is ``PHASE_GAP`` old."""
+        now = self.clock()
+        since = now - self._last_write
+        due = since >= self.interval or (self._unwritten and since >= PHASE_GAP)
+        if due:
+            self._last_write, self._unwritten = now, False
+        return due
 
     def counts(self) -> dict[str, int | None]:
         p = self.last

@@ -370,6 +370,12 @@ def to_json(db: Session, ds: Dataset | Row, rows: list[Any]) -> list[dict[str, A
     ]
 
 
+def registered_json(ds: Dataset, v: Version) -> dict[str, Any]:
+    """A version ``register`` has just made, with no query: its number is new (never given
+    before, so no alias names it), it is pending (so neither ``latest`` nor mountable)."""
+    return version_json(v, dataset_name=ds.name, aliases=[], mounted=False)
+
+
 def is_mounted(db: Session, v: Version) -> bool:
     return db.scalar(select(Mount.id).where(Mount.version_id == v.id).limit(1)) is not None
 
