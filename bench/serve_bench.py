@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from fermi_jupyter.registry import db as dbmod  # noqa: E402
+from fermi_jupyter.registry.app import JOB_PROCESS_NAME  # noqa: E402
 from fermi_jupyter.registry.orm import Alias, Dataset, DatasetTag, Version  # noqa: E402
 from tests.support.hub import Hub  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
@@ -323,7 +324,8 @@ def measure(
         reg_base = f"http://127.0.0.1:{hub.registry_port}"
         prefix = "/services/fermi-registry/api/v1"
         hub_base = f"http://127.0.0.1:{hub.api_port}"
-        reg_pids = _children(_ppid(hub.registry_pid()))  # the serving processes
+        # every process of the registry: serving ones, the job process and its workers
+        reg_pids = _children(_ppid(hub.registry_pid()))
         hub_pids = [hub.proc.pid]  # type: ignore[union-attr]  (the hub process itself)
         read_only = read_paths(world)
         trees = tree_paths(world, users[0])
@@ -373,7 +375,11 @@ def measure(
             "alone": median_run(alone),
             "loaded": median_run(loaded),
             "registered": registered,
-            "processes": len(reg_pids),
+            "processes": sum(  # serving ones: not the job process nor its workers
+                Path(f"/proc/{p}/comm").read_text().strip() != JOB_PROCESS_NAME
+                and _ppid(p) == _ppid(hub.registry_pid())
+                for p in reg_pids
+            ),
             "datasets": N_DATASETS,
             "versions": world["n_versions"],
         }
@@ -484,8 +490,8 @@ def write_report(results: list[dict], machine: str, note: str = "") -> None:
             BEGIN,
             f"_Measured {dt.date.today().isoformat()} with `python -m bench serve` on {machine}; "
             f"{r0['datasets']:,} datasets, {r0['versions']:,} versions, 20 users in 3 teams; the "
-            f"registry with {r0['processes']} serving processes; medians of 3 alternating "
-            f"runs.{note}_",
+            f"registry with {r0['processes']} serving processes and its job process; medians of 3 "
+            f"alternating runs.{note}_",
             "",
             *lines(results),
             END,

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 
+from fermi_jupyter.registry.app import JOB_PROCESS_NAME
+
 from ..support.storage_hooks import Hooks
 from ..support.trees import make_tree, wait_version
 
@@ -89,7 +91,7 @@ def test_no_orphans_after_kill_9_of_the_registry(hub, users):
         ds = c.post("/datasets", json={"name": "orphans"}).json()
     src = hub.storage_root / "volumes" / vol["id"] / "data"
     make_tree(src, 2000, 100, dirs=20)
-    registry = hub.registry_pid()
+    supervisor = _ppid(hub.registry_pid())  # a serving process's parent
     hooks.arm("worker-batch")
     try:
         with users["alice"] as c:
@@ -99,6 +101,12 @@ def test_no_orphans_after_kill_9_of_the_registry(hub, users):
             assert r.status_code == 202, r.text
             number = r.json()["number"]
             held = hooks.reached("worker-batch")["pid"]
+        # the workers belong to the registry's job process (or, when another registry's
+        # recovery pass claimed the job first, to that one's): the process to kill
+        registry = _ppid(held)
+        with open(f"/proc/{registry}/comm") as f:
+            assert f.read().strip() == JOB_PROCESS_NAME
+        assert _ppid(registry) == supervisor or _ppid(_ppid(registry)) == _ppid(supervisor)
         workers = _workers_of(registry)
         assert held in workers, (held, workers)
         # it yields the cores to the serving processes (RegistryApp.storage_nice)
