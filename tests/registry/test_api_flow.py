@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 
+from ..support.storage_hooks import Hooks
 from ..support.trees import (
     change_some,
     content_map,
@@ -313,22 +314,29 @@ def test_cancel_a_processing_version_removes_its_partial_data(hub, users):
     vol = _volume(users)
     src = hub.storage_root / "volumes" / vol["id"] / "to-cancel"
     make_tree(src, 4000, 8192, seed=12, dirs=40)
-    with users["alice"] as c:
-        ds = _dataset(c, "cancelled-ds")
-        r = c.post(
-            f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "to-cancel"}
-        )
-        n = r.json()["number"]
-        r = c.delete(f"/datasets/{ds['id']}/versions/{n}")
-        assert r.status_code in (202, 204), r.text
-        if r.status_code == 202:  # caught it while pending or processing
+    hooks = Hooks(hub.home / "storage-hooks")
+    hooks.arm("worker-batch")  # hold the copy, whichever registry process runs the job
+    try:
+        with users["alice"] as c:
+            ds = _dataset(c, "cancelled-ds")
+            r = c.post(
+                f"/datasets/{ds['id']}/versions",
+                json={"volume_id": vol["id"], "path": "to-cancel"},
+            )
+            n = r.json()["number"]
+            hooks.reached("worker-batch", timeout=120)  # processing, files being copied
+            r = c.delete(f"/datasets/{ds['id']}/versions/{n}")
+            assert r.status_code == 202, r.text
             assert r.json()["status"] == "cancelling"
-            v = wait_version(c, ds["id"], n)
-            assert v["status"] == "cancelled" and v["error"] is None
-            assert not (hub.storage_root / "datasets" / ds["id"] / str(n)).exists()
-            assert not (hub.storage_root / "datasets" / ds["id"] / f".{n}.partial").exists()
-            jobs = c.get("/jobs", params={"state": "cancelled"}).json()["items"]
-            assert any(j["version"] == f"{ds['id']}@{n}" for j in jobs)
+    finally:
+        hooks.disarm()
+    with users["alice"] as c:
+        v = wait_version(c, ds["id"], n)
+        assert v["status"] == "cancelled" and v["error"] is None
+        assert not (hub.storage_root / "datasets" / ds["id"] / str(n)).exists()
+        assert not (hub.storage_root / "datasets" / ds["id"] / f".{n}.partial").exists()
+        jobs = c.get("/jobs", params={"state": "cancelled"}).json()["items"]
+        assert any(j["version"] == f"{ds['id']}@{n}" for j in jobs)
         # the number is never reused
         r = c.post(
             f"/datasets/{ds['id']}/versions", json={"volume_id": vol["id"], "path": "to-cancel"}

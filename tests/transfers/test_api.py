@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from fermi_jupyter.registry.app import JOB_PROCESS_NAME
+
 from ..support.git_server import make_repo
 from ..support.ports import free_port
 from .conftest import GIT_TOKEN, wait_transfer
@@ -386,7 +388,6 @@ def test_registry_killed_mid_transfer_is_resumed_by_the_other(hub, users, git_se
     with users["alice"] as c:
         vol = volume(c, "crash")
         root = hub.storage_root / "volumes" / vol["id"]
-        pid = hub.registry_pid()
         git_server.delay = 5.0
         try:
             r = c.post("/transfers", json={
@@ -399,8 +400,12 @@ def test_registry_killed_mid_transfer_is_resumed_by_the_other(hub, users, git_se
             while not _partials(root):
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
+            # the registry process running it: the job process whose child the attempt is
+            (attempt,) = [p for p in os.listdir("/proc") if p.isdigit() and _is_attempt(p)]
+            pid = _ppid(attempt)
+            assert Path(f"/proc/{pid}/comm").read_text().strip() == JOB_PROCESS_NAME
             children = [p for p in os.listdir("/proc") if p.isdigit() and _ppid(p) == pid]
-            assert children  # the attempt's process
+            assert attempt in children
             os.kill(pid, signal.SIGKILL)
             git_server.delay = 0.0
             # the attempt's process died with its registry (parent-death signal)
@@ -426,6 +431,14 @@ def _ppid(pid: str) -> int:
         return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _is_attempt(pid: str) -> bool:
+    """A transfer attempt's process (``python -m fermi_jupyter.transfers.run``)."""
+    try:
+        return b"fermi_jupyter.transfers.run" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
 
 
 def _alive(pid: str) -> bool:
