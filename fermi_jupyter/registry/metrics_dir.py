@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -22,19 +23,14 @@ PREFIX = "fermi-registry-metrics-"
 
 def prepare() -> None:
     """Give this registry (this process and every process it starts) a folder of its own, new
-    and empty, removed when the registry exits; left by one killed, removed at the next start.
-    An operator's own ``PROMETHEUS_MULTIPROC_DIR`` is used as it is."""
+    and empty (``mkdtemp``: mode 700, a name no one can guess or make first), removed when the
+    registry exits; one left by a registry that was killed is removed at the next start. An
+    operator's own ``PROMETHEUS_MULTIPROC_DIR`` is used as it is."""
     if os.environ.get(ENV):
         return
-    base = Path(tempfile.gettempdir())
-    for old in base.glob(PREFIX + "*"):
-        pid = old.name[len(PREFIX) :]
-        if pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(old, ignore_errors=True)
-    folder = base / f"{PREFIX}{os.getpid()}"
-    shutil.rmtree(folder, ignore_errors=True)  # a pid used again after a kill -9
-    folder.mkdir(mode=0o700)
-    os.environ[ENV] = str(folder)
+    _remove_stale(Path(tempfile.gettempdir()))
+    folder = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
+    os.environ[ENV] = folder
     me = os.getpid()
 
     def remove() -> None:
@@ -42,6 +38,19 @@ def prepare() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
     atexit.register(remove)
+
+
+def _remove_stale(base: Path) -> None:
+    """Folders of registries that no longer run: ours (same owner), real folders (not links)."""
+    for old in base.glob(PREFIX + "*-*"):
+        pid = old.name[len(PREFIX) :].split("-", 1)[0]
+        try:
+            st = old.lstat()
+        except OSError:
+            continue
+        mine = stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid()
+        if mine and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
