@@ -294,8 +294,9 @@ export class DataModel extends VDomModel {
     this.stateChanged.emit();
     try {
       const page = await this.api.versions(datasetId);
-      const items = [...page.items].sort((a, b) => b.number - a.number);
-      items.forEach(v => this._track(v, false));
+      const items = page.items
+        .map(v => this._track(v, false))
+        .sort((a, b) => b.number - a.number);
       this.versions.set(datasetId, {
         items,
         loading: false,
@@ -326,8 +327,7 @@ export class DataModel extends VDomModel {
 
   /** A version the user just registered: shown at once, before its first event. */
   addVersion(v: IVersion): void {
-    this._track(v, false);
-    this._upsert(v);
+    this._upsert(this._track(v, false));
     if (!this.datasetById(v.dataset_id)) {
       void this.refreshDatasets();
     }
@@ -338,6 +338,9 @@ export class DataModel extends VDomModel {
   applyEvent(event: IVersionEvent): void {
     if (!event.dataset_id || typeof event.number !== 'number') {
       return;
+    }
+    if (ACTIVE.has(event.status) && this._finished.has(event.ref)) {
+      return; // finished versions never run again: this event is older than what we know
     }
     const known = this._findVersion(event.dataset_id, event.number);
     const previous = known?.status ?? this._active.get(event.ref)?.status ?? null;
@@ -418,18 +421,35 @@ export class DataModel extends VDomModel {
     this.versions.set(v.dataset_id, { ...state, items });
   }
 
-  private _track(v: IVersion, live: boolean, previous: string | null = null): void {
+  /**
+   * Records `v`'s status and tells listeners when it changed. From an event (`live`), the
+   * change is against `previous`; from a list, against what this tab saw running, since a
+   * list that arrives before the event may be the first to show a registration finished.
+   * Returns the version to show: a list asked for before a version's last event may still
+   * call it running, and a finished version never runs again.
+   */
+  private _track(v: IVersion, live: boolean, previous: string | null = null): IVersion {
+    const finished = this._finished.get(v.ref);
+    if (ACTIVE.has(v.status) && finished) {
+      return finished;
+    }
+    const running = this._active.get(v.ref)?.status ?? null;
     if (ACTIVE.has(v.status)) {
       this._active.set(v.ref, v);
     } else {
       this._active.delete(v.ref);
+      this._finished.set(v.ref, v);
     }
-    if (live && previous !== v.status) {
-      this._versionChanged.emit({ version: v, previous });
+    const before = live ? previous : running;
+    if ((live || running !== null) && before !== v.status) {
+      this._versionChanged.emit({ version: v, previous: before });
     }
+    return v;
   }
 
   private _active = new Map<string, IVersion>();
+  /** versions seen finished, by ref */
+  private _finished = new Map<string, IVersion>();
   private _datasetTicket = 0;
   private _searchDebouncer: Debouncer;
   private _resyncDebouncer: Debouncer;

@@ -177,4 +177,55 @@ describe('DataModel', () => {
     expect(model.versions.get('ds-1')?.items.map(v => v.number)).toEqual([2, 1]);
     expect(model.running).toHaveLength(1);
   });
+
+  it('tells once when a list, not the event, is the first to show a registration finished', async () => {
+    const api = fakeApi();
+    api.datasets.mockResolvedValue(page([dataset()]));
+    api.versions.mockResolvedValue(page([version({ number: 1 })]));
+    const model = new DataModel({ api, debounce: 0 });
+    await model.refresh();
+    const changes: IVersionChange[] = [];
+    model.versionChanged.connect((_, c) => changes.push(c));
+    model.addVersion(version({ number: 2, status: 'pending', ref: 'ds-1@2' }));
+    // the wizard opens the dataset; the job is faster than the event stream
+    api.versions.mockResolvedValue(
+      page([
+        version({ number: 1 }),
+        version({ number: 2, status: 'ready', ref: 'ds-1@2' })
+      ])
+    );
+    await model.toggle('ds-1');
+    model.applyEvent(event({ status: 'ready' }));
+    await flush();
+    expect(changes.map(c => [c.previous, c.version.status])).toEqual([
+      ['pending', 'ready']
+    ]);
+    expect(model.running).toEqual([]);
+  });
+
+  it('keeps a finished version finished when an older list still calls it running', async () => {
+    const api = fakeApi();
+    api.datasets.mockResolvedValue(page([dataset()]));
+    api.versions.mockResolvedValue(page([version({ number: 1 })]));
+    api.version.mockResolvedValue(
+      version({ number: 2, status: 'ready', ref: 'ds-1@2' })
+    );
+    const model = new DataModel({ api, debounce: 0 });
+    await model.refresh();
+    await model.toggle('ds-1');
+    model.applyEvent(event());
+    model.applyEvent(event({ status: 'ready' }));
+    await flush();
+    // a refresh asked for before the last event answers after it
+    api.versions.mockResolvedValue(
+      page([
+        version({ number: 1 }),
+        version({ number: 2, status: 'processing', ref: 'ds-1@2' })
+      ])
+    );
+    await model.loadVersions('ds-1');
+    model.applyEvent(event()); // a late copy of an earlier event
+    expect(model.versions.get('ds-1')?.items[0].status).toBe('ready');
+    expect(model.running).toEqual([]);
+  });
 });
