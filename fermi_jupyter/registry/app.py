@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubOAuth
+from sqlalchemy import Engine
 from tornado import web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
@@ -46,11 +47,6 @@ from .transfers.service import TransferService
 
 MAX_BODY = 1 << 20  # no request body of this API comes near 1 MiB
 JOB_PROCESS_NAME = "fermi-jobs"  # what ps and /proc/PID/comm show for the job process
-# how long the job process's events wait for company (EventBus.linger). 0: at 50 ms the Data
-# sidebar missed some "is ready" notifications in a walk-through (2 of 5 small registrations;
-# 0 of 4 at 0 and 0 of 4 without a job process) — it seems to lose the race between the
-# event and its own refresh of a new dataset, which then already shows the version ready
-JOB_EVENT_LINGER = 0.0
 
 
 class RegistryApp(Application, TransferBackendConfig):
@@ -262,32 +258,30 @@ class RegistryApp(Application, TransferBackendConfig):
         engine.dispose()
         self.build()
 
-    def build(self, wake_fd: int | None = None, event_linger: float = 0.0) -> None:
+    def build(self, wake_fd: int | None = None) -> None:
         """Everything one process owns: engines, pools, event bus, job runner. Called once per
         process (after the fork when there are several). ``wake_fd``: a serving process whose
-        jobs run in the job process, woken through this end of the pipe. ``event_linger``: see
-        EventBus (the job process, whose events no stream of its own waits for)."""
+        jobs run in the job process, woken through this end of the pipe."""
         self.engine = dbmod.make_engine(
             self.db_url, pool_size=self.db_threads + 2, pool_recycle=self.db_pool_recycle
         )
         self.sessions = dbmod.make_sessionmaker(self.engine)
-        # the job runner's own engine pings before use: a long job must survive a restart
-        self.job_engine = dbmod.make_engine(
-            self.db_url, pool_size=self.job_workers + 2, pre_ping=True
-        )
         self.bus = EventBus(
             self.engine,
             poll_interval=self.event_poll_interval,
             retention=self.event_retention,
-            linger=event_linger,
         )
-        job_sessions = dbmod.make_sessionmaker(self.job_engine)
         self.runner: JobRunner | JobHandoff
-        if wake_fd is not None:
-            self.runner = JobHandoff(job_sessions, wake_fd)
+        self.job_engine: Engine | None = None
+        if wake_fd is not None:  # a cancel is a request's write: the request pool serves it
+            self.runner = JobHandoff(self.sessions, wake_fd)
         else:
+            # the job runner's own engine pings before use: a long job must survive a restart
+            self.job_engine = dbmod.make_engine(
+                self.db_url, pool_size=self.job_workers + 2, pre_ping=True
+            )
             self.runner = JobRunner(
-                job_sessions,
+                dbmod.make_sessionmaker(self.job_engine),
                 self.layout,
                 self.bus.publish,
                 workers=self.job_workers,
@@ -455,6 +449,7 @@ class RegistryApp(Application, TransferBackendConfig):
         return running
 
     def _recover(self) -> int:
+        assert isinstance(self.runner, JobRunner)  # only processes that run jobs recover them
         return self.runner.recover() + self.transfers.sweep()
 
     async def _recover_periodically(self) -> None:
@@ -474,7 +469,8 @@ class RegistryApp(Application, TransferBackendConfig):
             return
         # the parent only supervises: no engine, thread or loop may cross the fork
         self.engine.dispose()
-        self.job_engine.dispose()
+        if self.job_engine is not None:
+            self.job_engine.dispose()
         self.runner.shutdown(wait=True)
         self.ctx.pool.shutdown()
         children = self.processes
@@ -514,7 +510,7 @@ class RegistryApp(Application, TransferBackendConfig):
             name_process(JOB_PROCESS_NAME)
             os.close(self._wake_write)
             os.setpriority(os.PRIO_PROCESS, 0, max(0, min(19, self.storage_nice)))
-            self.build(event_linger=JOB_EVENT_LINGER)
+            self.build()
             self._exit_after(asyncio.run(self.work()))
             return
         if self.job_process:

@@ -16,7 +16,6 @@ import contextlib
 import logging
 import queue
 import threading
-import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -55,16 +54,11 @@ class EventBus:
         ring_size: int = 2048,
         retention: int = 50_000,
         batch: int = 500,
-        linger: float = 0.0,
     ):
-        """``linger``: seconds the writer waits after an event for more to store with it (the
-        job process: a small job's progress reports are superseded within milliseconds by its
-        result, and ``_coalesce`` then stores one row in one transaction instead of five)."""
         self.engine = engine
         self.poll_interval = poll_interval
         self.retention = retention
         self.batch = batch
-        self.linger = linger
         self.head = 0  # the newest id this process has read
         self._ring: deque[Frame] = deque(maxlen=ring_size)
         self._outbox: queue.Queue[Event | None] = queue.Queue()
@@ -91,11 +85,9 @@ class EventBus:
                 return
             events = [first]
             stop = False
-            until = time.monotonic() + self.linger
             while len(events) < self.batch:
-                wait = until - time.monotonic()
                 try:
-                    nxt = self._outbox.get(timeout=wait) if wait > 0 else self._outbox.get_nowait()
+                    nxt = self._outbox.get_nowait()
                 except queue.Empty:
                     break
                 if nxt is None:

@@ -7,12 +7,10 @@ process does — so every test here also crosses from one bus to another.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import time
 
 import pytest
-from sqlalchemy import delete, event, select
+from sqlalchemy import delete
 
 from fermi_jupyter.registry import db as dbmod
 from fermi_jupyter.registry.events import EventBus
@@ -117,42 +115,3 @@ def test_a_bad_last_event_id_is_a_400(reg):
     c = SSEClient(f"{reg.url}/events", "tok-alice", last_event_id="x")  # type: ignore[arg-type]
     assert c.status == 400
     c.close()
-
-
-def test_a_lingering_writer_stores_a_small_jobs_reports_as_its_result_alone(tmp_path):
-    """The job process's writer waits ``linger`` for more events: a job that went through its
-    phases and ended within that time costs one row in one transaction, its result (the
-    progress reports it supersedes are dropped, as in any batch)."""
-    engine = dbmod.make_engine(f"sqlite:///{tmp_path / 'linger.sqlite'}")
-    dbmod.upgrade(engine)
-    inserts: list[str] = []
-
-    def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        if statement.startswith("INSERT INTO events"):
-            inserts.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    base = {"type": "version", "dataset_id": "ds-l", "ref": "ds-l@1", "job_id": 7}
-    base["_acl"] = ("alice", None, "private")
-
-    async def small_job() -> None:
-        bus = EventBus(engine, linger=0.5)
-        await bus.start(tail=False)
-        for phase in ("starting", "copying", "sealing", "publishing"):
-            bus.publish({**base, "status": "processing", "progress": {"phase": phase}})
-        bus.publish({**base, "status": "ready", "job_state": "done"})
-        await asyncio.sleep(1.0)
-        bus.publish({**base, "status": "processing", "progress": {"phase": "late"}})
-        await bus.stop()  # stores what is queued before it ends
-
-    try:
-        asyncio.run(small_job())
-        with engine.connect() as conn:
-            rows = [json.loads(d) for d in conn.execute(select(EventRow.data)).scalars()]
-    finally:
-        engine.dispose()
-    assert len(inserts) == 2, inserts
-    assert [(r["status"], r.get("job_state")) for r in rows] == [
-        ("ready", "done"),
-        ("processing", None),
-    ]

@@ -121,7 +121,8 @@ class InProcessRegistry:
         self._thread.join(20)
         self.app.runner.shutdown(wait=True)
         self.app.engine.dispose()
-        self.app.job_engine.dispose()
+        if self.app.job_engine is not None:
+            self.app.job_engine.dispose()
 
     def client(self, who: str | None) -> httpx.Client:
         headers = {"Authorization": f"token tok-{who}"} if who else {}

@@ -64,9 +64,6 @@ class JobHandoff:
             log.warning("could not wake the job process: %s", e)
 
     # what the app calls on every runner
-    def recover(self) -> int:
-        return 0
-
     def stop(self) -> int:
         self.stopping = True
         return 0
