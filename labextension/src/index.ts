@@ -112,12 +112,30 @@ function locateFolder(
   return { mount: best, path };
 }
 
+/**
+ * Tells when a registration this tab saw running ends. ``registering``: the "Registering…"
+ * notification of each registration started here, by version ref; it becomes the outcome's
+ * (in place while it is shown), so the notification list keeps one entry a registration.
+ */
 function notifyChanges(
   model: DataModel,
   trans: TranslationBundle,
   settings: ISettings,
-  reveal: (datasetId: string) => void
+  reveal: (datasetId: string) => void,
+  registering: Map<string, string>
 ): void {
+  const tell = (
+    ref: string,
+    message: string,
+    type: 'success' | 'error',
+    options: { autoClose: number; actions: Notification.IAction[] }
+  ) => {
+    const id = registering.get(ref);
+    registering.delete(ref);
+    if (id === undefined || !Notification.update({ id, message, type, ...options })) {
+      Notification.emit(message, type, options);
+    }
+  };
   model.versionChanged.connect((_, { version, previous }) => {
     // only registrations this tab saw running: not every change of every visible dataset
     if (!settings.notify || (previous !== 'pending' && previous !== 'processing')) {
@@ -129,7 +147,7 @@ function notifyChanges(
     };
     const autoClose = settings.notificationSeconds * 1000;
     if (version.status === 'ready') {
-      Notification.success(trans.__('%1 is ready', version.label), {
+      tell(version.ref, trans.__('%1 is ready', version.label), 'success', {
         autoClose,
         actions: [
           open,
@@ -140,14 +158,11 @@ function notifyChanges(
         ]
       });
     } else if (version.status === 'failed') {
-      Notification.error(
-        trans.__(
-          '%1 failed: %2',
-          version.label,
-          version.error ?? trans.__('no reason given')
-        ),
-        { autoClose: autoClose * 2, actions: [open] }
-      );
+      const why = version.error ?? trans.__('no reason given');
+      tell(version.ref, trans.__('%1 failed: %2', version.label, why), 'error', {
+        autoClose: autoClose * 2,
+        actions: [open]
+      });
     }
   });
 }
@@ -178,6 +193,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
     const trans = (translator ?? nullTranslator).load(DOMAIN);
     const settings = await loadSettings(registry);
     const model = new DataModel({ api, pageSize: settings.datasetPageSize });
+    const registering = new Map<string, string>(); // version ref → its notification's id
     const { commands, shell } = app;
 
     const openWizard = async (start?: { volume: IVolume; path: string }) => {
@@ -198,9 +214,12 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
           const v: IVersion | null = wizard.result;
           if (v) {
             model.addVersion(v);
-            Notification.info(
-              trans.__('Registering %1: you will be told when it is ready.', v.label),
-              { autoClose: 5000 }
+            registering.set(
+              v.ref,
+              Notification.info(
+                trans.__('Registering %1: you will be told when it is ready.', v.label),
+                { autoClose: 5000 }
+              )
             );
             reveal(v.dataset_id);
           }
@@ -344,7 +363,7 @@ const sidebarPlugin: JupyterFrontEndPlugin<void> = {
       }
     });
 
-    notifyChanges(model, trans, settings, reveal);
+    notifyChanges(model, trans, settings, reveal, registering);
     notifyTransfers(
       transfers,
       trans,
