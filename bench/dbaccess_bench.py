@@ -104,14 +104,15 @@ async def drive(one) -> tuple[float, float]:  # type: ignore[no-untyped-def]
 async def measure(url: str, rounds: int = 3) -> dict[str, tuple[float, float]]:
     engine = dbmod.make_engine(url, pool_size=10)
     sessions = dbmod.make_sessionmaker(engine)
-    pool = SessionPool(sessions, 8)
+    # as the registry builds it: reads on PostgreSQL on an autocommit engine of their own
+    read_engine = None if url.startswith("sqlite") else dbmod.make_engine(url, autocommit=True)
+    pool = SessionPool(sessions, 8, read_engine)
     aengine = create_async_engine(url, pool_size=8, max_overflow=0, pool_timeout=300)
     asessions = async_sessionmaker(aengine, expire_on_commit=False)
     stmt_base = mgr._page_select  # the same statement the registry runs
 
     async def on_loop() -> None:
-        with pool.read_sessions() as db:
-            page_sync(db)
+        pool.work(page_sync, read_only=True)  # on the event loop's own thread
 
     async def threads() -> None:
         await pool.run(page_sync, read_only=True)

@@ -316,7 +316,7 @@ class RegistryApp(Application, TransferBackendConfig):
         )
         self.ctx = RegistryContext(
             sessions=self.sessions,
-            pool=SessionPool(self.sessions, self.db_threads),
+            pool=self._session_pool(),
             layout=self.layout,
             runner=self.runner,
             bus=self.bus,
@@ -328,6 +328,22 @@ class RegistryApp(Application, TransferBackendConfig):
             vault=vault,
             transfers=self.transfers,
             transfer_allow_loopback=self.transfer_allow_loopback,
+        )
+
+    def _session_pool(self) -> SessionPool:
+        """Requests' database work. On a database server, reads get an autocommit engine of
+        their own (one connection held by each of the pool's threads); on SQLite, where a
+        statement costs no round trip, reads and writes share the one engine."""
+        read_engine = None
+        if self.engine.dialect.name != "sqlite":
+            read_engine = dbmod.make_engine(
+                self.db_url,
+                pool_size=self.db_threads,
+                pool_recycle=self.db_pool_recycle,
+                autocommit=True,
+            )
+        return SessionPool(
+            self.sessions, self.db_threads, read_engine, recycle=self.db_pool_recycle
         )
 
     def make_app(self) -> web.Application:

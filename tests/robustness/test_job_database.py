@@ -5,6 +5,7 @@ with its source's content, nothing stays ``processing``, and the registry serves
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -52,3 +53,29 @@ def test_postgres_restarts_mid_copy_and_mid_commit(registry, alice, fault_pg):
     assert leftovers(reg.storage_root, src.dataset_id) == []
     log = reg.log_text()
     assert "recording the result of job" in log and "trying again" in log
+
+
+@pytest.mark.parametrize("registry", ["postgresql"], indirect=True)
+def test_every_reading_thread_reads_on_after_a_restart(registry, alice, fault_pg):
+    """Each of the registry's request threads keeps one autocommit connection for reads
+    (``sessionpool.py``). A restart kills all of them: the first read on every thread must
+    find its connection dead and answer from a new one — never a 500."""
+    reg = registry
+    with reg.client(alice) as c:
+        r = c.post("/datasets", json={"name": "restart-readers"})
+        assert r.status_code == 201, r.text
+        ds = r.json()["id"]
+
+    def burst() -> list[tuple[int, str]]:
+        def read(_: int) -> tuple[int, str]:
+            with reg.client(alice) as c:
+                r = c.get(f"/datasets/{ds}")
+                return r.status_code, r.json().get("name", r.text)
+
+        with ThreadPoolExecutor(32) as ex:  # more than the registry's 8 request threads
+            return list(ex.map(read, range(96)))
+
+    assert set(burst()) == {(200, "restart-readers")}  # every thread holds a connection now
+    fault_pg.restart()
+    assert set(burst()) == {(200, "restart-readers")}
+    assert set(burst()) == {(200, "restart-readers")}
