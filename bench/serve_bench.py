@@ -471,7 +471,7 @@ def lines(results: list[dict]) -> list[str]:
         ratio = max(a, b) / min(a, b)
         ok = "ok" if ratio <= 1.3 else "MISSED"
         out.append(
-            f"\nSQLite vs PostgreSQL reads/s: {a:,.0f} vs {b:,.0f} = {ratio:.2f}x "
+            f"\nSQLite vs PostgreSQL reads/s: {a:,.0f} vs {b:,.0f} = {ratio:.3f}x "
             f"(target ≤ 1.3x) {ok}"
         )
     return out
