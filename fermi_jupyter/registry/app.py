@@ -332,8 +332,10 @@ class RegistryApp(Application, TransferBackendConfig):
 
     def _session_pool(self) -> SessionPool:
         """Requests' database work. On a database server, reads get an autocommit engine of
-        their own (one connection held by each of the pool's threads); on SQLite, where a
-        statement costs no round trip, reads and writes share the one engine."""
+        their own (one connection held by each of the pool's threads). On SQLite, where a
+        statement costs no round trip, reads and writes share the one engine: a serving process
+        reading in pysqlite's autocommit mode was seen to miss a version another process had
+        just committed (a 404 right after the 202: bench/e2e_bench.py)."""
         read_engine = None
         if self.engine.dialect.name != "sqlite":
             read_engine = dbmod.make_engine(
