@@ -131,18 +131,22 @@ FULL_PAGES = {"/datasets", "/datasets?q=bench", "/datasets/{ds}/versions", "/job
 
 
 @contextmanager
-def counting(engine):
+def counting(app):
+    """Statements on the request engine and, on PostgreSQL, the reads' own engine."""
     seen: list[str] = []
+    engines = [e for e in (app.engine, app.ctx.pool.read_engine) if e is not None]
 
     def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
         if threading.current_thread().name.startswith("fermi-db"):
             seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.mark.parametrize("path", list(BUDGET))
@@ -152,7 +156,7 @@ def test_statements_per_request_do_not_grow_with_the_page(reg, world, path):
     counts = {}
     with reg["alice"] as c:
         for limit in (2, 25):
-            with counting(reg.app.engine) as seen:
+            with counting(reg.app) as seen:
                 r = c.get(f"{url}{sep}limit={limit}" if "versions/" not in url else url)
                 assert r.status_code == 200, r.text
             counts[limit] = len(seen)
