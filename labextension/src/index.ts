@@ -114,8 +114,8 @@ function locateFolder(
 
 /**
  * Tells when a registration this tab saw running ends. ``registering``: the "Registering…"
- * notification of each registration started here, by version ref; it becomes the outcome's
- * (in place while it is shown), so the notification list keeps one entry a registration.
+ * notification of each registration started here, by version ref; the outcome's replaces it,
+ * so the notification list keeps one entry a registration.
  */
 function notifyChanges(
   model: DataModel,
@@ -130,11 +130,14 @@ function notifyChanges(
     type: 'success' | 'error',
     options: { autoClose: number; actions: Notification.IAction[] }
   ) => {
+    // dismissed and replaced rather than updated in place: Lab keeps a toast's first type in
+    // its class, and a "ready" toast would wear the "Registering" one's colour
     const id = registering.get(ref);
     registering.delete(ref);
-    if (id === undefined || !Notification.update({ id, message, type, ...options })) {
-      Notification.emit(message, type, options);
+    if (id !== undefined) {
+      Notification.dismiss(id);
     }
+    Notification.emit(message, type, options);
   };
   model.versionChanged.connect((_, { version, previous }) => {
     // only registrations this tab saw running: not every change of every visible dataset

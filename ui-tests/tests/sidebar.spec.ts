@@ -163,7 +163,7 @@ test.describe('Data sidebar', () => {
     await expect(toast).toBeVisible({ timeout: 60000 });
     await expect(toast.getByRole('button', { name: 'Open dataset' })).toBeVisible();
     await expect(toast.getByRole('button', { name: 'Copy mount path' })).toBeVisible();
-    // the "Registering…" notification became this one: not a second toast beside it
+    // this one replaced the "Registering…" notification: not a second toast beside it
     await expect(
       page.locator('.Toastify__toast', { hasText: 'Registering ImageNet-2024-Augmented-3x@1' })
     ).toHaveCount(0, { timeout: 1000 });
