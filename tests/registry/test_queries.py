@@ -7,6 +7,7 @@ that run requests' database work (``fermi-db-*``), so background readers do not 
 from __future__ import annotations
 
 import threading
+import time
 from contextlib import contextmanager
 
 import pytest
@@ -351,6 +352,13 @@ def test_answered_reads_are_logged_at_debug_level_only(reg, world):
                     assert c.get("/datasets/ds-nosuch000").status_code == 404
                     r = c.patch(f"/datasets/{world}", json={"description": "logged"})
                     assert r.status_code == 200
+                # tornado logs a request after sending its answer: wait for the last line (the
+                # lines of the requests before it were written first, on the same loop)
+                deadline = time.monotonic() + 5
+                while time.monotonic() < deadline and not any(
+                    "200 PATCH" in m for _lv, m in keep.lines
+                ):
+                    time.sleep(0.01)
             finally:
                 app.log.removeHandler(keep)
             lines = keep.lines
