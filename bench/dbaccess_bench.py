@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO))
 
 from fermi_jupyter.domain.identity import Identity  # noqa: E402
 from fermi_jupyter.registry import db as dbmod  # noqa: E402
+from fermi_jupyter.registry import summary  # noqa: E402
 from fermi_jupyter.registry.managers import datasets as mgr  # noqa: E402
 from fermi_jupyter.registry.managers.access import readable_datasets  # noqa: E402
 from fermi_jupyter.registry.orm import Alias, Dataset, Version  # noqa: E402
@@ -78,6 +79,7 @@ def populate(url: str) -> None:
         conn.execute(insert(Dataset), rows)
         conn.execute(insert(Version), versions)
         conn.execute(insert(Alias), aliases)
+        summary.refresh_all(conn)  # what the registry keeps on each dataset's row
     dbmod.analyze(engine)
     engine.dispose()
 
@@ -109,7 +111,7 @@ async def measure(url: str, rounds: int = 3) -> dict[str, tuple[float, float]]:
     pool = SessionPool(sessions, 8, read_engine)
     aengine = create_async_engine(url, pool_size=8, max_overflow=0, pool_timeout=300)
     asessions = async_sessionmaker(aengine, expire_on_commit=False)
-    stmt_base = mgr._page_select  # the same statement the registry runs
+    stmt_base = mgr._PAGE_SELECT  # the same statement the registry runs
 
     async def on_loop() -> None:
         pool.work(page_sync, read_only=True)  # on the event loop's own thread
@@ -121,10 +123,7 @@ async def measure(url: str, rounds: int = 3) -> dict[str, tuple[float, float]]:
         async with asessions() as db:
             conn = await db.connection()
             stmt = (
-                stmt_base(db.sync_session)
-                .where(readable_datasets(WHO))
-                .order_by(Dataset.name, Dataset.id)
-                .limit(51)
+                stmt_base.where(readable_datasets(WHO)).order_by(Dataset.name, Dataset.id).limit(51)
             )
             rows = list(await conn.execute(stmt))
             mgr.to_json(None, rows[:50])  # type: ignore[arg-type]

@@ -17,9 +17,9 @@ from sqlalchemy import insert, select
 
 from fermi_jupyter.domain.identity import Identity
 from fermi_jupyter.registry import db as dbmod
+from fermi_jupyter.registry import summary
 from fermi_jupyter.registry.managers import datasets as mgr
 from fermi_jupyter.registry.orm import Dataset, DatasetTag, Version
-from fermi_jupyter.registry.serialize import dataset_json
 
 WORDS = [
     "imagenet",
@@ -90,6 +90,7 @@ def populate(url: str, n: int, seed: int = 1) -> None:
             conn.execute(insert(Version), versions[chunk : chunk + 5000])
         if tags:
             conn.execute(insert(DatasetTag), tags)
+        summary.refresh_all(conn)  # what the registry keeps on each dataset's row
     dbmod.analyze(engine)  # what the registry does at start-up
     engine.dispose()
 
@@ -107,9 +108,7 @@ def measure(url: str, rounds: int = 200, seed: int = 2) -> dict[str, float]:
     def page(**kw) -> None:  # type: ignore[no-untyped-def]
         with sessions() as db:
             rows, _ = mgr.list_(db, who, limit=50, **kw)
-            ids = [d.id for d in rows]
-            latest, aliases = mgr.latest_numbers(db, ids), mgr.aliases_of(db, ids)
-            [dataset_json(d, latest=latest.get(d.id), aliases=aliases[d.id]) for d in rows]
+            mgr.to_json(db, rows)  # as the registry answers a page
 
     def reference() -> None:
         with sessions() as db:

@@ -32,6 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from fermi_jupyter.registry import db as dbmod  # noqa: E402
+from fermi_jupyter.registry import summary  # noqa: E402
 from fermi_jupyter.registry.app import JOB_PROCESS_NAME  # noqa: E402
 from fermi_jupyter.registry.orm import Alias, Dataset, DatasetTag, Version  # noqa: E402
 from tests.support.hub import Hub  # noqa: E402
@@ -228,6 +229,7 @@ def populate(hub: Hub) -> dict:
         conn.execute(insert(Version), versions)
         conn.execute(insert(DatasetTag), tags)
         conn.execute(insert(Alias), aliases)
+        summary.refresh_all(conn)  # what the registry keeps on each dataset's row
     dbmod.analyze(engine)
     engine.dispose()
     visible = [d for d, _o, vis in names if vis in ("org", "public")]

@@ -69,6 +69,7 @@ def form_figures() -> list[Figure]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from sqlalchemy import create_engine, insert
 
+    from fermi_jupyter.registry import summary
     from fermi_jupyter.registry.orm import Dataset, Version
     from tests.support.hub import PASSWORD, Hub
 
@@ -111,6 +112,7 @@ def form_figures() -> list[Figure]:
                     for r in rows
                 ],
             )
+            summary.refresh_all(conn)  # what the registry keeps on each dataset's row
         s = httpx.Client(base_url=hub.url, timeout=30)
         s.get("/hub/login")
         s.post(

@@ -15,6 +15,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import summary
+
 log = logging.getLogger(__name__)
 ALEMBIC_DIR = Path(__file__).parent / "alembic"
 
@@ -106,5 +108,13 @@ def analyze(engine: Engine) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
+class RegistrySession(Session):
+    """The registry's sessions: a flush that changes versions or aliases also refreshes the
+    copies a dataset list reads (summary.py)."""
+
+
+event.listen(RegistrySession, "after_flush", summary.after_flush)
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+    return sessionmaker(engine, class_=RegistrySession, expire_on_commit=False)

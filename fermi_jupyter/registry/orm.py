@@ -79,6 +79,10 @@ class Dataset(Base):
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # next number to hand out; bumped with one atomic UPDATE … RETURNING
     next_version: Mapped[int] = mapped_column(Integer, default=1)
+    # copies for lists, kept by summary.py whenever a version's status or an alias changes:
+    # a page reads them from the row instead of two subqueries a row (migration 0007)
+    latest_ready: Mapped[int | None] = mapped_column(Integer)  # newest ready version
+    alias_map: Mapped[dict[str, int] | None] = mapped_column(JSON)  # {alias: number}
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

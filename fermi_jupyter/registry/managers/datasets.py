@@ -112,7 +112,7 @@ def resolve(db: Session, who: Identity, ref: str) -> Dataset:
 
 def read(db: Session, who: Identity, ref: str) -> Row:
     """Like ``resolve``, as one plain row carrying ``latest`` and ``aliases``: one query."""
-    return _find(db, who, ref, _page_select(db), orm=False, key="page")
+    return _find(db, who, ref, _PAGE_SELECT, orm=False, key="page")
 
 
 def lookup(db: Session, who: Identity, ref: str) -> Row:
@@ -166,46 +166,14 @@ def writable(db: Session, who: Identity, ref: str) -> Dataset:
     return ds
 
 
-_PAGE_SELECT: dict[str, Any] = {}
 _ROW_SELECT = select(Dataset.__table__)  # (built once: lookups are on every version read)
-
-
-def _page_select(db: Session) -> Any:
-    """Dataset rows with their newest ready version and their aliases, in one statement
-    (built once per dialect: building it costs more than SQLite takes to run it)."""
-    dialect = db.get_bind().dialect.name
-    if dialect not in _PAGE_SELECT:
-        _PAGE_SELECT[dialect] = select(Dataset.__table__, _latest_column(), _aliases_column(db))
-    return _PAGE_SELECT[dialect]
-
-
-def _aliases_column(db: Session):  # type: ignore[no-untyped-def]
-    """{alias: number} of the row's dataset, aggregated as JSON by the database."""
-    agg = (
-        func.json_object_agg(Alias.name, Alias.number)
-        if db.get_bind().dialect.name == "postgresql"
-        else func.json_group_object(Alias.name, Alias.number)
-    )
-    return (
-        select(agg)
-        .where(Alias.dataset_id == Dataset.id)
-        .correlate(Dataset)
-        .scalar_subquery()
-        .label("aliases")
-    )
-
-
-def _latest_column():  # type: ignore[no-untyped-def]
-    """The newest ready version of the row's dataset, as a correlated subquery (one index probe)."""
-    return (
-        select(Version.number)
-        .where(Version.dataset_id == Dataset.id, Version.status == VersionStatus.ready)
-        .order_by(Version.number.desc())
-        .limit(1)
-        .correlate(Dataset)
-        .scalar_subquery()
-        .label("latest")
-    )
+_COPIES = ("latest_ready", "alias_map")
+# dataset rows with their newest ready version and aliases, both kept on the row (summary.py)
+_PAGE_SELECT = select(
+    *(c for c in Dataset.__table__.c if c.name not in _COPIES),
+    Dataset.__table__.c.latest_ready.label("latest"),
+    Dataset.__table__.c.alias_map.label("aliases"),
+)
 
 
 def list_(
@@ -241,7 +209,7 @@ def list_(
     shape += (bool(data_type), bool(key))
 
     def build(dialect: str) -> Any:
-        stmt = _page_select(db).where(readable_datasets(who, bound=dialect))
+        stmt = _PAGE_SELECT.where(readable_datasets(who, bound=dialect))
         if scope == "mine":
             stmt = stmt.where(Dataset.owner == bindparam("me"))
         elif scope != "all":
