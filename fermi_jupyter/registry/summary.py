@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Connection, func, inspect, select, true, update
+from sqlalchemy import Connection, bindparam, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.states import VersionStatus
@@ -58,32 +58,37 @@ def aliases_subquery(dialect: str) -> Any:
 
 def refresh(conn: Connection, ids: Collection[str]) -> None:
     """Recompute the copies of these datasets from their versions and aliases."""
-    if not ids:
-        return
-    ordered = sorted(ids)  # one lock order for every writer: no deadlock between two
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            select(Dataset.id).where(Dataset.id.in_(ordered)).order_by(Dataset.id).with_for_update()
-        )
-    _update(conn, Dataset.__table__.c.id.in_(ordered))
+    pg = conn.dialect.name == "postgresql"
+    update_one = _update_one(conn.dialect.name)
+    for ds_id in sorted(ids):  # one lock order for every writer: no deadlock between two
+        if pg:
+            conn.execute(_LOCK_ONE, {"ds_id": ds_id})
+        conn.execute(update_one, {"ds_id": ds_id})
 
 
 def refresh_all(conn: Connection) -> None:
     """Recompute every dataset's copies: after rows were loaded in bulk, without the ORM
     (benchmarks, tests), while nobody else writes."""
-    _update(conn, true())
+    conn.execute(_update(conn.dialect.name))
 
 
-def _update(conn: Connection, which: Any) -> None:
+_LOCK_ONE = select(Dataset.id).where(Dataset.id == bindparam("ds_id")).with_for_update()
+_UPDATE_ONE: dict[str, Any] = {}
+
+
+def _update_one(dialect: str) -> Any:
+    # built once per database: a job makes a version ready at every registration
+    if dialect not in _UPDATE_ONE:
+        _UPDATE_ONE[dialect] = _update(dialect).where(Dataset.__table__.c.id == bindparam("ds_id"))
+    return _UPDATE_ONE[dialect]
+
+
+def _update(dialect: str) -> Any:
     table = Dataset.__table__
-    conn.execute(
-        update(table)
-        .where(which)
-        .values(
-            latest_ready=latest_subquery(),
-            alias_map=aliases_subquery(conn.dialect.name),
-            updated_at=table.c.updated_at,  # not a change of the dataset's own metadata
-        )
+    return update(table).values(
+        latest_ready=latest_subquery(),
+        alias_map=aliases_subquery(dialect),
+        updated_at=table.c.updated_at,  # not a change of the dataset's own metadata
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from ...domain.states import JobKind, Mode, VersionStatus, version_move
@@ -168,6 +168,13 @@ def register(
     )
 
 
+_TOUCH = (
+    update(Dataset.__table__)
+    .where(Dataset.__table__.c.id == bindparam("ds_id"))
+    .values(updated_at=bindparam("now"))
+)
+
+
 def finish_register(
     db: Session, job: Job, v: Version, plan: Plan, result: storage.Result
 ) -> dict[str, Any]:
@@ -177,9 +184,10 @@ def finish_register(
     v.files_total, v.bytes_total = result.files, result.bytes
     v.status = version_move(v.status, VersionStatus.ready).value
     v.ready_at, v.error, v.phase = utcnow(), None, None
-    ds = db.get(Dataset, v.dataset_id)
-    if ds is not None:
-        ds.updated_at = utcnow()
+    # the dataset changed too: one UPDATE, without loading its row, after the version's
+    # (rows locked in the order every writer takes them: the version, then its dataset)
+    db.flush()
+    db.execute(_TOUCH, {"ds_id": v.dataset_id, "now": utcnow()})
     return {"files": result.files, "bytes": result.bytes, "new_bytes": result.new_bytes}
 
 
