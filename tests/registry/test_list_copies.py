@@ -34,7 +34,7 @@ def _truth(c, ds_id: str) -> tuple[int | None, dict[str, int]]:
 def _shown(c, ds: dict) -> list[tuple[int | None, dict[str, int]]]:
     """What the dataset's page, a list and a search show of it."""
     page = c.get(f"/datasets/{ds['id']}").json()
-    listed = [d for d in c.get("/datasets", params={"scope": "mine"}).json()["items"]]
+    listed = c.get("/datasets", params={"scope": "mine"}).json()["items"]
     found = c.get("/datasets", params={"q": ds["name"]}).json()["items"]
     out = [(page["latest"], page["aliases"])]
     for items in (listed, found):
