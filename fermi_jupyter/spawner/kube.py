@@ -10,6 +10,7 @@ when the registry or a registry token is unavailable.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,24 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
         result = await super().start()
         await self.record_mounts(plan)
         return result
+
+    async def _start_reflector(self, kind: str, *args: Any, **kwargs: Any) -> Any:
+        """KubeSpawner starts the pod and event reflectors together and cancels one when the
+        other fails (an API it cannot reach). The cancelled one stayed registered with a first
+        load that never comes, and every later start or stop of any server waited for it:
+        the server stayed "pending" until the hub restarted. Fail and forget it instead, so
+        the next start or stop makes a new one."""
+        try:
+            return await super()._start_reflector(kind, *args, **kwargs)
+        except asyncio.CancelledError:
+            key = self._get_reflector_key(kind)
+            reflector = type(self).reflectors.get(key)
+            if reflector is not None and not reflector.first_load_future.done():
+                type(self).reflectors.pop(key, None)
+                loaded = reflector.first_load_future
+                loaded.set_exception(RuntimeError(f"the {kind} reflector's start was cancelled"))
+                loaded.exception()  # (retrieved: no "never retrieved" warning if none waits)
+            raise
 
     def allowed_option_keys(self) -> set[str]:
         return OPTION_KEYS | getattr(self, "_fermi_option_keys", set())
