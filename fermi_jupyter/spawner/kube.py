@@ -181,13 +181,16 @@ class FermiSpawner(StorageMountsMixin, KubeSpawner):
         other fails (an API it cannot reach). The cancelled one stayed registered with a first
         load that never comes, and every later start or stop of any server waited for it:
         the server stayed "pending" until the hub restarted. Fail and forget it instead, so
-        the next start or stop makes a new one."""
+        the next start or stop makes a new one. (Only one this call made: a caller cancelled
+        while waiting for another call's reflector leaves that one loading.)"""
+        key = self._get_reflector_key(kind)
+        before = type(self).reflectors.get(key)
         try:
             return await super()._start_reflector(kind, *args, **kwargs)
         except asyncio.CancelledError:
-            key = self._get_reflector_key(kind)
             reflector = type(self).reflectors.get(key)
-            if reflector is not None and not reflector.first_load_future.done():
+            made_here = reflector is not None and reflector is not before
+            if made_here and not reflector.first_load_future.done():
                 type(self).reflectors.pop(key, None)
                 loaded = reflector.first_load_future
                 loaded.set_exception(RuntimeError(f"the {kind} reflector's start was cancelled"))

@@ -42,3 +42,34 @@ async def test_a_reflector_cancelled_before_its_first_load_does_not_hold_up_late
         reflector = reflectors.pop(key, None)
         if reflector is not None:
             await reflector.stop()
+
+
+async def test_a_caller_cancelled_while_waiting_leaves_the_loading_reflector_alone():
+    """Only the call that made a reflector forgets it: another caller, waiting for that first
+    load and cancelled meanwhile (a start that timed out), leaves it loading."""
+    spawner = FermiSpawner(_mock=True, user=_User("alice", []), hub_registry_url=DOWN)
+    key = spawner._get_reflector_key("pods")
+    reflectors = type(spawner).reflectors
+    reflectors.pop(key, None)
+    maker = asyncio.ensure_future(spawner._start_watching_pods())
+    try:
+        while key not in reflectors:
+            await asyncio.sleep(0)
+        loading = reflectors[key]
+        waiter = asyncio.ensure_future(spawner._start_watching_pods())
+        await asyncio.sleep(0)  # waiting for the first load, made by the other call
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        assert reflectors.get(key) is loading  # still the one being loaded
+        # (KubeSpawner's waiter awaits the future itself, so its cancel may cancel the future:
+        # the reflector is then taken as loaded; what must not happen is our failing it)
+        loaded = loading.first_load_future
+        if loaded.done() and not loaded.cancelled():
+            assert "was cancelled" not in str(loaded.exception())
+    finally:
+        maker.cancel()
+        await asyncio.gather(maker, return_exceptions=True)
+        reflector = reflectors.pop(key, None)
+        if reflector is not None:
+            await reflector.stop()
