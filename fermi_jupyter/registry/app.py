@@ -202,6 +202,13 @@ class RegistryApp(Application, TransferBackendConfig):
         help="Seconds between reads of the shared event log for events published by other "
         "registry processes, e.g. 0.25 (this process's own events are sent at once).",
     ).tag(config=True)
+    event_gather = Float(
+        0.02,
+        help="Seconds the event writer waits after an event for more, to store them in one "
+        "transaction, e.g. 0.02: with many jobs running, fewer commits, and a progress report "
+        "superseded within that time is not stored at all. Subscribers get each event that "
+        "much later. 0 = store each at once.",
+    ).tag(config=True)
     event_retention = Integer(
         50_000,
         help="Events kept for clients that reconnect with Last-Event-ID, e.g. 50000; a client "
@@ -270,6 +277,7 @@ class RegistryApp(Application, TransferBackendConfig):
             self.engine,
             poll_interval=self.event_poll_interval,
             retention=self.event_retention,
+            gather=max(0.0, self.event_gather),
         )
         self.runner: JobRunner | JobHandoff
         self.job_engine: Engine | None = None

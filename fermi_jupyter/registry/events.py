@@ -16,6 +16,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -54,9 +55,11 @@ class EventBus:
         ring_size: int = 2048,
         retention: int = 50_000,
         batch: int = 500,
+        gather: float = 0.0,
     ):
         self.engine = engine
         self.poll_interval = poll_interval
+        self.gather = gather
         self.retention = retention
         self.batch = batch
         self.head = 0  # the newest id this process has read
@@ -85,9 +88,12 @@ class EventBus:
                 return
             events = [first]
             stop = False
+            # wait ``gather`` seconds for more: while jobs run, each publishes several events
+            # in a few milliseconds, and one transaction then stores them all
+            until = time.monotonic() + self.gather
             while len(events) < self.batch:
                 try:
-                    nxt = self._outbox.get_nowait()
+                    nxt = self._outbox.get(timeout=max(0.0, until - time.monotonic()))
                 except queue.Empty:
                     break
                 if nxt is None:

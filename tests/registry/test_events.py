@@ -7,10 +7,13 @@ process does — so every test here also crosses from one bus to another.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
+import orjson
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, select
+from sqlalchemy import event as sa_event
 
 from fermi_jupyter.registry import db as dbmod
 from fermi_jupyter.registry.events import EventBus
@@ -115,3 +118,40 @@ def test_a_bad_last_event_id_is_a_400(reg):
     c = SSEClient(f"{reg.url}/events", "tok-alice", last_event_id="x")  # type: ignore[arg-type]
     assert c.status == 400
     c.close()
+
+
+def test_events_published_together_are_stored_in_one_transaction(reg):
+    """The writer waits ``gather`` seconds after an event for more: a job's burst (its phases,
+    progress and result, a few milliseconds apart) costs one commit, not one each, and a
+    progress report superseded within the window is not stored at all."""
+    engine = dbmod.make_engine(str(reg.app.engine.url.render_as_string(hide_password=False)))
+    commits: list[int] = []
+    sa_event.listen(engine, "commit", lambda conn: commits.append(1))
+    tag = f"ds-gather-{time.time_ns()}"
+
+    def event(i: int, **kw: object) -> dict:
+        return {"type": "version", "dataset_id": tag, "ref": f"{tag}@{i}", "job_id": i, **kw}
+
+    async def main() -> None:
+        bus = EventBus(engine, gather=0.5)
+        await bus.start(tail=False)
+        for i in range(4):  # a progress report, then the result, of four jobs
+            bus.publish(event(i, status="processing", progress={"files_done": 1}))
+            await asyncio.sleep(0.01)
+            bus.publish(event(i, status="ready", job_state="done"))
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(1.0)  # the window closes: stored without waiting for more
+        stored = len(commits)
+        await bus.stop()
+        assert stored == 1, f"{stored} commits for one burst"
+
+    try:
+        asyncio.run(main())
+        with engine.connect() as conn:
+            rows = conn.execute(
+                select(EventRow.data).where(EventRow.dataset_id == tag).order_by(EventRow.id)
+            ).all()
+        statuses = [orjson.loads(r.data)["status"] for r in rows]
+        assert statuses == ["ready"] * 4
+    finally:
+        engine.dispose()
