@@ -342,7 +342,6 @@ class JobRunner:
         v = db.get(Version, job.version_id) if job.version_id else None
         if job.state == JobState.cancelling.value and end != "done":
             end = "cancelled"
-        job.phase = None
         if end == "done":
             if v is None and self.tasks[job.kind].needs_version:
                 self._fail(job, None, "its version was deleted while it ran")
@@ -366,6 +365,8 @@ class JobRunner:
             if end == "error":
                 job.failures += 1
             self._fail(job, v, message or "failed")
+        # (after finish: its flush would write the job's row twice)
+        job.phase = None
         if job.state != JobState.queued.value:
             job.finished_at = utcnow()
         counts = progress.counts()
