@@ -24,6 +24,8 @@ from fermi_jupyter.registry.orm import (
     Volume,
 )
 
+from ..support.trees import make_tree, wait_version
+
 N = 30  # datasets, versions per dataset, jobs: more than the small page, fewer than the big
 
 # statements per request, whatever the page size
@@ -369,3 +371,37 @@ def test_answered_reads_are_logged_at_debug_level_only(reg, world):
             assert any("200 GET" in m for _lv, m in lines) == reads_logged, lines
     finally:
         app.log_level = before
+
+
+def test_a_registration_job_reads_its_rows_once_when_it_starts_and_once_when_it_ends(reg):
+    """The job, its version, dataset and source volume come in one statement at the claim and
+    one at the end (then the session answers the gets); besides them a job reads only the
+    previous version's number and, on PostgreSQL, locks its dataset's row for the list copies.
+    """
+    with reg["alice"] as c:
+        vol = c.post("/volumes", json={"name": "queries-job-vol", "capacity": "1Gi"}).json()
+        make_tree(reg.storage_root / "volumes" / vol["id"] / "data", 5, 100)
+        ds = c.post("/datasets", json={"name": "queries-job"}).json()["id"]
+        body = {"volume_id": vol["id"], "path": "data"}
+        seen: list[str] = []
+
+        def count(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+            if threading.current_thread().name.startswith("fermi-job"):
+                seen.append(" ".join(statement.split()))
+
+        event.listen(reg.app.job_engine, "before_cursor_execute", count)
+        try:
+            for _ in range(2):  # the first has no previous version; the second one has
+                r = c.post(f"/datasets/{ds}/versions", json=body)
+                assert r.status_code == 202, r.text
+                assert wait_version(c, ds, r.json()["number"])["status"] == "ready"
+        finally:
+            event.remove(reg.app.job_engine, "before_cursor_execute", count)
+    selects = [s for s in seen if s.upper().startswith("SELECT")]
+    loads = [s for s in selects if s.startswith("SELECT jobs.")]
+    locks = [s for s in selects if s.endswith("FOR UPDATE")]
+    others = [s for s in selects if s not in loads and s not in locks]
+    assert len(loads) == 4, loads  # two a job: the claim and the end
+    assert all(" JOIN versions " in s and " JOIN datasets " in s for s in loads), loads
+    assert len(locks) == (2 if reg.backend == "postgresql" else 0), locks
+    assert len(others) == 2 and all("max(versions.number)" in s for s in others), others

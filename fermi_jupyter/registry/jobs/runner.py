@@ -35,7 +35,7 @@ from ...domain.states import (
 from .. import metrics, storage
 from ..errors import RegistryError
 from ..events import Publisher
-from ..orm import Dataset, Job, Version, utcnow
+from ..orm import Dataset, Job, Version, Volume, utcnow
 from ..serialize import progress_json
 from ..storage import sealed
 from . import history
@@ -62,6 +62,21 @@ def request_cancel(sessions: sessionmaker[Session], job_id: int) -> None:
             history.add(job, "cancel-requested")
 
     transaction(sessions, ask, what=f"cancelling job {job_id}", seconds=5.0)
+
+
+def _load(db: Session, job_id: int, *, with_volume: bool = False) -> Any:
+    """The job, its version and that version's dataset (and source volume), in one statement,
+    as a row (None: no such job). While the caller holds the row, a ``db.get`` of any of them
+    is answered from the session without a query (its identity map holds objects weakly)."""
+    stmt = (
+        select(Job, Version, Dataset)
+        .outerjoin(Version, Version.id == Job.version_id)
+        .outerjoin(Dataset, Dataset.id == Version.dataset_id)
+        .where(Job.id == job_id)
+    )
+    if with_volume:
+        stmt = stmt.add_columns(Volume).outerjoin(Volume, Volume.id == Version.source_volume_id)
+    return db.execute(stmt).first()
 
 
 @dataclass
@@ -288,7 +303,8 @@ class JobRunner:
         """Claim a queued job and read its plan (one transaction). No attempt when there is
         nothing to run: taken by another process, finished, or ended before it could start
         (then with an event to publish)."""
-        job = db.get(Job, job_id)
+        loaded = _load(db, job_id, with_volume=True)  # held: the gets below need no query
+        job = loaded[0] if loaded is not None else None
         if job is None:
             return None, None
         v = db.get(Version, job.version_id) if job.version_id else None
@@ -334,7 +350,8 @@ class JobRunner:
     ) -> dict[str, Any] | None:
         """Record how the attempt ended. Runs again on a database blip: returns None when an
         earlier try already recorded it (or another process took the job over)."""
-        job = db.get(Job, attempt.job_id)
+        loaded = _load(db, attempt.job_id)  # held: the gets below need no query
+        job = loaded[0] if loaded is not None else None
         if job is None or job.worker != self.worker or job.state not in LIVE:
             return None
         if end == "done":
