@@ -133,14 +133,14 @@ def test_events_published_together_are_stored_in_one_transaction(reg):
         return {"type": "version", "dataset_id": tag, "ref": f"{tag}@{i}", "job_id": i, **kw}
 
     async def main() -> None:
-        bus = EventBus(engine, gather=0.5)
+        bus = EventBus(engine, gather=1.0)  # wide: a slow machine still fits the burst
         await bus.start(tail=False)
         for i in range(4):  # a progress report, then the result, of four jobs
             bus.publish(event(i, status="processing", progress={"files_done": 1}))
             await asyncio.sleep(0.01)
             bus.publish(event(i, status="ready", job_state="done"))
             await asyncio.sleep(0.01)
-        await asyncio.sleep(1.0)  # the window closes: stored without waiting for more
+        await asyncio.sleep(1.6)  # the window closes: stored without waiting for more
         stored = len(commits)
         await bus.stop()
         assert stored == 1, f"{stored} commits for one burst"
