@@ -43,6 +43,8 @@ USERS = [f"user{i:02d}" for i in range(20)]
 TEAMS = ["vision", "audio", "nlp"]
 WORDS = ["imagenet", "coco", "speech", "语音", "lidar", "clean", "raw", "wiki", "kinetics"]
 N_DATASETS = 2000
+# the registry answers on its own port under the path the hub's proxy routes to it
+REGISTRY_PREFIX = "/services/fermi-registry/api/v1"
 
 LUA = r"""
 local paths = {PATHS}
@@ -268,7 +270,7 @@ class Registrars:
         user = USERS[i]
         # straight to the registry's port, as the readers' wrk is: the hub's proxy (node) in
         # between would be load of its own on the same two cores, that readers don't cross
-        direct = f"http://127.0.0.1:{self.hub.registry_port}/services/fermi-registry/api/v1"
+        direct = f"http://127.0.0.1:{self.hub.registry_port}{REGISTRY_PREFIX}"
         with self.hub.client(self.world["tokens"][user], url=direct) as c:
             r = c.post("/datasets", json={"name": f"registering-{i}-{time.time_ns()}"})
             ds = r.json()["id"]
@@ -327,7 +329,7 @@ def measure(
         users = USERS
         tokens = [world["tokens"][u] for u in users]
         reg_base = f"http://127.0.0.1:{hub.registry_port}"
-        prefix = "/services/fermi-registry/api/v1"
+        prefix = REGISTRY_PREFIX
         hub_base = f"http://127.0.0.1:{hub.api_port}"
         # every process of the registry: serving ones, the job process and its workers
         reg_pids = _children(_ppid(hub.registry_pid()))

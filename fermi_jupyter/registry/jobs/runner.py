@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,7 +64,7 @@ def request_cancel(sessions: sessionmaker[Session], job_id: int) -> None:
     transaction(sessions, ask, what=f"cancelling job {job_id}", seconds=5.0)
 
 
-def _load(db: Session, job_id: int, *, with_volume: bool = False) -> Any:
+def _load(db: Session, job_id: int, *, with_volume: bool = False) -> Row[Any] | None:
     """The job, its version and that version's dataset (and source volume), in one statement,
     as a row (None: no such job). While the caller holds the row, a ``db.get`` of any of them
     is answered from the session without a query (its identity map holds objects weakly)."""
