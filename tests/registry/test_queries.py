@@ -405,3 +405,59 @@ def test_a_registration_job_reads_its_rows_once_when_it_starts_and_once_when_it_
     assert all(" JOIN versions " in s and " JOIN datasets " in s for s in loads), loads
     assert len(locks) == (2 if reg.backend == "postgresql" else 0), locks
     assert len(others) == 2 and all("max(versions.number)" in s for s in others), others
+
+
+def test_a_registration_request_writes_its_version_job_and_audit_row_in_seven_statements(reg):
+    """The POST that registers runs in a serving process, beside the readers: read the
+    dataset, the volume and the previous version's size, take a number, insert the version,
+    its job and its audit row — each once. The job and audit rows go in without the unit of
+    work (reused statements): each caller's values, never the previous caller's."""
+    made = {}
+    flushes: list[int] = []  # objects written by each flush on a request thread
+
+    def flushed(session, context):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name.startswith("fermi-db"):
+            flushes.append(len(context.states))
+
+    for who in ("alice", "bob", "alice"):
+        with reg[who] as c:
+            vol = c.post("/volumes", json={"name": f"queries-post-{who}", "capacity": "1Gi"})
+            vol_id = vol.json()["id"] if vol.status_code == 201 else made[who][0]
+            make_tree(reg.storage_root / "volumes" / vol_id / "data", 3, 100)
+            ds = (
+                made[who][1]
+                if who in made
+                else c.post("/datasets", json={"name": f"queries-post-{who}"}).json()["id"]
+            )
+            made[who] = (vol_id, ds)
+            flushes.clear()
+            event.listen(reg.app.sessions, "after_flush", flushed)
+            try:
+                with counting(reg.app) as seen:
+                    body = {"volume_id": vol_id, "path": "data"}
+                    r = c.post(f"/datasets/{ds}/versions", json=body)
+            finally:
+                event.remove(reg.app.sessions, "after_flush", flushed)
+            assert r.status_code == 202, r.text
+            assert len(seen) == 7, seen
+            assert flushes == [1], flushes  # the unit of work runs once, for the version
+            number = r.json()["number"]
+            assert wait_version(c, ds, number)["status"] == "ready"
+        with reg.app.sessions() as db:
+            v = db.scalars(select(Version).filter_by(dataset_id=ds, number=number)).one()
+            job = db.scalars(select(Job).filter_by(version_id=v.id)).one()
+            assert (job.kind, job.created_by, job.params, job.state) == (
+                "register",
+                who,
+                {"mode": "snapshot"},
+                "done",
+            )
+            row = db.scalars(
+                select(AuditEvent).where(AuditEvent.target == v.ref).order_by(AuditEvent.id)
+            ).one()
+            assert (row.actor, row.action, row.detail) == (
+                who,
+                "version.create",
+                {"volume": vol_id, "path": "data", "mode": "snapshot"},
+            )
+            assert row.at is not None and job.created_at is not None

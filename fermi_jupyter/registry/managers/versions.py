@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, Row, bindparam, func, select, true, update
+from sqlalchemy import Integer, Row, bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from ...domain.identity import Identity
@@ -59,6 +59,31 @@ def _parents(db: Session, who: Identity, value: list[str] | None) -> list[str]:
     return sorted({resolve_ref(db, who, text).ref for text in value or []})
 
 
+# the statements a registration writes with, built once (see statements.py): the POST is
+# what a registering client costs the process that also answers readers
+_PREVIOUS_BYTES = (
+    select(Version.bytes)
+    .where(
+        Version.dataset_id == bindparam("ds_id"),
+        Version.status == VersionStatus.ready.value,
+        Version.mode == Mode.snapshot.value,
+        Version.source_volume_id == bindparam("vol_id"),
+        Version.source_path == bindparam("path"),
+    )
+    .order_by(Version.number.desc())
+    .limit(1)
+)
+_DATASETS = Dataset.__table__
+# one atomic statement hands out the number, whatever else runs concurrently
+_NEXT_NUMBER = (
+    update(_DATASETS)
+    .where(_DATASETS.c.id == bindparam("ds_id"))
+    .values(next_version=_DATASETS.c.next_version + 1)
+    .returning(_DATASETS.c.next_version)
+)
+_NEW_JOB = insert(Job.__table__).returning(Job.__table__.c.id)
+
+
 def _check_space(
     db: Session,
     layout: storage.StorageLayout,
@@ -76,16 +101,8 @@ def _check_space(
     if ignore:
         return
     previous = db.scalar(
-        select(Version.bytes)
-        .where(
-            Version.dataset_id == ds.id,
-            Version.status == "ready",
-            Version.mode == Mode.snapshot.value,
-            Version.source_volume_id == vol.id,
-            Version.source_path == path.strip("/"),
-        )
-        .order_by(Version.number.desc())
-        .limit(1)
+        reused(db, ("previous-bytes",), lambda _d: _PREVIOUS_BYTES),
+        {"ds_id": ds.id, "vol_id": vol.id, "path": path.strip("/")},
     )
     estimate = storage.estimate_space(layout.root, src_dir, savings=previous or 0)
     if not estimate.fits:
@@ -120,16 +137,7 @@ def register(
     parents = _parents(db, who, body.get("parents"))
     message = str(body.get("message") or "")[:2000]
 
-    # one atomic statement hands out the number, whatever else runs concurrently
-    number = (
-        db.execute(
-            update(Dataset)
-            .where(Dataset.id == ds.id)
-            .values(next_version=Dataset.next_version + 1)
-            .returning(Dataset.next_version)
-        ).scalar_one()
-        - 1
-    )
+    number = db.execute(_NEXT_NUMBER, {"ds_id": ds.id}).scalar_one() - 1
     v = Version(
         dataset_id=ds.id,
         number=number,
@@ -146,13 +154,19 @@ def register(
     )
     db.add(v)
     db.flush()
-    job = Job(
-        kind=JobKind.register.value, version_id=v.id, params={"mode": mode}, created_by=who.name
-    )
-    db.add(job)
-    audit.record(db, who, "version.create", v.ref, volume=vol.id, path=path, mode=mode)
+    # the job and the audit row without the unit of work: nothing reads them back here
+    job_id = db.execute(
+        _NEW_JOB,
+        {
+            "kind": JobKind.register.value,
+            "version_id": v.id,
+            "params": {"mode": mode},
+            "created_by": who.name,
+        },
+    ).scalar_one()
+    audit.insert_now(db, who, "version.create", v.ref, volume=vol.id, path=path, mode=mode)
     db.commit()
-    runner.submit(job.id)
+    runner.submit(job_id)
     return v
 
 
