@@ -59,8 +59,8 @@ def _parents(db: Session, who: Identity, value: list[str] | None) -> list[str]:
     return sorted({resolve_ref(db, who, text).ref for text in value or []})
 
 
-# the statements a registration writes with, built once (see statements.py): the POST is
-# what a registering client costs the process that also answers readers
+# a registration's statements, built once (the cache key memoized; see statements.py): its
+# POST is what a registering client costs the process that also answers readers
 _PREVIOUS_BYTES = (
     select(Version.bytes)
     .where(
@@ -101,8 +101,7 @@ def _check_space(
     if ignore:
         return
     previous = db.scalar(
-        reused(db, ("previous-bytes",), lambda _d: _PREVIOUS_BYTES),
-        {"ds_id": ds.id, "vol_id": vol.id, "path": path.strip("/")},
+        _PREVIOUS_BYTES, {"ds_id": ds.id, "vol_id": vol.id, "path": path.strip("/")}
     )
     estimate = storage.estimate_space(layout.root, src_dir, savings=previous or 0)
     if not estimate.fits:
