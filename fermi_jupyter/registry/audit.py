@@ -12,10 +12,14 @@ from .orm import AuditEvent
 from .pagination import decode_cursor, encode_cursor
 
 
+def _row(who: Identity | str, action: str, target: str, detail: dict[str, Any]) -> dict:
+    actor = who if isinstance(who, str) else who.name
+    return {"actor": actor, "action": action, "target": target, "detail": detail}
+
+
 def record(db: Session, who: Identity | str, action: str, target: str, **detail: Any) -> None:
     """Add an event to the caller's transaction: it commits (or rolls back) with the change."""
-    actor = who if isinstance(who, str) else who.name
-    db.add(AuditEvent(actor=actor, action=action, target=target, detail=detail))
+    db.add(AuditEvent(**_row(who, action, target, detail)))
 
 
 _INSERT = insert(AuditEvent.__table__)
@@ -24,8 +28,7 @@ _INSERT = insert(AuditEvent.__table__)
 def insert_now(db: Session, who: Identity | str, action: str, target: str, **detail: Any) -> None:
     """:func:`record`, written at once with one statement instead of at the next flush: for
     hot paths that read nothing back (the caller's transaction still commits it)."""
-    actor = who if isinstance(who, str) else who.name
-    db.execute(_INSERT, {"actor": actor, "action": action, "target": target, "detail": detail})
+    db.execute(_INSERT, _row(who, action, target, detail))
 
 
 def query(

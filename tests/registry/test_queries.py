@@ -421,15 +421,12 @@ def test_a_registration_request_writes_its_version_job_and_audit_row_in_seven_st
 
     for who in ("alice", "bob", "alice"):
         with reg[who] as c:
-            vol = c.post("/volumes", json={"name": f"queries-post-{who}", "capacity": "1Gi"})
-            vol_id = vol.json()["id"] if vol.status_code == 201 else made[who][0]
-            make_tree(reg.storage_root / "volumes" / vol_id / "data", 3, 100)
-            ds = (
-                made[who][1]
-                if who in made
-                else c.post("/datasets", json={"name": f"queries-post-{who}"}).json()["id"]
-            )
-            made[who] = (vol_id, ds)
+            if who not in made:  # each user's own volume and dataset, made once
+                vol = c.post("/volumes", json={"name": f"queries-post-{who}", "capacity": "1Gi"})
+                make_tree(reg.storage_root / "volumes" / vol.json()["id"] / "data", 3, 100)
+                ds = c.post("/datasets", json={"name": f"queries-post-{who}"}).json()["id"]
+                made[who] = (vol.json()["id"], ds)
+            vol_id, ds = made[who]
             flushes.clear()
             event.listen(reg.app.sessions, "after_flush", flushed)
             try:
