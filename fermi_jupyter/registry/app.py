@@ -41,7 +41,10 @@ from .jobs.tasks import transfer_task
 from .managers.volumes import UsageCache
 from .processes import Supervisor, available_cores, name_process
 from .sessionpool import SessionPool
+from .storage import flushing as storage_flushing
+from .storage import objects as storage_objects
 from .storage import pool as storage_pool
+from .storage.hashing import SMALL
 from .transfers.config import TransferBackendConfig
 from .transfers.service import TransferService
 
@@ -100,6 +103,20 @@ class RegistryApp(Application, TransferBackendConfig):
         help="Niceness of the job process (see job_process) and of the processes that hash "
         "and copy files for jobs, e.g. 10: on busy cores, requests are answered first and "
         "registrations take the rest. 0 = the registry's own priority.",
+    ).tag(config=True)
+    storage_object_min = Integer(
+        64 * 1024,
+        help="Files of at least this many bytes are de-duplicated across every dataset, as "
+        "objects of the content-addressed store, e.g. 65536. A smaller file stays its "
+        "version's own, linked to the version before it when unchanged: naming it in the "
+        "store would cost a second directory entry, most of a small file's cost. 0 = every "
+        "non-empty file is an object; at most 4 MiB.",
+    ).tag(config=True)
+    storage_flush_interval = Float(
+        0.2,
+        help="Seconds between flushes of the dataset store's filesystem while a snapshot "
+        "copies, e.g. 0.2: the disk writes during the copy, not all after it. 0 = only the "
+        "one flush that ends every snapshot.",
     ).tag(config=True)
     stale_after = Float(
         60.0,
@@ -256,6 +273,8 @@ class RegistryApp(Application, TransferBackendConfig):
         self.port = self.port or port
         self.processes = self.processes or available_cores()
         storage_pool.NICE = max(0, min(19, self.storage_nice))
+        storage_objects.OBJECT_MIN = max(0, min(SMALL, self.storage_object_min))
+        storage_flushing.EVERY = max(0.0, self.storage_flush_interval)
         self.cookie_secret  # noqa: B018 (fixed now, before any fork)
         self.layout = storage.StorageLayout(Path(self.storage_root))
         self.layout.ensure()

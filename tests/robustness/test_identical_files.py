@@ -1,7 +1,8 @@
 """Any number of identical files: empty files are created, never linked; an object that
 reaches its filesystem's hard-link limit (EMLINK) gets a fresh replica, which gc and verify
-know. The limit is made small through the engine's test seam; one real registration of
-200,000 empty files runs as well."""
+know; a small file (not an object) linked that often gets a fresh copy. The limit is made
+small through the engine's test seam; one real registration of 200,000 empty files runs as
+well."""
 
 from __future__ import annotations
 
@@ -12,12 +13,15 @@ import time
 from collections import Counter
 
 import pytest
+from blake3 import blake3
 
 from fermi_jupyter.registry.storage import remove_version, snapshot, sweep, verify
 from fermi_jupyter.registry.storage.gc import rmtree_force
 
 from ..support.storage import leftovers, make_layout, make_volume
 from ..support.trees import independent_digest, make_tree, wait_job, wait_version
+
+LABEL = b"the same label file\n" * 50
 
 # the module (its name is shadowed by the function in the package)
 snapshot_mod = importlib.import_module("fermi_jupyter.registry.storage.snapshot")
@@ -37,7 +41,7 @@ def _same_content_tree(root, copies: int, others: int = 0) -> None:
     for i in range(copies):
         d = root / f"class-{i % 7:02d}"
         d.mkdir(parents=True, exist_ok=True)
-        (d / f"label-{i:05d}.txt").write_bytes(b"the same label file\n" * 50)
+        (d / f"label-{i:05d}.txt").write_bytes(LABEL)
     if others:
         make_tree(root / "other", others, 100)
 
@@ -52,11 +56,12 @@ def _objects(layout) -> list[str]:
 
 @pytest.mark.parametrize("workers", [0, 2], ids=["inline", "processes"])
 def test_replicas_when_an_object_is_full(layout, volume, monkeypatch, workers):
+    # object_min=0 (storage_object_min = 0): every file an object, so 1 KB ones suffice
     monkeypatch.setattr(snapshot_mod, "LINK_LIMIT", 10)
     src = volume / "d"
     _same_content_tree(src, 35)
-    r1 = snapshot(layout, src, "ds-a", 1, workers=workers)
-    r2 = snapshot(layout, src, "ds-b", 1, workers=workers)  # another 35 links of it
+    r1 = snapshot(layout, src, "ds-a", 1, workers=workers, object_min=0)
+    r2 = snapshot(layout, src, "ds-b", 1, workers=workers, object_min=0)  # another 35 links of it
     assert (r1.digest, r1.files, r1.bytes) == independent_digest(src) == (r2.digest, 35, r1.bytes)
     names = _objects(layout)
     digest = names[0]
@@ -77,7 +82,7 @@ def test_gc_sweeps_orphaned_replicas(layout, volume, monkeypatch):
     monkeypatch.setattr(snapshot_mod, "LINK_LIMIT", 4)
     src = volume / "d"
     _same_content_tree(src, 12)
-    r = snapshot(layout, src, "ds-a", 1)
+    r = snapshot(layout, src, "ds-a", 1, object_min=0)
     # a crash that left the version's folder gone but its objects (and replicas) behind
     rmtree_force(layout.version_dir("ds-a", 1))
     layout.manifest_path("ds-a", 1).unlink()
@@ -141,7 +146,10 @@ def test_registry_registers_more_identical_files_than_an_inode_takes(hub, users)
         assert (v["digest"], v["files"]) == independent_digest(src)[:2]
         tree = hub.storage_root / "datasets" / ds["id"] / str(v["number"])
         inodes = Counter(p.stat().st_ino for p in tree.rglob("label-*.txt"))
-        assert len(inodes) >= 4 and max(inodes.values()) <= 99
+        # 1 KB: not objects, but linked to the batch's first copy until it is full
+        assert len(inodes) >= 4 and max(inodes.values()) <= 100
+        label = blake3(LABEL).hexdigest()
+        assert not (hub.storage_root / "objects" / label[:2] / label).exists()
         job = c.post(f"/datasets/{ds['id']}/versions/{v['number']}/verify")
         assert job.status_code == 202, job.text
         done = wait_job(c, job.json()["id"])

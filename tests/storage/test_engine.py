@@ -151,9 +151,10 @@ def test_a_worker_that_dies_fails_the_job_cleanly(layout, volume, monkeypatch, t
 
 
 def test_a_failed_snapshot_gives_back_only_what_it_added(layout, volume, monkeypatch, tmp_path):
+    # object_min=0 (storage_object_min = 0): every file an object, so small files suffice
     shared = volume / "shared"
     make_tree(shared, 600, 200, seed=5)
-    kept = snapshot(layout, shared, "ds-b", 1, workers=2)
+    kept = snapshot(layout, shared, "ds-b", 1, workers=2, object_min=0)
     before = _objects(layout)
     src = volume / "d"
     make_tree(src / "new", 900, 300, seed=6)  # new content (first in tree order)…
@@ -166,7 +167,7 @@ def test_a_failed_snapshot_gives_back_only_what_it_added(layout, volume, monkeyp
 
     def run():
         try:
-            snapshot(layout, src, "ds-a", 1, cancel=cancel, workers=2)
+            snapshot(layout, src, "ds-a", 1, cancel=cancel, workers=2, object_min=0)
         except Cancelled:
             outcome.append("cancelled")
 
@@ -188,7 +189,7 @@ def test_a_failed_snapshot_gives_back_only_what_it_added(layout, volume, monkeyp
 def test_dropping_an_object_a_snapshot_just_linked_keeps_it(layout, volume):
     src = volume / "d"
     make_tree(src, 3, 100)
-    r = snapshot(layout, src, "ds-a", 1)
+    r = snapshot(layout, src, "ds-a", 1, object_min=0)
     digest = next(iter_manifest(r.manifest_path)).digest
     name = f"{digest[:2]}/{digest}"
     # the race: a failing snapshot frees "its" object while another version links it

@@ -47,20 +47,88 @@ def test_snapshot_round_trip(layout, volume):
     assert leftovers(settled(layout)) == []
 
 
-def test_dedup_across_versions_and_datasets(layout, volume):
+@pytest.mark.parametrize(
+    "size,object_min", [(80 << 10, None), (4096, 0)], ids=["objects", "object_min=0"]
+)
+def test_dedup_across_versions_and_datasets(layout, volume, size, object_min):
+    """Files of at least ``object_min`` bytes (64 KiB by default) are objects: stored once
+    for every version of every dataset."""
+    src = volume / "d"
+    total = make_tree(src, 60, size, seed=3)
+    v1 = snapshot(layout, src, "ds-a", 1, object_min=object_min)
+    changed = change_some(src, 0.05)
+    v2 = snapshot(layout, src, "ds-a", 2, previous_manifest=v1.manifest_path, object_min=object_min)
+    assert v2.new_bytes == sum(p.stat().st_size for p in changed) <= 0.06 * total
+    other = snapshot(layout, src, "ds-b", 1, object_min=object_min)  # another dataset
+    assert other.new_bytes == 0 and other.digest == v2.digest  # nothing new
+    assert len(_objects(layout)) == 60 + len(changed)
+    _assert_unchanged_files_shared(layout, src, changed)
+
+
+def test_small_files_are_linked_to_the_previous_version(layout, volume):
+    """Under 64 KiB a file is not an object (no second directory entry): an unchanged one is
+    linked to the same file of the version before, as ``rsync --link-dest`` does, and so is
+    one whose content is the same but whose mtime is not."""
     src = volume / "d"
     total = make_tree(src, 200, 4096, seed=3)
     v1 = snapshot(layout, src, "ds-a", 1)
+    assert v1.new_bytes == total and _objects(layout) == set()
     changed = change_some(src, 0.01)
+    touched = src / "part-007" / "sample-000007.bin"
+    assert touched not in changed
+    os.utime(touched, ns=(1, 1))  # touched, not changed: read again, and linked
     v2 = snapshot(layout, src, "ds-a", 2, previous_manifest=v1.manifest_path)
     assert v2.new_bytes == sum(p.stat().st_size for p in changed) <= 0.02 * total
-    other = snapshot(layout, src, "ds-b", 1)  # same content, another dataset: nothing new
-    assert other.new_bytes == 0 and other.digest == v2.digest
-    # unchanged files share one inode across versions
-    a = layout.version_dir("ds-a", 1) / "part-005" / "sample-000195.bin"
-    b = layout.version_dir("ds-a", 2) / "part-005" / "sample-000195.bin"
-    if a.read_bytes() == b.read_bytes():
-        assert a.stat().st_ino == b.stat().st_ino
+    _assert_unchanged_files_shared(layout, src, changed)
+    t1, t2 = (layout.version_dir("ds-a", n) / "part-007" / "sample-000007.bin" for n in (1, 2))
+    assert t1.stat().st_ino == t2.stat().st_ino  # one inode: its mtime is v1's (as objects')
+    mtimes = {e.path: e.mtime_ns for e in iter_manifest(v2.manifest_path)}
+    assert mtimes["part-007/sample-000007.bin"] == 1  # the manifest (and restore) say the new
+    assert _objects(layout) == set()
+    other = snapshot(layout, src, "ds-b", 1)  # another dataset holds its own small files
+    assert other.new_bytes == total and other.digest == v2.digest
+    # the version linked to goes: the newer one keeps every file, complete and correct
+    remove_version(layout, "ds-a", 1)
+    tree2 = layout.version_dir("ds-a", 2)
+    assert verify(tree2, v2.manifest_path, compare_modes=False).ok
+    assert content_map(tree2) == content_map(src)
+    remove_version(layout, "ds-a", 2)
+    remove_version(layout, "ds-b", 1)
+    assert leftovers(settled(layout)) == []
+
+
+def test_a_previous_version_that_goes_meanwhile_costs_nothing(layout, volume):
+    """The quick check links the previous version's files; deleted before the next snapshot
+    opens it, its files are read again (the stored objects, if any, are linked)."""
+    src = volume / "d"
+    make_tree(src, 30, 4096, seed=4)
+    (src / "big.bin").write_bytes(os.urandom(100 << 10))
+    v1 = snapshot(layout, src, "ds-a", 1)
+    manifest = layout.manifest_path("ds-a", 1)
+    kept = manifest.read_bytes()
+    remove_version(layout, "ds-a", 1)
+    manifest.write_bytes(kept)  # a manifest left, its version gone
+    v2 = snapshot(layout, src, "ds-a", 2, previous_manifest=manifest)
+    assert (v2.digest, v2.files, v2.bytes) == (v1.digest, v1.files, v1.bytes)
+    assert v2.new_bytes == v1.new_bytes
+    assert content_map(layout.version_dir("ds-a", 2)) == content_map(src)
+
+
+def _objects(layout) -> set:
+    return {p for p in layout.objects_dir.rglob("*") if p.is_file()}
+
+
+def _assert_unchanged_files_shared(layout, src, changed) -> None:
+    """Every unchanged file of ds-a@2 is ds-a@1's inode; every changed one is not."""
+    shared = 0
+    for p in src.rglob("*.bin"):
+        rel = p.relative_to(src)
+        a = layout.version_dir("ds-a", 1) / rel
+        b = layout.version_dir("ds-a", 2) / rel
+        same = a.stat().st_ino == b.stat().st_ino
+        assert same == (p not in changed), rel
+        shared += same
+    assert shared == sum(1 for _ in src.rglob("*.bin")) - len(changed)
 
 
 def test_quick_check_trusts_size_and_mtime_like_rsync(layout, volume):
@@ -178,7 +246,7 @@ def test_restore_and_remove(layout, volume):
     src = volume / "d"
     make_tree(src, 20, 300, seed=9)
     os.chmod(src / "part-000" / "sample-000000.bin", 0o700)
-    r = snapshot(layout, src, "ds-a", 1)
+    r = snapshot(layout, src, "ds-a", 1, object_min=0)  # every file an object
     dest = volume / "restored"
     res = restore(layout.version_dir("ds-a", 1), r.manifest_path, dest)
     assert res.files == 20
@@ -187,7 +255,7 @@ def test_restore_and_remove(layout, volume):
     with pytest.raises(StorageError) as e:
         restore(layout.version_dir("ds-a", 1), r.manifest_path, dest)
     assert e.value.reason == "exists"
-    r2 = snapshot(layout, src, "ds-b", 1)  # shares every object with ds-a@1
+    r2 = snapshot(layout, src, "ds-b", 1, object_min=0)  # shares every object with ds-a@1
     assert remove_version(layout, "ds-a", 1) == 0  # nothing freed: ds-b still uses them
     assert remove_version(layout, "ds-b", 1) == r2.bytes
     assert not any(p.is_file() for p in layout.objects_dir.rglob("*"))

@@ -14,7 +14,7 @@ from .creds import Reader, Switch
 from .fsafe import CREATE_FLAGS, check_regular, open_read
 from .hashing import SMALL
 from .manifest import escape, parse_line, unescape
-from .objects import Store
+from .objects import OBJECT_MIN, Store
 
 CAP = 100  # names listed per result list; the rest are counted
 CREATE_RW = (CREATE_FLAGS & ~os.O_WRONLY) | os.O_RDWR  # a big copy is mapped to be hashed
@@ -65,7 +65,7 @@ class Context:
                 if dst >= 0:
                     os.close(dst)
             if self.store is not None:
-                for fd in (self.store.objects, self.store.journal):
+                for fd in (self.store.objects, self.store.journal, self.store.previous):
                     if fd >= 0:
                         os.close(fd)
         self.dirs.clear()
@@ -73,11 +73,17 @@ class Context:
 
 def context_from(config: dict, fds: list[int], *, owns_fds: bool, may_map: bool) -> Context:
     """A :class:`Context` from the set-up message of an operation and its descriptors
-    (``objects/`` and the journal, for snapshots)."""
+    (``objects/``, the journal and the previous version's folder if any, for snapshots)."""
     reader = config.get("reader")
     store = None
     if config["op"] == "snapshot":
-        store = Store(fds[0], fds[1] if len(fds) > 1 else -1, config.get("link_limit"))
+        store = Store(
+            fds[0],
+            fds[1] if len(fds) > 1 else -1,
+            config.get("link_limit"),
+            config.get("object_min", OBJECT_MIN),
+            fds[2] if len(fds) > 2 else -1,
+        )
     if config.get("hooks") is not None:
         hooks.DIR = config["hooks"]
     return Context(

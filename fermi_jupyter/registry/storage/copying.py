@@ -32,11 +32,12 @@ from .objects import EMPTY_DIGEST, OBJECT_MODE, Store, copy_all
 # -- snapshot ---------------------------------------------------------------------------------
 def store_runs(ctx: Context, runs: Runs, out: Out) -> None:
     """The hot loop of first snapshots (no previous version to compare with): per new small
-    file one open, fstat, read and close of the source, then a link to the stored object —
-    or a create, write, close and a link naming it as the object."""
+    file one open, fstat, read and close of the source, then a create, write and close in
+    the version (under ``object_min`` bytes: nothing else, unless the batch already holds that
+    content); a bigger one is linked to its stored object, or becomes one."""
     store = ctx.store
     assert store is not None
-    view, small, dev = ctx.view, len(ctx.view), ctx.dev
+    view, small, dev, omin = ctx.view, len(ctx.view), ctx.dev, store.object_min
     lines, dlines = out.lines, out.dlines
     fstat, readv, close, isreg, oopen = os.fstat, os.readv, os.close, stat.S_ISREG, os.open
     link, link_pending, stage = store.link, store.link_pending, store.stage
@@ -77,7 +78,10 @@ def store_runs(ctx: Context, runs: Runs, out: Out) -> None:
                         else:
                             data = view[:n]
                             digest = blake3(data).hexdigest()
-                            if not (link_pending(digest, dst, name) or link(digest, dst, name)):
+                            if not (
+                                link_pending(digest, dst, name)
+                                or (n >= omin and link(digest, dst, name))
+                            ):
                                 o = oopen(name, CREATE_FLAGS, OBJECT_MODE, dir_fd=dst)
                                 try:
                                     _write_all(o, data)
@@ -136,8 +140,10 @@ def snapshot_files(ctx: Context, files: Files, out: Out) -> None:
         try:
             if st.st_size == 0:
                 store.empty(dst, name, st.st_mtime_ns)
-            elif not store.link(digest, dst, name):
-                to_open.append((dir_id, name, pos))  # no longer stored: read it after all
+            elif not (
+                store.link_previous(rel_of(drel, name), dst, name) or store.link(digest, dst, name)
+            ):
+                to_open.append((dir_id, name, pos))  # gone meanwhile: read it after all
                 continue
         except OSError as e:
             raise file_error(e, rel_of(drel, name)) from None
@@ -156,8 +162,11 @@ def snapshot_files(ctx: Context, files: Files, out: Out) -> None:
             st = checked(fd, rel, ctx, out)
             if st is None:
                 continue
+            line = files[pos][2]  # type: ignore[index]
+            before = fields(line)[4] if line is not None else None
             try:
-                digest, n, new = _store(ctx, store, fd, st, dst, rel.rpartition("/")[2])
+                name = rel.rpartition("/")[2]
+                digest, n, new = _store(ctx, store, fd, st, dst, name, rel, before)
             except OSError as e:
                 raise file_error(e, rel) from None
             done[pos] = (rel, n, stat.S_IMODE(st.st_mode), st.st_mtime_ns, digest)  # type: ignore[index]
@@ -171,9 +180,18 @@ def snapshot_files(ctx: Context, files: Files, out: Out) -> None:
 
 
 def _store(
-    ctx: Context, store: Store, fd: int, st: os.stat_result, dst: int, name: str
+    ctx: Context,
+    store: Store,
+    fd: int,
+    st: os.stat_result,
+    dst: int,
+    name: str,
+    rel: str = "",
+    before: str | None = None,
 ) -> tuple[str, int, int]:
-    """Copy one opened source file into the version: (digest, bytes, bytes newly stored)."""
+    """Copy one opened source file into the version: (digest, bytes, bytes newly stored).
+    ``before``: the digest the previous version has at ``rel`` (a small file with that
+    content is linked to it: touched, not changed)."""
     mtime = st.st_mtime_ns
     if st.st_size == 0:  # as it was when opened: created, never linked, nothing to read
         store.empty(dst, name, mtime)
@@ -188,7 +206,11 @@ def _store(
         if n == 0:
             store.empty(dst, name, mtime)
             return digest, 0, 0
-        if store.link_pending(digest, dst, name) or store.link(digest, dst, name):
+        if (
+            store.link_pending(digest, dst, name)
+            or (digest == before and store.link_previous(rel, dst, name))
+            or (n >= store.object_min and store.link(digest, dst, name))
+        ):
             return digest, n, 0
         out = os.open(name, CREATE_FLAGS, OBJECT_MODE, dir_fd=dst)
         try:

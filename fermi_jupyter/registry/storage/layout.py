@@ -64,6 +64,19 @@ class StorageLayout:
         ds = self._check(ds_id, DS_RE, "dataset")
         return self.root / "manifests" / ds / f"{self._number(n)}.tsv"
 
+    def version_of_manifest(self, manifest: Path | None) -> Path | None:
+        """The folder of the version whose manifest is ``manifest``, if it is one of this
+        store's manifests."""
+        if manifest is None:
+            return None
+        path = Path(manifest)
+        ds, stem = path.parent.name, path.name.removesuffix(".tsv")
+        if path.parent.parent != self.root / "manifests" or not DS_RE.match(ds):
+            return None
+        if not stem.isdigit() or path.name != f"{int(stem)}.tsv" or int(stem) < 1:
+            return None
+        return self.version_dir(ds, int(stem))
+
     @property
     def objects_dir(self) -> Path:
         return self.root / "objects"

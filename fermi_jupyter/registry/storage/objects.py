@@ -1,5 +1,10 @@
-"""The content-addressed object store: each distinct content once, read-only, shared by every
-version of every dataset through hard links.
+"""The content-addressed object store: each distinct content of at least ``OBJECT_MIN`` bytes
+once, read-only, shared by every version of every dataset through hard links.
+
+Smaller content is not an object: naming it in the store would cost a second directory entry
+per file, which is most of a small file's cost. A version holds its own copy of a small file,
+linked instead to the same file in the version before it when unchanged (as ``rsync
+--link-dest`` does) and to an identical file of the same batch (see :meth:`Store.stage`).
 
 ``objects/<d[:2]>/<digest>`` is an object; ``<digest>.d/<k>`` (k = 1, 2, …) are its
 replicas, made when the object reached its filesystem's hard-link limit (``EMLINK``: ext4
@@ -28,6 +33,8 @@ from dataclasses import dataclass, field
 from .fsafe import CREATE_FLAGS, DIR_FLAGS
 
 OBJECT_MODE = 0o444
+# content under this many bytes stays in its version (see above); RegistryApp.storage_object_min
+OBJECT_MIN = 64 << 10
 EMPTY_DIGEST = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
 _TMPFILE = getattr(os, "O_TMPFILE", 0)
 
@@ -44,9 +51,12 @@ class Store:
     objects: int  # descriptor of objects/
     journal: int  # descriptor of the snapshot's journal (O_APPEND), -1 for none
     link_limit: int | None = None  # tests only: behave as if EMLINK came at this many links
+    object_min: int = OBJECT_MIN  # smaller content is not named in the store
+    previous: int = -1  # descriptor of the previous version's folder, -1 for none
     full: set[str] = field(default_factory=set)  # objects found full during this operation
     replicas: dict[str, list[str]] = field(default_factory=dict)  # digest → replicas to try
     pending: dict[str, tuple[int, str, int]] = field(default_factory=dict)  # see stage()
+    kept: dict[str, tuple[int, str]] = field(default_factory=dict)  # see stage()
     flushed_bytes: int = 0  # new bytes stored ahead of a flush()
     _tmp: int = 0
 
@@ -76,6 +86,23 @@ class Store:
                     raise
                 self.full.add(digest)  # the link limit is what the filesystem says it is
         return self._link_replica(digest, name, dst, to)
+
+    def link_previous(self, rel: str, dst: int, to: str) -> bool:
+        """Link the previous version's file ``rel`` into ``dst`` as ``to``; False if there
+        is none (or it is gone, or has no link left). That version is the registry's own
+        and immutable, so its file holds what its manifest says."""
+        if self.previous < 0:
+            return False
+        try:
+            self._linkat(rel, dst, to, src=self.previous)
+            return True
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+        except OSError as e:
+            # full, or made by another uid (protected_hardlinks): the caller copies it
+            if e.errno not in (errno.EMLINK, errno.EPERM, errno.EACCES):
+                raise
+            return False
 
     def _link_replica(self, digest: str, name: str, dst: int, to: str) -> bool:
         folder = f"{name}.d"
@@ -165,12 +192,28 @@ class Store:
             os.write(self.journal, f"{name}\n".encode())
 
     def stage(self, digest: str, dst: int, name: str, size: int) -> None:
-        """``dst/name`` is complete, new content: it becomes object ``digest`` at the next
-        :meth:`flush` (the end of the batch), and until then a second copy of that content
-        in the batch is linked to it."""
+        """``dst/name`` is complete, new content. At least ``object_min`` bytes: it becomes
+        object ``digest`` at the next :meth:`flush` (the end of the batch). Smaller: it is
+        counted as newly stored and stays the version's own. Either way, until the flush a
+        second copy of that content in the batch is linked to it."""
+        if size < self.object_min:
+            if digest not in self.kept:
+                self.kept[digest] = (dst, name)
+                self.flushed_bytes += size
+            return
         self.pending.setdefault(digest, (dst, name, size))
 
     def link_pending(self, digest: str, dst: int, to: str) -> bool:
+        kept = self.kept.get(digest)
+        if kept is not None:
+            try:
+                self._linkat(kept[1], dst, to, src=kept[0])
+                return True
+            except OSError as e:
+                if e.errno != errno.EMLINK:
+                    raise
+            del self.kept[digest]  # full: the caller stores another copy, linked from then on
+            return False
         staged = self.pending.get(digest)
         if staged is None:
             return False
@@ -193,6 +236,7 @@ class Store:
         """Journal the batch's new objects (one write), then name them in the store; the
         bytes newly stored. Journaled before they exist, so a snapshot that fails or dies
         at any moment gives back exactly what it added (gc.py)."""
+        self.kept.clear()  # its folders' descriptors are the batch's
         if not self.pending:
             new, self.flushed_bytes = self.flushed_bytes, 0
             return new

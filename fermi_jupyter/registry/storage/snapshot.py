@@ -4,12 +4,15 @@
    in the registry (names only), and hand the files to worker processes in batches with the
    descriptors of their folders;
 2. a file with the path, size and mtime it had in the previous version (the previous
-   manifest is read alongside the walk) is linked to the object it had, unread (rsync's quick
-   check); every other file is opened without following symlinks, checked (a regular file on
-   the source's device), read once, hashed, and linked to the stored object with that
-   content or stored as a new one (objects.py);
-3. flush the filesystem, write the manifest, rename ``.N.partial`` to ``N``. Folders are
-   sealed read-only as they are finished.
+   manifest is read alongside the walk) is linked to that version's file, unread (rsync's
+   quick check), or to the object it had; every other file is opened without following
+   symlinks, checked (a regular file on the source's device), read once, hashed, and linked
+   to the stored object with that content or stored as a new one — a small one stays the
+   version's own, unless the previous version has that very content at that path
+   (objects.py);
+3. flush the filesystem (flushed every 0.2 s during step 2 already: flushing.py), write the
+   manifest, rename ``.N.partial`` to ``N``. Folders are sealed read-only as they are
+   finished.
 
 Any failure or cancel gives back what was built and the objects only it stored (gc.py).
 """
@@ -20,10 +23,11 @@ import os
 import threading
 from pathlib import Path
 
-from . import hooks
+from . import hooks, objects
 from .creds import Reader, Switch, open_as
 from .engine import Plan, run
 from .errors import Cancelled, StorageError, readable
+from .flushing import flushing
 from .fsafe import DIR_FLAGS, syncfs
 from .gc import cleanup_partial, seal
 from .layout import StorageLayout
@@ -58,6 +62,7 @@ def snapshot(
     read_as: Reader | None = None,
     workers: int | None = None,
     keep_objects: bool = False,
+    object_min: int | None = None,
 ) -> Result:
     """Copy ``src`` (a resolved path, from :func:`confine`) into version ``n`` of ``ds_id``;
     see the module docstring. ``read_as``: whose permissions apply to reading the source
@@ -65,7 +70,9 @@ def snapshot(
     (reason "exists" if the version is on disk already), Cancelled, or a readable
     StorageError for OS errors. ``keep_objects`` (a job, which may be resumed): what an
     interrupted or failed attempt stored stays, listed in its journal, for the next attempt;
-    the job frees it with :func:`cleanup_partial` if it ends without a version."""
+    the job frees it with :func:`cleanup_partial` if it ends without a version.
+    ``object_min``: content under this many bytes is not named in the object store
+    (default ``objects.OBJECT_MIN``)."""
     layout.ensure()
     final = layout.version_dir(ds_id, n)
     if final.exists():
@@ -97,6 +104,15 @@ def snapshot(
         )
         fds.append(journal_fd)
         writer = ManifestWriter(layout.manifest_path(ds_id, n))
+        cursor = _previous(previous_manifest)
+        init_fds = [objects_fd, journal_fd]
+        before = layout.version_of_manifest(previous_manifest) if cursor else None
+        if before is not None:
+            try:
+                init_fds.append(os.open(before, DIR_FLAGS))
+                fds.append(init_fds[-1])
+            except OSError:  # deleted meanwhile: its objects are linked instead
+                pass
 
         def on_folder(folder: Folder, parent: Folder | None) -> None:
             if parent is None:
@@ -115,22 +131,27 @@ def snapshot(
             new_bytes += result["new"]
             tracker.add(result["files"], result["bytes"])
 
-        run(
-            Plan(
-                op="snapshot",
-                root_fd=root_fd,
-                switch=switch,
-                tracker=tracker,
-                deliver=deliver,
-                skipped=skipped,
-                cursor=_previous(previous_manifest),
-                config={"link_limit": LINK_LIMIT, "hooks": hooks.DIR},
-                init_fds=[objects_fd, journal_fd],
-                on_folder=on_folder,
-                on_release=on_release,
-                workers=workers,
+        with flushing(partial_fd):  # written to disk as it is copied
+            run(
+                Plan(
+                    op="snapshot",
+                    root_fd=root_fd,
+                    switch=switch,
+                    tracker=tracker,
+                    deliver=deliver,
+                    skipped=skipped,
+                    cursor=cursor,
+                    config={
+                        "link_limit": LINK_LIMIT,
+                        "hooks": hooks.DIR,
+                        "object_min": objects.OBJECT_MIN if object_min is None else object_min,
+                    },
+                    init_fds=init_fds,
+                    on_folder=on_folder,
+                    on_release=on_release,
+                    workers=workers,
+                )
             )
-        )
         tracker.check()
         # the objects and the tree are on disk before the version exists
         tracker.wait_for(syncfs, partial_fd)
