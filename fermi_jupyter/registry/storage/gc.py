@@ -205,7 +205,8 @@ def _reap(layout: StorageLayout, deadline: float | None) -> tuple[int, int]:
 # -- deleting versions ---------------------------------------------------------------------------
 def remove_version(layout: StorageLayout, ds_id: str, n: int) -> int:
     """Delete a snapshot version and its manifest, and free the objects only it used.
-    Returns the bytes freed. Safe to repeat after a crash half-way (the manifest goes last)."""
+    Returns the bytes of objects freed (a small file is no object: it goes with the folder,
+    uncounted). Safe to repeat after a crash half-way (the manifest goes last)."""
     manifest = layout.manifest_path(ds_id, n)
     rmtree_force(layout.version_dir(ds_id, n))
     freed = free_unused(layout, manifest) if manifest.exists() else 0
