@@ -14,7 +14,7 @@ from .creds import Reader, Switch
 from .fsafe import CREATE_FLAGS, check_regular, open_read
 from .hashing import SMALL
 from .manifest import escape, parse_line, unescape
-from .objects import OBJECT_MIN, Store
+from .objects import Store
 
 CAP = 100  # names listed per result list; the rest are counted
 CREATE_RW = (CREATE_FLAGS & ~os.O_WRONLY) | os.O_RDWR  # a big copy is mapped to be hashed
@@ -81,7 +81,7 @@ def context_from(config: dict, fds: list[int], *, owns_fds: bool, may_map: bool)
             fds[0],
             fds[1] if len(fds) > 1 else -1,
             config.get("link_limit"),
-            config.get("object_min", OBJECT_MIN),
+            config["object_min"],  # set by snapshot() from the registry's configuration
             fds[2] if len(fds) > 2 else -1,
         )
     if config.get("hooks") is not None:

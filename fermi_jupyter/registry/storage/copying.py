@@ -137,18 +137,17 @@ def snapshot_files(ctx: Context, files: Files, out: Out) -> None:
                 to_open.append((dir_id, name, pos))  # type: ignore[arg-type]
     for pos, dir_id, name, st, digest in quick:
         _src, dst, drel = dirs[dir_id]
+        rel = rel_of(drel, name)
         try:
             if st.st_size == 0:
                 store.empty(dst, name, st.st_mtime_ns)
-            elif not (
-                store.link_previous(rel_of(drel, name), dst, name) or store.link(digest, dst, name)
-            ):
+            elif not (store.link_previous(rel, dst, name) or store.link(digest, dst, name)):
                 to_open.append((dir_id, name, pos))  # gone meanwhile: read it after all
                 continue
         except OSError as e:
-            raise file_error(e, rel_of(drel, name)) from None
+            raise file_error(e, rel) from None
         done[pos] = (
-            rel_of(drel, name),
+            rel,
             st.st_size,
             stat.S_IMODE(st.st_mode),
             st.st_mtime_ns,
