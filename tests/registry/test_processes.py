@@ -95,6 +95,22 @@ def test_each_service_runs_several_processes_and_one_for_jobs(hub):
             assert hub.registry_pid(url) in serving
 
 
+def test_both_services_have_the_test_seams(hub):
+    """Either registry's job process may claim a job (each also takes unclaimed ones every
+    ``recover_interval``): a test holding a registration at a storage pause point, or counting
+    on the small hard-link limit, must find them in both. (Once only the first had them, and a
+    job the second claimed ran straight past the pause point its test waited at.)"""
+    for url in (hub.registry_url, hub.registry_b_url):
+        for pid in registry_pids(hub, url):
+            env = dict(
+                e.split(b"=", 1)
+                for e in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+                if e
+            )
+            assert env.get(b"FERMI_STORAGE_HOOKS") == str(hub.home / "storage-hooks").encode(), url
+            assert env.get(b"FERMI_STORAGE_TEST_LINK_LIMIT") == b"100", url
+
+
 def test_jobs_run_once_and_events_cross_processes(hub, users):
     with users["alice"] as c:
         vol = c.post("/volumes", json={"name": "procs", "capacity": "1Gi"}).json()

@@ -71,7 +71,7 @@ class Hub:
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     proc: subprocess.Popen | None = None
     second_registry: bool = True  # start fermi-registry-b beside fermi-registry
-    extra_config: str = ""  # appended to the test config (Python, with ``c`` and ``registry``)
+    extra_config: str = ""  # test config (Python, with ``c`` and ``registry``): both registries
 
     @property
     def url(self) -> str:
@@ -111,11 +111,15 @@ class Hub:
     def start(self, timeout: float = 60) -> Hub:
         self.home.mkdir(parents=True, exist_ok=True)
         cfg = self.home / "test_config.py"
-        parts = [TEST_CONFIG, SECOND_REGISTRY if self.second_registry else "", TEST_SERVICE]
-        text = "".join(parts).format(
-            local=str(LOCAL_CONFIG), token=self.token, port_b=self.registry_b_port
+        # the extra config comes before the second registry is copied from the first: a test
+        # seam set on ``registry`` (pause points, a link limit) holds in whichever of the two
+        # runs a job (either may claim it)
+        cfg.write_text(
+            TEST_CONFIG.format(local=str(LOCAL_CONFIG))
+            + self.extra_config
+            + (SECOND_REGISTRY.format(port_b=self.registry_b_port) if self.second_registry else "")
+            + TEST_SERVICE.format(token=self.token)
         )
-        cfg.write_text(text + self.extra_config)
         self.log = open(self.home / "hub.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(cfg)],
