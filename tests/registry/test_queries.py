@@ -175,7 +175,7 @@ def test_reused_statements_carry_nothing_from_one_caller_to_the_next(reg, world)
     callers' names, teams and search terms must come from each request, never the first one."""
     made = {}
     for who, vis, desc in [
-        ("alice", "private", "50% off_sale"),
+        ("alice", "private", "50% off_sale in C:\\Temp"),
         ("bob", "private", "plain"),
         ("carol", "team", "audio only"),
     ]:
@@ -204,6 +204,10 @@ def test_reused_statements_carry_nothing_from_one_caller_to_the_next(reg, world)
         # LIKE's wildcards are plain characters in a search
         assert names("alice", "q=%25") == names("alice", "q=_") == {"reuse-alice"}
         assert names("bob", "q=%25") == set()
+        # and so are "/" (the escape character our LIKE declares) and backslash (LIKE's default)
+        for term in ("C:%5CTemp", "%5C", "%5Ct", ":%5C", "%5C%25"):
+            assert names("alice", f"q={term}") == ({"reuse-alice"} if term != "%5C%25" else set())
+        assert names("alice", "q=%2F") == names("bob", "q=%5C") == set()
     for who, ds in made.items():  # one dataset by id, alternating: only its readers see it
         for reader in ("alice", "bob", "carol", "dave"):
             with reg[reader] as c:
