@@ -173,6 +173,11 @@ test.describe('Data sidebar', () => {
     // details: size, files, lineage
     await v1.locator('.jp-fermi-version-number').click();
     await expect(v1.locator('.jp-fermi-facts')).toContainText('Files');
+    // a first version of a file no other version holds stored all of itself anew
+    const facts = v1.locator('.jp-fermi-facts');
+    await expect(facts.locator('dt', { hasText: 'New storage' })).toBeVisible();
+    const sizes = facts.locator('dd');
+    await expect(sizes.nth(1)).toHaveText((await sizes.nth(0).textContent()) ?? 'no size');
     await v1.getByRole('button', { name: 'Lineage' }).click();
     await expect(v1.locator('.jp-fermi-lineage')).toContainText('imagenet-mini@1');
   });

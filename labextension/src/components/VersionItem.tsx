@@ -102,6 +102,18 @@ function Details(props: {
       <dl className="jp-fermi-facts">
         <dt>{trans.__('Size')}</dt>
         <dd>{formatBytes(v.bytes)}</dd>
+        {v.mode !== 'reference' && typeof v.new_bytes === 'number' && (
+          <>
+            <dt
+              title={trans.__(
+                'Disk space this version added: files unchanged since an earlier version are shared with it'
+              )}
+            >
+              {trans.__('New storage')}
+            </dt>
+            <dd>{formatBytes(v.new_bytes)}</dd>
+          </>
+        )}
         <dt>{trans.__('Files')}</dt>
         <dd>{formatCount(v.files)}</dd>
         <dt>{trans.__('Created')}</dt>
