@@ -214,6 +214,17 @@ class RegistryApp(Application, TransferBackendConfig):
         help="Seconds after which a pooled database connection is replaced, e.g. 1800. "
         "Connections are not pinged on every checkout; a dropped one is retried once.",
     ).tag(config=True)
+    volume_usage_max_age = Float(
+        60.0,
+        help="Seconds a volume's usage figure in volume lists may be old, at most, e.g. 60. "
+        "A figure is recomputed in the background once it is older than 100 times what its "
+        "walk took, so small volumes are recounted within seconds (volume_usage_min_age) and "
+        "only the largest wait this long. Opening one volume always recounts it.",
+    ).tag(config=True)
+    volume_usage_min_age = Float(
+        2.0,
+        help="Seconds a volume's usage figure is served before a recount, at least, e.g. 2.",
+    ).tag(config=True)
     event_poll_interval = Float(
         0.25,
         help="Seconds between reads of the shared event log for events published by other "
@@ -349,7 +360,7 @@ class RegistryApp(Application, TransferBackendConfig):
             bus=self.bus,
             identities=identities,
             hub_auth=hub_auth,
-            usage=UsageCache(),
+            usage=UsageCache(self.volume_usage_max_age, self.volume_usage_min_age),
             base_path=self.base_path,
             metrics_require_auth=self.metrics_require_auth,
             vault=vault,

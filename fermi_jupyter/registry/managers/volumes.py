@@ -25,10 +25,26 @@ ACCESS_MODES = ("ReadWriteOnce", "ReadWriteMany", "ReadOnlyMany")
 
 
 class UsageCache:
-    """Volume usage (du) is costly on big trees: compute in the background, serve the last value."""
+    """Volume usage (du) is costly on big trees: compute in the background, serve the last value.
 
-    def __init__(self, ttl: float = 60.0):
+    How long a value is served depends on what it cost: ``cost_factor`` times the time its
+    walk took, between ``min_ttl`` and ``ttl``. A volume of a few thousand files is walked in
+    milliseconds and its usage bar follows what its owner writes within seconds; one of
+    millions is walked at most once a minute per process. A stale figure whose last walk took
+    under ``inline_below`` seconds (a few hundred files) is recounted before it is served,
+    so the next look shows what is there now, not what was."""
+
+    def __init__(
+        self,
+        ttl: float = 60.0,
+        min_ttl: float = 2.0,
+        cost_factor: float = 100.0,
+        inline_below: float = 0.005,
+    ):
         self.ttl = ttl
+        self.min_ttl = min(min_ttl, ttl)
+        self.cost_factor = cost_factor
+        self.inline_below = inline_below
         self._values: dict[str, dict[str, Any]] = {}
         self._busy: set[str] = set()
         self._lock = threading.Lock()
@@ -37,31 +53,36 @@ class UsageCache:
         self, vol_id: str, path: Path, *, wait: bool = False, max_age: float | None = None
     ) -> dict[str, Any] | None:
         """The last usage figure; recomputed in the background when older than the TTL (or in
-        this thread, when ``wait``; call that from an executor, not the event loop)."""
-        ttl = self.ttl if max_age is None else max_age
+        this thread, when ``wait`` or when it is cheap; call this from an executor, not the
+        event loop)."""
         with self._lock:
             value = self._values.get(vol_id)
+            ttl = max_age if max_age is not None else value["_ttl"] if value else 0.0
             fresh = value and time.time() - value["_t"] < ttl
             start = not fresh and vol_id not in self._busy
             if start:
                 self._busy.add(vol_id)
         if start:
-            if wait:
+            if wait or (value is not None and value["_cost"] < self.inline_below):
                 self._compute(vol_id, path)
             else:
                 threading.Thread(target=self._compute, args=(vol_id, path), daemon=True).start()
         value = self._values.get(vol_id)
-        return {k: v for k, v in value.items() if k != "_t"} if value else None
+        return {k: v for k, v in value.items() if not k.startswith("_")} if value else None
 
     def _compute(self, vol_id: str, path: Path) -> None:
         try:
+            t0 = time.monotonic()
             used, files = storage.disk_usage(path) if path.is_dir() else (0, 0)
+            cost = time.monotonic() - t0
             with self._lock:
                 self._values[vol_id] = {
                     "bytes": used,
                     "files": files,
                     "computed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "_t": time.time(),
+                    "_ttl": min(self.ttl, max(self.min_ttl, self.cost_factor * cost)),
+                    "_cost": cost,
                 }
         finally:
             with self._lock:
