@@ -418,7 +418,7 @@ export class DataModel extends VDomModel {
     const items = state.items.filter(x => x.number !== v.number);
     items.push(v);
     items.sort((a, b) => b.number - a.number);
-    this.versions.set(v.dataset_id, { ...state, items });
+    this.versions.set(v.dataset_id, { ...state, items: withLatest(items) });
   }
 
   /**
@@ -465,4 +465,22 @@ export namespace DataModel {
     /** milliseconds the dataset search waits for typing to pause */
     debounce?: number;
   }
+}
+
+/**
+ * `latest` names the newest ready version (the registry adds it to that version's aliases):
+ * a version that turns ready here takes it from the one before, which this list fetched when
+ * it was the newest. `items` are newest first.
+ */
+function withLatest(items: IVersion[]): IVersion[] {
+  const newest = items.find(x => x.status === 'ready')?.number;
+  return items.map(x => {
+    const has = x.aliases?.includes('latest') ?? false;
+    const should = x.number === newest;
+    if (has === should) {
+      return x;
+    }
+    const rest = (x.aliases ?? []).filter(a => a !== 'latest');
+    return { ...x, aliases: should ? ['latest', ...rest] : rest };
+  });
 }

@@ -156,6 +156,32 @@ describe('DataModel', () => {
     expect(model.versions.get('ds-1')?.items[0].files).toBe(10);
   });
 
+  it('moves "latest" to a version that turns ready, from the one before', async () => {
+    const api = fakeApi();
+    api.datasets.mockResolvedValue(page([dataset({ latest: 1 })]));
+    api.versions.mockResolvedValue(
+      page([version({ number: 1, aliases: ['latest', 'stable'] })])
+    );
+    api.version.mockRejectedValue(new Error('offline')); // only the event tells
+    const model = new DataModel({ api, debounce: 0 });
+    await model.refresh();
+    await model.toggle('ds-1');
+    const aliases = () =>
+      model.versions.get('ds-1')?.items.map(v => [v.number, v.aliases]);
+
+    model.applyEvent(event({ status: 'processing' }));
+    expect(aliases()).toEqual([
+      [2, undefined],
+      [1, ['latest', 'stable']]
+    ]);
+    model.applyEvent(event({ status: 'ready' }));
+    await flush();
+    expect(aliases()).toEqual([
+      [2, ['latest']],
+      [1, ['stable']]
+    ]);
+  });
+
   it('reloads when an event names a dataset it has not seen', async () => {
     const api = fakeApi();
     const model = new DataModel({ api, debounce: 0 });
