@@ -217,9 +217,10 @@ class RegistryApp(Application, TransferBackendConfig):
     volume_usage_max_age = Float(
         60.0,
         help="Seconds a volume's usage figure in volume lists may be old, at most, e.g. 60. "
-        "A figure is recomputed in the background once it is older than 100 times what its "
-        "walk took, so small volumes are recounted within seconds (volume_usage_min_age) and "
-        "only the largest wait this long. Opening one volume always recounts it.",
+        "A figure is recounted once it is older than 100 times what counting it took (before "
+        "the list is sent when that was under 5 ms, in the background otherwise), so small "
+        "volumes are recounted within seconds (volume_usage_min_age) and only the largest "
+        "wait this long. Opening one volume always recounts it.",
     ).tag(config=True)
     volume_usage_min_age = Float(
         2.0,
