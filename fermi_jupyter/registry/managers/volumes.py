@@ -57,8 +57,9 @@ class UsageCache:
         event loop)."""
         with self._lock:
             value = self._values.get(vol_id)
-            ttl = max_age if max_age is not None else value["_ttl"] if value else 0.0
-            fresh = value and time.time() - value["_t"] < ttl
+            if max_age is None and value is not None:
+                max_age = self._max_age(value["_cost"])
+            fresh = value and time.time() - value["_t"] < (max_age or 0.0)
             start = not fresh and vol_id not in self._busy
             if start:
                 self._busy.add(vol_id)
@@ -69,6 +70,10 @@ class UsageCache:
                 threading.Thread(target=self._compute, args=(vol_id, path), daemon=True).start()
         value = self._values.get(vol_id)
         return {k: v for k, v in value.items() if not k.startswith("_")} if value else None
+
+    def _max_age(self, cost: float) -> float:
+        """How long a figure that took ``cost`` seconds to count is served."""
+        return min(self.ttl, max(self.min_ttl, self.cost_factor * cost))
 
     def _compute(self, vol_id: str, path: Path) -> None:
         try:
@@ -81,7 +86,6 @@ class UsageCache:
                     "files": files,
                     "computed_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "_t": time.time(),
-                    "_ttl": min(self.ttl, max(self.min_ttl, self.cost_factor * cost)),
                     "_cost": cost,
                 }
         finally:
